@@ -1,0 +1,1 @@
+"""Shared pieces: plugin registry, configuration, file operations, logging, errors."""

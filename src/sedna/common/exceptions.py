@@ -1,0 +1,60 @@
+"""Every exception sedna raises on purpose, in one place.
+
+Each subclasses the built-in exception a caller would already catch, so code
+written for the original library (which raised ``ValueError`` and friends)
+keeps working.
+"""
+
+
+class SednaError(Exception):
+    """Base class of all sedna errors."""
+
+
+class RegistryError(SednaError, ValueError):
+    """A plugin registry problem (duplicate or unknown name)."""
+
+
+class DuplicateRegistrationError(RegistryError):
+    """A different class was registered under a name that is already taken."""
+
+
+class UnknownPluginError(RegistryError, KeyError):
+    """A plugin name that is not registered for the requested type."""
+
+    def __str__(self):  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class PluginParamError(SednaError, ValueError):
+    """Parameters given to a plugin do not fit the plugin."""
+
+
+class DataParseError(SednaError, ValueError):
+    """A dataset index file has a malformed line.
+
+    ``path`` and ``line`` (1-based) name where; ``reason`` says what.
+    """
+
+    def __init__(self, path, line, reason):
+        self.path, self.line, self.reason = path, line, reason
+        super().__init__(f"{path}:{line}: {reason}")
+
+
+class DataFileNotFoundError(SednaError, FileNotFoundError):
+    """A file that must exist does not."""
+
+
+class EstimatorError(SednaError, TypeError):
+    """An estimator does not offer what the caller needs (train/predict/save...)."""
+
+
+class KnowledgeBaseError(SednaError, RuntimeError):
+    """The knowledge base cannot be written or read."""
+
+
+class CorruptKnowledgeBaseError(KnowledgeBaseError, ValueError):
+    """A knowledge base index or artifact is missing, unreadable or inconsistent."""
+
+
+class ReportError(SednaError, ConnectionError):
+    """A worker report could not be delivered to the control plane."""
