@@ -1,0 +1,5 @@
+"""Seen-task learning: the slots that define, group, allocate and combine tasks."""
+
+from .artifact import Model, Task, TaskGroup
+
+__all__ = ("Task", "TaskGroup", "Model")

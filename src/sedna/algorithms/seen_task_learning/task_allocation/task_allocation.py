@@ -1,0 +1,167 @@
+"""Built-in task allocations: default (follows the extractor), by data attribute,
+by origin, by a fitted classifier, by nearest centroid."""
+
+import numpy as np
+
+from sedna.algorithms._util import as_features, meta_values, path_parts, sample_paths
+from sedna.algorithms.seen_task_learning.task_allocation.base_task_allocation import BaseTaskAllocation
+
+__all__ = ("TaskAllocationByDataAttr", "TaskAllocationByOrigin", "TaskAllocationByClassifier",
+           "TaskAllocationByClustering", "TaskAllocationDefault")
+
+
+def _value_map(extractor):
+    if not isinstance(extractor, dict) or "kind" in extractor:
+        raise ValueError("this task allocation needs a {value: task_index} task extractor, "
+                         f"got {type(extractor).__name__}")
+    return {str(k): int(v) for k, v in extractor.items()}
+
+
+class TaskAllocationByDataAttr(BaseTaskAllocation):
+    """A sample goes to the task of its attribute value (``-1`` if unknown)."""
+
+    def __init__(self, task_extractor=None, attribute=None, **kwargs):
+        super().__init__(task_extractor, attribute=attribute, **kwargs)
+        self.attribute = attribute
+        self._map = _value_map(task_extractor)
+
+    def __call__(self, samples, **kwargs):
+        values = meta_values(samples, self.attribute)
+        if values is None:
+            return samples, [-1] * len(samples.x)
+        get = self._map.get
+        return samples, [get(v, -1) for v in values]
+
+
+class TaskAllocationByOrigin(BaseTaskAllocation):
+    """A sample goes to the task of the origin named by a folder in its paths.
+
+    ``origins``: optional ``{origin: [substrings]}`` for paths that do not
+    name their origin (for instance a list of city names for "real");
+    ``default``: the origin of samples that match nothing (else ``-1``).
+    """
+
+    def __init__(self, task_extractor=None, origins=None, default=None, **kwargs):
+        super().__init__(task_extractor, origins=origins, default=default, **kwargs)
+        self._map = _value_map(task_extractor)
+        self.origins = {str(k): [str(s) for s in v] for k, v in (origins or {}).items()}
+        if default is not None and str(default) not in self._map:
+            raise ValueError(f"TaskAllocationByOrigin: default origin {default!r} is not a task "
+                             f"(known: {', '.join(self._map)})")
+        self.default = None if default is None else self._map[str(default)]
+
+    def _one(self, samples, i):
+        paths = sample_paths(samples, i)
+        for p in paths:
+            for part in path_parts(p):
+                if part in self._map:
+                    return self._map[part]
+        for origin, subs in self.origins.items():
+            if origin in self._map and any(s in p for p in paths for s in subs):
+                return self._map[origin]
+        return -1 if self.default is None else self.default
+
+    def __call__(self, samples, **kwargs):
+        return samples, [self._one(samples, i) for i in range(len(samples.x))]
+
+
+class TaskAllocationByClassifier(BaseTaskAllocation):
+    """Allocation by a classifier fitted on the training samples' features.
+
+    ``fit`` learns per-task means and a pooled per-feature variance on the
+    standardised features (diagonal linear discriminant); at inference each
+    sample goes to the most likely task. The fitted state is plain numbers in
+    the task extractor, so the knowledge base stays JSON.
+    """
+
+    def __init__(self, task_extractor=None, **kwargs):
+        super().__init__(task_extractor, **kwargs)
+        st = task_extractor if isinstance(task_extractor, dict) and task_extractor.get("kind") == "classifier" else None
+        self._state = None
+        if st:
+            self._state = {k: np.asarray(st[k], dtype=np.float64) for k in ("mean", "scale", "means", "var")}
+            self._tasks = np.asarray(st["tasks"], dtype=int)
+            self._logprior = np.asarray(st["logprior"], dtype=np.float64)
+
+    def fit(self, tasks, task_extractor=None):
+        xs, labels = [], []
+        for ti, t in enumerate(tasks):
+            if t.samples is None or t.samples.x is None or not len(t.samples.x):
+                continue
+            f = as_features(t.samples.x)
+            xs.append(f)
+            labels.append(np.full(len(f), ti))
+        x = np.concatenate(xs)
+        lab = np.concatenate(labels)
+        mean, scale = x.mean(0), x.std(0) + 1e-6
+        z = (x - mean) / scale
+        present = sorted(set(lab.tolist()))
+        means = np.stack([z[lab == t].mean(0) for t in present])
+        resid = z - means[np.searchsorted(present, lab)]
+        var = resid.var(0) + 1e-3
+        counts = np.array([(lab == t).sum() for t in present], dtype=np.float64)
+        return {"kind": "classifier", "mean": mean.tolist(), "scale": scale.tolist(),
+                "means": means.tolist(), "var": var.tolist(), "tasks": present,
+                "logprior": np.log(counts / counts.sum()).tolist(),
+                "base": task_extractor}
+
+    def scores(self, samples):
+        st = self._state
+        z = (as_features(samples.x) - st["mean"]) / st["scale"]
+        inv = 1.0 / st["var"]
+        # -0.5 * sum((z - m)^2 / var) up to a constant, expanded for speed
+        lin = z @ (st["means"] * inv).T - 0.5 * ((st["means"] ** 2) * inv).sum(1)
+        return lin + self._logprior
+
+    def __call__(self, samples, **kwargs):
+        if self._state is None:
+            raise ValueError("TaskAllocationByClassifier: the task extractor holds no fitted "
+                             "classifier (was the knowledge base trained with this allocation?)")
+        if not len(samples.x):
+            return samples, []
+        return samples, self._tasks[self.scores(samples).argmax(1)].tolist()
+
+
+class TaskAllocationByClustering(BaseTaskAllocation):
+    """Nearest centroid of :class:`TaskDefinitionByClustering`'s extractor."""
+
+    def __init__(self, task_extractor=None, **kwargs):
+        super().__init__(task_extractor, **kwargs)
+        if not (isinstance(task_extractor, dict) and task_extractor.get("kind") == "centroids"):
+            raise ValueError("TaskAllocationByClustering needs the extractor of TaskDefinitionByClustering")
+        self._c = np.asarray(task_extractor["centroids"], dtype=np.float64)
+        self._m = np.asarray(task_extractor["mean"], dtype=np.float64)
+        self._s = np.asarray(task_extractor["scale"], dtype=np.float64)
+        self._t = np.asarray(task_extractor["centroid_task"], dtype=int)
+
+    def __call__(self, samples, **kwargs):
+        if not len(samples.x):
+            return samples, []
+        z = (as_features(samples.x) - self._m) / self._s
+        d = (z ** 2).sum(1)[:, None] - 2 * z @ self._c.T + (self._c ** 2).sum(1)[None, :]
+        return samples, self._t[d.argmin(1)].tolist()
+
+
+class TaskAllocationDefault(BaseTaskAllocation):
+    """Follows whatever the task definition produced: nearest centroid for a
+    clustering extractor, the classifier for a fitted one, otherwise the
+    attribute value carried by the samples, or else the origin in their paths."""
+
+    def __init__(self, task_extractor=None, **kwargs):
+        super().__init__(task_extractor, **kwargs)
+        kind = task_extractor.get("kind") if isinstance(task_extractor, dict) else None
+        if kind == "centroids":
+            self._impl = TaskAllocationByClustering(task_extractor)
+        elif kind == "classifier":
+            self._impl = TaskAllocationByClassifier(task_extractor)
+        else:
+            self._attr = TaskAllocationByDataAttr(task_extractor, **kwargs)
+            self._origin = TaskAllocationByOrigin(task_extractor)
+            self._impl = None
+
+    def __call__(self, samples, **kwargs):
+        if self._impl is not None:
+            return self._impl(samples)
+        if getattr(samples, "meta_attr", None) is not None and len(samples.meta_attr) == len(samples.x):
+            return self._attr(samples)
+        return self._origin(samples)

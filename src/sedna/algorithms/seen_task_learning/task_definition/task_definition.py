@@ -1,0 +1,146 @@
+"""Built-in task definitions: by data attribute, by origin, by clustering."""
+
+import numpy as np
+
+from sedna.algorithms._util import as_features, meta_values, parse_list, path_parts, sample_paths, subset
+from sedna.algorithms.seen_task_learning.artifact import Task
+from sedna.algorithms.seen_task_learning.task_definition.base_task_definition import BaseTaskDefinition
+from sedna.common.log import LOGGER
+
+__all__ = ("TaskDefinitionByDataAttr", "TaskDefinitionByOrigin", "TaskDefinitionByClustering",
+           "group_by_values")
+
+
+def group_by_values(samples, values, order=None):
+    """Tasks from one value per row: ``(tasks, {value: task_index})``.
+
+    ``order`` fixes the first indices (known values keep their index); other
+    values follow in order of first appearance.
+    """
+    extractor = {}
+    for v in (order or []):
+        extractor.setdefault(str(v), len(extractor))
+    rows = {}
+    for i, v in enumerate(values):
+        rows.setdefault(v, []).append(i)
+        extractor.setdefault(v, len(extractor))
+    tasks = []
+    for v, idx in sorted(rows.items(), key=lambda kv: extractor[kv[0]]):
+        tasks.append(Task(entry=f"{v}.model", samples=subset(samples, idx), meta_attr=v))
+    return tasks, extractor
+
+
+class TaskDefinitionByDataAttr(BaseTaskDefinition):
+    """One task per value of a data attribute.
+
+    The value comes from ``samples.meta_attr`` (1-D, or the columns of a 2-D
+    array named by ``attribute`` as indices), or from the feature columns named
+    by ``attribute`` when the source has column names (CSV). Samples without
+    any attribute form a single task ``default``.
+    """
+
+    def __init__(self, attribute=None, **kwargs):
+        super().__init__(attribute=attribute, **kwargs)
+        self.attribute = attribute
+
+    def __call__(self, samples, **kwargs):
+        values = meta_values(samples, self.attribute)
+        if values is None:
+            LOGGER.info("task definition: samples carry no attribute %r, one task 'default'",
+                        self.attribute)
+            values = ["default"] * len(samples.x)
+        tasks, extractor = group_by_values(samples, values)
+        return tasks, extractor, samples
+
+
+class TaskDefinitionByOrigin(BaseTaskDefinition):
+    """One task per origin, read from the sample's paths.
+
+    ``attribute``: the origins, e.g. ``"real, sim"`` or a list. A sample's
+    origin is the first origin that appears as a folder name in its paths
+    (``real/<city>/...``). ``city`` (optional, as in the tutorial): samples
+    whose paths contain it belong to the first origin, the others to the last.
+    ``default``: the origin of samples that match none (default: the last).
+    """
+
+    def __init__(self, attribute="real, sim", city=None, default=None, **kwargs):
+        super().__init__(attribute=attribute, city=city, default=default, **kwargs)
+        self.origins = parse_list(attribute)
+        if not self.origins:
+            raise ValueError("TaskDefinitionByOrigin: 'attribute' must name at least one origin")
+        self.city = city
+        self.default = default if default is not None else self.origins[-1]
+
+    def origin_of(self, samples, i):
+        paths = sample_paths(samples, i)
+        if self.city:
+            return self.origins[0] if any(self.city in p for p in paths) else self.origins[-1]
+        for p in paths:
+            parts = path_parts(p)
+            for o in self.origins:
+                if o in parts:
+                    return o
+        return self.default
+
+    def __call__(self, samples, **kwargs):
+        values = [self.origin_of(samples, i) for i in range(len(samples.x))]
+        tasks, extractor = group_by_values(samples, values, order=self.origins)
+        return tasks, extractor, samples
+
+
+def _kmeans(x, k, seed=0, iters=50):
+    rng = np.random.default_rng(seed)
+    n = len(x)
+    k = max(1, min(k, n))
+    centers = [x[rng.integers(n)]]
+    d2 = ((x - centers[0]) ** 2).sum(1)
+    for _ in range(1, k):  # k-means++ seeding
+        p = d2 / d2.sum() if d2.sum() > 0 else None
+        c = x[rng.choice(n, p=p)]
+        centers.append(c)
+        d2 = np.minimum(d2, ((x - c) ** 2).sum(1))
+    c = np.array(centers)
+    labels = np.zeros(n, dtype=int)
+    for _ in range(iters):
+        dist = ((x[:, None, :] - c[None, :, :]) ** 2).sum(-1)
+        new = dist.argmin(1)
+        if _ and (new == labels).all():
+            break
+        labels = new
+        for j in range(k):
+            if (labels == j).any():
+                c[j] = x[labels == j].mean(0)
+    return c, labels
+
+
+class TaskDefinitionByClustering(BaseTaskDefinition):
+    """Tasks found by k-means on the (standardised) features.
+
+    ``n_clusters`` tasks; deterministic for a given ``random_state``. The task
+    extractor holds the centroids and the scaling, so allocation is
+    nearest-centroid.
+    """
+
+    def __init__(self, n_clusters=2, random_state=0, **kwargs):
+        super().__init__(n_clusters=n_clusters, random_state=random_state, **kwargs)
+        self.n_clusters = int(n_clusters)
+        self.random_state = int(random_state)
+        if self.n_clusters < 1:
+            raise ValueError("TaskDefinitionByClustering: n_clusters must be >= 1")
+
+    def __call__(self, samples, **kwargs):
+        x = as_features(samples.x)
+        mean, std = x.mean(0), x.std(0) + 1e-8
+        centers, labels = _kmeans((x - mean) / std, self.n_clusters, self.random_state)
+        tasks = []
+        for j in range(len(centers)):
+            idx = np.flatnonzero(labels == j)
+            if len(idx):
+                tasks.append(Task(entry=f"cluster{j}.model", samples=subset(samples, idx), meta_attr=f"cluster{j}"))
+        extractor = {"kind": "centroids", "mean": mean.tolist(), "scale": std.tolist(),
+                     "centroids": centers.tolist(),
+                     "tasks": [j for j in range(len(centers)) if (labels == j).any()]}
+        # map centroid -> task index (empty clusters have no task)
+        extractor["centroid_task"] = [extractor["tasks"].index(j) if j in extractor["tasks"] else -1
+                                      for j in range(len(centers))]
+        return tasks, extractor, samples

@@ -1,0 +1,4 @@
+from .base_task_relation_discovery import BaseTaskRelationDiscover, BaseTaskRelationDiscovery
+from .task_relation_discovery import DefaultTaskRelationDiscover
+
+__all__ = ("BaseTaskRelationDiscover", "BaseTaskRelationDiscovery", "DefaultTaskRelationDiscover")

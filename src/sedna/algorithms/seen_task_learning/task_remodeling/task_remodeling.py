@@ -1,0 +1,33 @@
+"""Built-in task remodeling."""
+
+import numpy as np
+
+from sedna.algorithms._util import subset
+from sedna.algorithms.seen_task_learning.task_remodeling.base_task_remodeling import BaseTaskRemodeling
+
+__all__ = ("DefaultTaskRemodeling",)
+
+
+class DefaultTaskRemodeling(BaseTaskRemodeling):
+    """One batch per model that received samples; rows keep their positions."""
+
+    def __call__(self, samples, mappings, **kwargs):
+        m = np.asarray(mappings, dtype=np.int64)
+        if len(m) == 0:
+            return [], []
+        if len(m) == 1 or (m == m[0]).all():
+            keys = [int(m[0])]
+            parts = [subset(samples, np.arange(len(m)))]
+        else:
+            order = np.argsort(m, kind="stable")
+            keys_arr, starts = np.unique(m[order], return_index=True)
+            bounds = list(starts[1:]) + [len(m)]
+            keys = [int(k) for k in keys_arr]
+            parts = [subset(samples, order[s:e]) for s, e in zip(starts, bounds)]
+        models = []
+        for k in keys:
+            if not 0 <= k < len(self.models):
+                raise IndexError(f"task remodeling: allocation {k} names no model "
+                                 f"(the knowledge base has {len(self.models)})")
+            models.append(self.models[k])
+        return parts, models

@@ -1,0 +1,102 @@
+"""Built-in task update decisions.
+
+New samples go to the task they belong to (by the knowledge base's own task
+allocation); samples that match no task are grouped by the knowledge base's
+task definition into new tasks. The default retrains a task that received
+samples on its stored samples plus the new ones; the fine-tune variant
+continues training the task's current model on the new samples only.
+"""
+
+import numpy as np
+
+from sedna.algorithms._util import subset
+from sedna.algorithms.seen_task_learning.artifact import Task
+from sedna.algorithms.seen_task_learning.task_update_decision.base_task_update_decision import (
+    BaseTaskUpdateDecision,
+)
+
+__all__ = ("UpdateStrategyDefault", "UpdateStrategyByFinetune")
+
+
+def _plugin(type_name, spec, *args):
+    from sedna.common.class_factory import ClassFactory
+
+    spec = spec or {}
+    return ClassFactory.get_cls(type_name, spec["method"])(*args, **(spec.get("param") or {}))
+
+
+class UpdateStrategyDefault(BaseTaskUpdateDecision):
+    """Route new samples to their tasks; unknown ones become new tasks; retrain."""
+
+    existing_strategy = "retrain"
+
+    def __init__(self, task_index=None, **kwargs):
+        super().__init__(task_index, **kwargs)
+        self.known = [t["entry"] for t in self.task_index.get("tasks", [])]
+
+    def allocate(self, samples):
+        from sedna.common.class_factory import ClassType
+
+        spec = self.task_index.get("task_allocation") or {"method": "TaskAllocationDefault"}
+        try:
+            alloc = _plugin(ClassType.STP, spec, self.task_extractor)
+            _, ids = alloc(samples)
+        except (ValueError, TypeError):
+            return np.full(len(samples.x), -1)
+        return np.asarray(ids, dtype=int)
+
+    def define(self, samples):
+        from sedna.common.class_factory import ClassType
+
+        spec = self.task_index.get("task_definition") or {"method": "TaskDefinitionByDataAttr"}
+        tasks, extractor, _ = _plugin(ClassType.STP, spec)(samples)
+        return tasks, extractor
+
+    def _extend_extractor(self, task, new_extractor, new_index):
+        ext = self.task_extractor
+        if isinstance(ext, dict) and ext.get("kind") == "centroids" and isinstance(new_extractor, dict) \
+                and new_extractor.get("kind") == "centroids":
+            from sedna.algorithms._util import as_features
+
+            z = (as_features(task.samples.x) - np.asarray(ext["mean"])) / np.asarray(ext["scale"])
+            ext["centroids"].append(z.mean(0).tolist())
+            ext["centroid_task"].append(new_index)
+        elif isinstance(ext, dict) and "kind" not in ext:
+            ext[str(task.meta_attr)] = new_index
+        elif isinstance(ext, dict) and ext.get("kind") == "classifier":
+            base = ext.get("base")
+            if isinstance(base, dict) and "kind" not in base:
+                base[str(task.meta_attr)] = new_index
+
+    def __call__(self, samples, task_type="seen_task", **kwargs):
+        n = len(samples.x) if samples is not None and samples.x is not None else 0
+        if n == 0:
+            return [], {}
+        ids = self.allocate(samples) if task_type == "seen_task" else np.full(n, -1)
+        tasks, strategies = [], {}
+        for t in sorted(set(ids.tolist()) - {-1}):
+            entry = self.known[t]
+            tasks.append(Task(entry=entry, samples=subset(samples, np.flatnonzero(ids == t)),
+                              meta_attr=self.task_index["tasks"][t].get("meta_attr")))
+            strategies[entry] = self.existing_strategy
+        rest = np.flatnonzero(ids == -1)
+        if len(rest):
+            new_tasks, new_extractor = self.define(subset(samples, rest))
+            for nt in new_tasks:
+                # re-base the new task's row positions on the caller's batch
+                nt.samples.index = rest[np.asarray(nt.samples.index)] if getattr(
+                    nt.samples, "index", None) is not None else None
+                if nt.entry in self.known:
+                    strategies[nt.entry] = self.existing_strategy
+                else:
+                    self.known.append(nt.entry)
+                    self._extend_extractor(nt, new_extractor, len(self.known) - 1)
+                    strategies[nt.entry] = "new"
+                tasks.append(nt)
+        return tasks, strategies
+
+
+class UpdateStrategyByFinetune(UpdateStrategyDefault):
+    """As the default, but existing tasks fine-tune their current model on the new samples."""
+
+    existing_strategy = "finetune"

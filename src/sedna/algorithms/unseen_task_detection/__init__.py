@@ -1,0 +1,1 @@
+"""Unseen-task detection: recognition at inference, re-recognition at update."""

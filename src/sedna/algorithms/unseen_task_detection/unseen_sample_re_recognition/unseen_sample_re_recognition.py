@@ -1,0 +1,36 @@
+"""Built-in unseen-sample re-recognition (update time)."""
+
+import numpy as np
+
+from sedna.algorithms.unseen_task_detection.unseen_sample_re_recognition.base_unseen_sample_re_recognition import (
+    BaseSampleReRegonition,
+)
+from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.unseen_sample_recognition import (
+    SampleRegonitionDefault, split_by_mask,
+)
+
+__all__ = ("SampleReRegonitionDefault", "SampleReRegonitionAllSeen")
+
+
+class SampleReRegonitionDefault(BaseSampleReRegonition):
+    """A labelled sample is unseen when the knowledge base's allocation sends it
+    to no task; when every sample can be allocated (clustering, classifier),
+    the calibrated confidence decides, as at inference."""
+
+    def __init__(self, task_index=None, **kwargs):
+        super().__init__(task_index, **kwargs)
+        self._rec = SampleRegonitionDefault(task_index, **kwargs)
+
+    def __call__(self, samples, models=None, allocate=None, **kwargs):
+        if allocate is not None:
+            mask = np.asarray(allocate(samples), dtype=int) == -1
+            if mask.any() or not models:
+                return split_by_mask(samples, mask)
+        return self._rec(samples, models, None)
+
+
+class SampleReRegonitionAllSeen(BaseSampleReRegonition):
+    """Every new sample is treated as seen (the update decision still routes it)."""
+
+    def __call__(self, samples, models=None, allocate=None, **kwargs):
+        return split_by_mask(samples, np.zeros(len(samples.x), dtype=bool))

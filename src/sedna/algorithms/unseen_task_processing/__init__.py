@@ -1,0 +1,1 @@
+"""Unseen-task processing."""
