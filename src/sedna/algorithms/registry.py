@@ -27,6 +27,7 @@ from sedna.algorithms.unseen_task_detection.unseen_sample_re_recognition import 
 from sedna.algorithms.unseen_task_detection.unseen_sample_recognition import (BaseSampleRegonition,
                                                                               SampleRegonitionAllSeen,
                                                                               SampleRegonitionByConfidence,
+                                                                              SampleRegonitionByDistance,
                                                                               SampleRegonitionByTaskAttr,
                                                                               SampleRegonitionDefault)
 from sedna.algorithms.unseen_task_processing.unseen_task_allocation import (BaseUnseenTaskAllocation,
@@ -72,6 +73,7 @@ BUILTINS = [
     (ClassType.UTD, "SampleRegonitionAllSeen", SampleRegonitionAllSeen),
     (ClassType.UTD, "SampleRegonitionByTaskAttr", SampleRegonitionByTaskAttr),
     (ClassType.UTD, "SampleRegonitionByConfidence", SampleRegonitionByConfidence),
+    (ClassType.UTD, "SampleRegonitionByDistance", SampleRegonitionByDistance),
     (ClassType.UTD, "SampleReRegonitionDefault", SampleReRegonitionDefault),
     (ClassType.UTD, "SampleReRecognitionDefault", SampleReRegonitionDefault),
     (ClassType.UTD, "SampleReRegonitionAllSeen", SampleReRegonitionAllSeen),

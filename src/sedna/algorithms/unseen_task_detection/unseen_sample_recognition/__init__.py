@@ -1,6 +1,6 @@
 from .base_unseen_sample_recognition import BaseSampleRecognition, BaseSampleRegonition
-from .unseen_sample_recognition import (SampleRegonitionAllSeen, SampleRegonitionByConfidence,
+from .unseen_sample_recognition import (SampleRegonitionAllSeen, SampleRegonitionByConfidence, SampleRegonitionByDistance,
                                         SampleRegonitionByTaskAttr, SampleRegonitionDefault)
 
 __all__ = ("BaseSampleRegonition", "BaseSampleRecognition", "SampleRegonitionDefault", "SampleRegonitionAllSeen",
-           "SampleRegonitionByTaskAttr", "SampleRegonitionByConfidence")
+           "SampleRegonitionByTaskAttr", "SampleRegonitionByConfidence", "SampleRegonitionByDistance")

@@ -8,7 +8,7 @@ from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.base_unsee
 )
 
 __all__ = ("SampleRegonitionAllSeen", "SampleRegonitionByTaskAttr", "SampleRegonitionByConfidence",
-           "SampleRegonitionDefault", "split_by_mask", "model_confidence")
+           "SampleRegonitionByDistance", "SampleRegonitionDefault", "split_by_mask", "model_confidence")
 
 
 def split_by_mask(samples, unseen_mask):
@@ -67,7 +67,11 @@ class SampleRegonitionByConfidence(BaseSampleRegonition):
     """Unseen when no model is confident: the top class probability is below a
     threshold calibrated on held-out seen samples for a target false-positive
     rate (``target_fpr``, default 0.05). ``threshold`` fixes it by hand.
-    ``mode``: ``"max"`` (any model, default) or ``"allocated"``."""
+    ``mode``: ``"max"`` (any model, default) or ``"allocated"``. The models
+    are trained without the calibration samples (``needs_model_holdout``),
+    since a model is over-confident on what it was trained on."""
+
+    needs_model_holdout = True
 
     def __init__(self, task_index=None, threshold=None, target_fpr=0.05, mode="max", **kwargs):
         super().__init__(task_index, threshold=threshold, target_fpr=target_fpr, mode=mode, **kwargs)
@@ -95,30 +99,120 @@ class SampleRegonitionByConfidence(BaseSampleRegonition):
         return split_by_mask(samples, conf < self.threshold)
 
 
+def _numeric(samples):
+    return samples is not None and samples.x is not None and np.asarray(samples.x).dtype.kind in "biuf"
+
+
+class SampleRegonitionByDistance(BaseSampleRegonition):
+    """Unseen when a sample lies far from every task's training data.
+
+    ``fit`` keeps, per task, the mean and the (shrunk) inverse covariance of
+    the flattened features (diagonal above ``max_full_dim`` features); the
+    score of a sample is its smallest Mahalanobis distance to a task, and the
+    threshold is calibrated on held-out seen samples for ``target_fpr``. The
+    models need no held-out data: the statistics are fitted apart.
+    """
+
+    needs_model_holdout = False
+
+    def __init__(self, task_index=None, threshold=None, target_fpr=0.05, shrinkage=0.1, max_full_dim=256,
+                 **kwargs):
+        super().__init__(task_index, threshold=threshold, target_fpr=target_fpr, shrinkage=shrinkage,
+                         max_full_dim=max_full_dim, **kwargs)
+        if not 0 <= float(target_fpr) < 1:
+            raise ValueError("SampleRegonitionByDistance: target_fpr must be in [0, 1)")
+        if not 0 <= float(shrinkage) <= 1:
+            raise ValueError("SampleRegonitionByDistance: shrinkage must be in [0, 1]")
+        self.target_fpr, self.shrinkage, self.max_full_dim = float(target_fpr), float(shrinkage), int(max_full_dim)
+        cal = ((self.task_index.get("unseen_sample_recognition") or {}).get("calibration") or {})
+        self._stats = None
+        if cal.get("kind") == "distance":
+            self._stats = [(np.asarray(s["mean"]), np.asarray(s["icov"]), bool(s["diag"])) for s in cal["stats"]]
+        self.threshold = float(threshold) if threshold is not None else cal.get("threshold")
+
+    def fit(self, parts):
+        stats = []
+        for p in parts:
+            if not _numeric(p) or len(p.x) < 2:
+                continue
+            f = np.asarray(p.x, dtype=np.float64).reshape(len(p.x), -1)
+            mean = f.mean(0)
+            if f.shape[1] > self.max_full_dim:
+                var = f.var(0)
+                var = (1 - self.shrinkage) * var + self.shrinkage * (var.mean() + 1e-6)
+                stats.append((mean, 1.0 / var, True))
+            else:
+                cov = np.cov(f.T).reshape(f.shape[1], f.shape[1])
+                cov = (1 - self.shrinkage) * cov + self.shrinkage * np.eye(len(cov)) * (np.trace(cov) / len(cov) + 1e-6)
+                stats.append((mean, np.linalg.pinv(cov), False))
+        self._stats = stats or None
+        return self
+
+    def scores(self, samples):
+        f = np.asarray(samples.x, dtype=np.float64).reshape(len(samples.x), -1)
+        best = np.full(len(f), np.inf)
+        for mean, icov, diag in self._stats:
+            d = f - mean
+            v = (d * d * icov).sum(1) if diag else np.einsum("ij,jk,ik->i", d, icov, d)
+            best = np.minimum(best, v)
+        return best
+
+    def calibrate(self, samples, models=None, allocate=None):
+        if not self._stats or not _numeric(samples) or not len(samples.x):
+            return {}
+        s = self.scores(samples)
+        self.threshold = float(np.quantile(s, 1 - self.target_fpr))
+        return {"kind": "distance", "threshold": self.threshold, "target_fpr": self.target_fpr,
+                "n_calibration": int(len(s)), "observed_fpr": float((s > self.threshold).mean()),
+                "stats": [{"mean": m.tolist(), "icov": ic.tolist(), "diag": dg} for m, ic, dg in self._stats]}
+
+    def __call__(self, samples, models=None, allocate=None, **kwargs):
+        if not self._stats or self.threshold is None or not _numeric(samples) or not len(samples.x):
+            return split_by_mask(samples, np.zeros(len(samples.x), dtype=bool))
+        return split_by_mask(samples, self.scores(samples) > self.threshold)
+
+
 class SampleRegonitionDefault(BaseSampleRegonition):
     """Picks the best evidence available, deterministically:
 
-    1. a calibrated confidence threshold in the knowledge base and models with
-       class probabilities -> :class:`SampleRegonitionByConfidence`;
-    2. samples that carry the attribute the tasks were defined by ->
-       :class:`SampleRegonitionByTaskAttr`;
-    3. otherwise every sample is seen.
+    1. samples that carry the attribute the tasks were defined by ->
+       :class:`SampleRegonitionByTaskAttr` (exact);
+    2. numeric features -> :class:`SampleRegonitionByDistance`, calibrated;
+    3. models with class probabilities -> :class:`SampleRegonitionByConfidence`,
+       calibrated;
+    4. otherwise every sample is seen.
     """
 
-    def __init__(self, task_index=None, **kwargs):
-        super().__init__(task_index, **kwargs)
-        self._conf = SampleRegonitionByConfidence(task_index, **{
-            k: v for k, v in kwargs.items() if k in ("threshold", "target_fpr", "mode")})
+    def __init__(self, task_index=None, target_fpr=0.05, **kwargs):
+        super().__init__(task_index, target_fpr=target_fpr, **kwargs)
+        self._dist = SampleRegonitionByDistance(task_index, target_fpr=target_fpr)
+        self._conf = SampleRegonitionByConfidence(task_index, target_fpr=target_fpr)
         self._attr = SampleRegonitionByTaskAttr(task_index, **{
             k: v for k, v in kwargs.items() if k == "attribute"})
+        self._fitted_numeric = False
+
+    def needs_model_holdout(self, samples):
+        return not _numeric(samples)
+
+    def fit(self, parts):
+        self._fitted_numeric = all(_numeric(p) for p in parts)
+        if self._fitted_numeric:
+            self._dist.fit(parts)
+        return self
 
     def calibrate(self, samples, models, allocate=None):
+        if self._fitted_numeric and _numeric(samples):
+            return self._dist.calibrate(samples)
+        if self._dist._stats and _numeric(samples):
+            return self._dist.calibrate(samples)
         return self._conf.calibrate(samples, models, allocate) if _has_proba(models) else {}
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
-        if self._conf.threshold is not None and _has_proba(models):
-            return self._conf(samples, models, allocate)
         ext = self.task_index.get("extractor")
         if isinstance(ext, dict) and "kind" not in ext and getattr(samples, "meta_attr", None) is not None:
             return self._attr(samples, models, allocate)
+        if self._dist._stats and self._dist.threshold is not None and _numeric(samples):
+            return self._dist(samples)
+        if self._conf.threshold is not None and _has_proba(models):
+            return self._conf(samples, models, allocate)
         return split_by_mask(samples, np.zeros(len(samples.x), dtype=bool))

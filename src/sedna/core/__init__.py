@@ -1,0 +1,1 @@
+"""Job objects composed from the algorithm plugins and the knowledge base."""

@@ -1,0 +1,3 @@
+from .lifelong_learning import LifelongLearning
+
+__all__ = ("LifelongLearning",)

@@ -1,0 +1,55 @@
+"""Saving unseen samples for labelling (no pickle)."""
+
+import json
+import os
+import shutil
+import time
+
+import numpy as np
+
+from sedna.common.log import LOGGER
+
+
+def save_unseen(samples, save_url):
+    """Write unseen samples under ``save_url``.
+
+    Path samples: each input file is copied (name kept) and a line is appended
+    to ``save_url/unseen.txt``. Array samples: one ``.npz`` per batch.
+    Returns the written paths.
+    """
+    from sedna.common.file_ops import FileOps
+
+    if not FileOps.is_local(save_url):
+        LOGGER.warning("unseen samples: only local save folders are supported, not %s", save_url)
+        return []
+    os.makedirs(save_url, exist_ok=True)
+    x = np.asarray(samples.x)
+    written = []
+    if x.dtype.kind in "US":
+        lines = []
+        base = os.environ.get("ORIGINAL_DATASET_URL")
+        base = os.path.dirname(base) if base else ""
+        for row in (x if x.ndim > 1 else x[:, None]):
+            names = []
+            for p in row:
+                src = str(p) if os.path.isabs(str(p)) or not base else os.path.join(base, str(p))
+                if os.path.isfile(src):
+                    dst = os.path.join(save_url, os.path.basename(src))
+                    if not os.path.exists(dst):
+                        shutil.copy2(src, dst)
+                    written.append(dst)
+                    names.append(os.path.basename(src))
+                else:
+                    names.append(str(p))
+            lines.append(" ".join(names))
+        with open(os.path.join(save_url, "unseen.txt"), "a", encoding="utf-8") as f:
+            f.write("".join(line + "\n" for line in lines))
+        return written
+    name = os.path.join(save_url, f"unseen-{time.time_ns()}.npz")
+    arrays = {"x": x}
+    if getattr(samples, "index", None) is not None:
+        arrays["index"] = np.asarray(samples.index)
+    np.savez(name, **arrays)
+    with open(os.path.join(save_url, "unseen.jsonl"), "a", encoding="utf-8") as f:
+        f.write(json.dumps({"file": os.path.basename(name), "n": int(len(x)), "time": time.time()}) + "\n")
+    return [name]
