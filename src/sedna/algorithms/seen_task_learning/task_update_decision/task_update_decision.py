@@ -83,9 +83,6 @@ class UpdateStrategyDefault(BaseTaskUpdateDecision):
         if len(rest):
             new_tasks, new_extractor = self.define(subset(samples, rest))
             for nt in new_tasks:
-                # re-base the new task's row positions on the caller's batch
-                nt.samples.index = rest[np.asarray(nt.samples.index)] if getattr(
-                    nt.samples, "index", None) is not None else None
                 if nt.entry in self.known:
                     strategies[nt.entry] = self.existing_strategy
                 else:
