@@ -161,7 +161,7 @@ class LifelongLearning:
         self.calibration_split = float(calibration_split)
         self._loaded = None          # LoadedKB served by inference
         self._cache = None           # EdgeKBCache when serving a deployed index
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.log = LOGGER
 
     # ------------------------------------------------------------------ config
