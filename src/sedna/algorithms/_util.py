@@ -13,16 +13,28 @@ def subset(samples, idx):
 
     idx = np.asarray(idx, dtype=np.int64)
     out = BaseDataSource(data_type=samples.data_type)
-    out.x = samples.x[idx] if samples.x is not None else None
+    x = samples.x
+    n = len(x) if x is not None else 0
     y = getattr(samples, "y", None)
-    out.y = y[idx] if y is not None and len(y) == len(samples.x) else y
     meta = getattr(samples, "meta_attr", None)
-    out.meta_attr = np.asarray(meta)[idx] if meta is not None and len(meta) == len(samples.x) else meta
     base = getattr(samples, "index", None)
-    out.index = np.asarray(base)[idx] if base is not None else idx
-    for attr in ("columns",):
-        if hasattr(samples, attr):
-            setattr(out, attr, getattr(samples, attr))
+    if y is not None and not isinstance(y, np.ndarray):
+        y = np.asarray(y)
+    if meta is not None and not isinstance(meta, np.ndarray):
+        meta = np.asarray(meta)
+    if base is not None and not isinstance(base, np.ndarray):
+        base = np.asarray(base)
+    if hasattr(samples, "columns"):
+        out.columns = samples.columns
+    if len(idx) == n and n and idx[0] == 0 and idx[-1] == n - 1 and (n < 3 or (np.diff(idx) == 1).all()):
+        # every row in order: share the arrays, copy nothing
+        out.x, out.y, out.meta_attr = x, y, meta
+        out.index = base if base is not None else idx
+        return out
+    out.x = x[idx] if x is not None else None
+    out.y = y[idx] if y is not None and len(y) == n and n else y
+    out.meta_attr = meta[idx] if meta is not None and len(meta) == n and n else meta
+    out.index = base[idx] if base is not None else idx
     return out
 
 
@@ -69,11 +81,12 @@ def path_parts(path):
 
 
 def meta_values(samples, attribute=None):
-    """Per-row attribute values as strings, or ``None`` when the samples carry none.
+    """Per-row attribute values as a numpy string array, or ``None`` when the
+    samples carry none.
 
     ``meta_attr`` may be 1-D (one value per row) or 2-D; ``attribute`` selects
     columns of a 2-D ``meta_attr`` by index, or feature columns by name when the
-    source has ``columns`` (CSV).
+    source has ``columns`` (CSV). Several columns are joined with ``_``.
     """
     meta = getattr(samples, "meta_attr", None)
     attrs = attribute
@@ -82,21 +95,43 @@ def meta_values(samples, attribute=None):
     if meta is not None and len(meta) == len(samples.x):
         m = np.asarray(meta)
         if m.ndim == 1:
-            return [str(v) for v in m]
+            return m if m.dtype.kind == "U" else m.astype(str)
         cols = list(range(m.shape[1]))
         if attrs and all(isinstance(a, int) or str(a).isdigit() for a in attrs):
             cols = [int(a) for a in attrs]
-        return ["_".join(str(v) for v in row[cols]) for row in m]
+        return _join_columns(m[:, cols])
     columns = getattr(samples, "columns", None)
     if attrs and columns is not None:
         names = list(columns)
-        missing = [a for a in attrs if a not in names]
-        if missing:
+        if any(a not in names for a in attrs):
             return None
-        cols = [names.index(a) for a in attrs]
-        x = np.asarray(samples.x)
-        return ["_".join(str(v) for v in row[cols]) for row in x]
+        return _join_columns(np.asarray(samples.x)[:, [names.index(a) for a in attrs]])
     return None
+
+
+def _join_columns(m):
+    m = m.astype(str)
+    out = m[:, 0]
+    for j in range(1, m.shape[1]):
+        out = np.char.add(np.char.add(out, "_"), m[:, j])
+    return out
+
+
+def lookup(values, mapping, missing=-1):
+    """``[mapping.get(v, missing) for v in values]`` as an int array, one dict
+    lookup per distinct value."""
+    values = np.asarray(values)
+    if not len(values):
+        return np.zeros(0, dtype=np.int64)
+    if len(mapping) <= 32 and values.dtype.kind == "U":
+        # few tasks: one vectorised comparison per task beats sorting the rows
+        out = np.full(len(values), missing, dtype=np.int64)
+        for k, v in mapping.items():
+            out[values == k] = v
+        return out
+    uniq, inv = np.unique(values, return_inverse=True)
+    table = np.array([mapping.get(str(u), missing) for u in uniq], dtype=np.int64)
+    return table[inv.reshape(-1)]
 
 
 def safe_name(entry):

@@ -438,15 +438,30 @@ class LifelongLearning:
         """
         kb = self._serving()
         samples = _as_source(data)
+        if getattr(samples, "index", None) is not None:  # rows are positions in *this* batch
+            samples = subset(samples, np.arange(len(samples.x)))
+            samples.index = None
         n = len(samples.x)
         models = kb.models
-        seen, unseen = kb.recognizer(samples, models=models, allocate=kb.allocate)
+        memo = []
+
+        def allocate(s):
+            # one allocation per call: the recognizer and the seen rows share it
+            if s is samples:
+                if not memo:
+                    memo.append(kb.allocate(s))
+                return memo[0]
+            if memo and getattr(s, "index", None) is not None:
+                return memo[0][np.asarray(s.index)]
+            return kb.allocate(s)
+
+        seen, unseen = kb.recognizer(samples, models=models, allocate=allocate)
         is_unseen = np.zeros(n, dtype=bool)
         seen_pos = np.asarray(seen.index)
         tasks = []
         seen_result = None
         if len(seen_pos):
-            groups = kb.allocate(seen)
+            groups = allocate(seen).copy()
             groups[groups < 0] = kb.fallback
             if not kb.deployed.all():
                 dropped = ~kb.deployed[groups]
@@ -862,10 +877,16 @@ class LifelongLearning:
                          owner_info=owner)
 
 
+_PARAMS = {}
+
+
 def _integrate_params(integ):
     import inspect
 
-    try:
-        return inspect.signature(integ.__call__).parameters
-    except (TypeError, ValueError):
-        return {}
+    key = type(integ)
+    if key not in _PARAMS:
+        try:
+            _PARAMS[key] = set(inspect.signature(integ.__call__).parameters)
+        except (TypeError, ValueError):
+            _PARAMS[key] = set()
+    return _PARAMS[key]

@@ -3,7 +3,7 @@ by origin, by a fitted classifier, by nearest centroid."""
 
 import numpy as np
 
-from sedna.algorithms._util import as_features, meta_values, path_parts, sample_paths
+from sedna.algorithms._util import as_features, lookup, meta_values, path_parts, sample_paths
 from sedna.algorithms.seen_task_learning.task_allocation.base_task_allocation import BaseTaskAllocation
 
 __all__ = ("TaskAllocationByDataAttr", "TaskAllocationByOrigin", "TaskAllocationByClassifier",
@@ -28,9 +28,8 @@ class TaskAllocationByDataAttr(BaseTaskAllocation):
     def __call__(self, samples, **kwargs):
         values = meta_values(samples, self.attribute)
         if values is None:
-            return samples, [-1] * len(samples.x)
-        get = self._map.get
-        return samples, [get(v, -1) for v in values]
+            return samples, np.full(len(samples.x), -1, dtype=np.int64)
+        return samples, lookup(values, self._map)
 
 
 class TaskAllocationByOrigin(BaseTaskAllocation):

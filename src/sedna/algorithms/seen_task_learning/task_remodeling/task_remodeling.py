@@ -19,11 +19,8 @@ class DefaultTaskRemodeling(BaseTaskRemodeling):
             keys = [int(m[0])]
             parts = [subset(samples, np.arange(len(m)))]
         else:
-            order = np.argsort(m, kind="stable")
-            keys_arr, starts = np.unique(m[order], return_index=True)
-            bounds = list(starts[1:]) + [len(m)]
-            keys = [int(k) for k in keys_arr]
-            parts = [subset(samples, order[s:e]) for s, e in zip(starts, bounds)]
+            keys = np.flatnonzero(np.bincount(m)).tolist() if m.min() >= 0 else [int(k) for k in np.unique(m)]
+            parts = [subset(samples, np.flatnonzero(m == k)) for k in keys]
         models = []
         for k in keys:
             if not 0 <= k < len(self.models):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sedna.algorithms._util import meta_values, subset
+from sedna.algorithms._util import lookup, meta_values, subset
 from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.base_unseen_sample_recognition import (
     BaseSampleRegonition,
 )
@@ -12,7 +12,11 @@ __all__ = ("SampleRegonitionAllSeen", "SampleRegonitionByTaskAttr", "SampleRegon
 
 
 def split_by_mask(samples, unseen_mask):
+    """``(seen, unseen)`` views of ``samples``; both keep row positions in ``.index``."""
     unseen_mask = np.asarray(unseen_mask, dtype=bool)
+    if not unseen_mask.any():
+        n = len(samples.x)
+        return subset(samples, np.arange(n)), subset(samples, np.zeros(0, dtype=np.int64))
     return subset(samples, np.flatnonzero(~unseen_mask)), subset(samples, np.flatnonzero(unseen_mask))
 
 
@@ -57,7 +61,7 @@ class SampleRegonitionByTaskAttr(BaseSampleRegonition):
         values = meta_values(samples, self.params.get("attribute"))
         if values is None or not isinstance(ext, dict):
             return np.zeros(len(samples.x), dtype=bool)
-        return np.array([str(v) not in ext for v in values], dtype=bool)
+        return lookup(values, {str(k): 0 for k in ext}) == -1
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
         return split_by_mask(samples, self.unseen_mask(samples, allocate))
