@@ -110,9 +110,6 @@ def test_a_param_the_plugin_does_not_take_is_named(strict_plugins):
     assert ok.slots["task_allocation"].param == {"default": "sim"}
 
 
-@pytest.mark.xfail(strict=True, reason="check_params (core/lifelong_learning/slots.py) skips validation when "
-                                       "__init__ has **kwargs, and every built-in plugin has it: a misspelt "
-                                       "parameter of a built-in is silently ignored")
 def test_a_misspelt_param_of_a_built_in_plugin_is_named():
     with pytest.raises(PluginParamError, match=r"task_definition\.param\.atribute"):
         LifelongLearning(make_estimator(), task_definition={"method": "TaskDefinitionByDataAttr",
@@ -424,9 +421,6 @@ def test_a_crash_mid_update_leaves_no_version_and_the_previous_one_current(train
     assert kb.catalog.version_numbers() == {1}
 
 
-@pytest.mark.xfail(strict=True, reason="parse_slot (core/lifelong_learning/slots.py) never checks the plugin "
-                                       "against SLOTS[slot].base: a plugin of another slot of the same type is "
-                                       "accepted and train later fails with a bare TypeError")
 def test_a_plugin_of_another_slot_is_refused_when_the_job_is_built():
     # DefaultTaskRemodeling is registered under the same type as task definitions
     with pytest.raises(PluginParamError, match="task_definition"):

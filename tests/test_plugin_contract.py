@@ -401,9 +401,6 @@ def test_unseen_task_allocation_contract(name, digits, kb):
 
 
 # ============================================================ defects found here
-@pytest.mark.xfail(strict=True, reason="group_by_values gives origins listed in `attribute` an extractor "
-                                       "index even when no sample has them, so the extractor's indices "
-                                       "point past the task list (task_definition.py, group_by_values)")
 def test_origin_extractor_names_real_tasks_when_the_first_origin_has_no_samples():
     # a first round with simulation data only
     src = path_source()
@@ -415,9 +412,6 @@ def test_origin_extractor_names_real_tasks_when_the_first_origin_has_no_samples(
     assert all(0 <= v < len(tasks) for v in ids), (extractor, ids)
 
 
-@pytest.mark.xfail(strict=True, reason="same defect seen from the update decision: the allocation names "
-                                       "task 1 of a one-task knowledge base and UpdateStrategyDefault "
-                                       "raises IndexError instead of routing the samples")
 def test_update_decision_after_a_sim_only_origin_round_routes_the_samples():
     src = path_source()
     keep = np.flatnonzero([x.startswith("sim/") for x in src.x])

@@ -140,3 +140,27 @@ def test_second_round_update_through_the_train_worker(dataset, tmp_path):
     assert v2.doc["update"]["strategies"] == {"real.model": "retrain"}
     assert groups["real.model"]["n_samples"] == sum("berlin" in ln for ln in lines) + len(second)
     assert groups["sim.model"]["model"]["trained_version"] == 1
+
+
+def test_tutorial_definition_with_an_empty_origin_trains_the_other(dataset, tmp_path):
+    """The tutorial's TaskDefinitionByOrigin always returns two tasks; with only
+    berlin frames the "sim" task is empty: it gets no model, and a later round
+    that brings sim frames creates it."""
+    root, index, lines = dataset
+    out = tmp_path / "output"
+    common = {"ORIGINAL_DATASET_URL": str(index), "attribute": "real, sim", "city": "berlin"}
+    berlin = [ln for ln in lines if "berlin" in ln]
+    (tmp_path / "r1.txt").write_text("\n".join(berlin) + "\n")
+    run_worker("train.py", dict(common, TRAIN_DATASET_URL=str(tmp_path / "r1.txt"), OUTPUT_URL=str(out / "1")),
+               str(tmp_path))
+    v1 = KnowledgeBase(str(out / "1")).current()
+    assert [g["entry"] for g in v1.doc["task_groups"]] == ["real.model"]
+    assert [t["group"] for t in v1.doc["tasks"]] == [0, -1]
+    sim = [ln for ln in lines if "sim/" in ln]
+    (tmp_path / "r2.txt").write_text("\n".join(sim) + "\n")
+    run_worker("train.py", dict(common, TRAIN_DATASET_URL=str(tmp_path / "r2.txt"), OUTPUT_URL=str(out / "2"),
+                                HAS_COMPLETED_INITIAL_TRAINING="true",
+                                CLOUD_KB_INDEX=str(out / "1" / "index.json")), str(tmp_path))
+    v2 = KnowledgeBase(str(out / "2")).current()
+    assert [g["entry"] for g in v2.doc["task_groups"]] == ["real.model", "sim.model"]
+    assert v2.doc["task_groups"][1]["n_samples"] == len(sim)

@@ -200,6 +200,18 @@ class LifelongLearning:
         self._check_tasks(tasks)
         groups = self.slots["task_relationship_discovery"].build()(tasks)
         task_to_group = self._task_to_group(tasks, groups)
+        # a group without samples gets no model; its tasks point nowhere (-1) until
+        # an update brings them samples
+        sizes = [sum(len(t.samples.x) if t.samples is not None and t.samples.x is not None else 0
+                     for t in g.tasks) for g in groups]
+        if not any(sizes):
+            raise ValueError("train_data: the task definition put no sample in any task")
+        keep = [i for i, n in enumerate(sizes) if n]
+        renum = {old: new for new, old in enumerate(keep)}
+        for g in (groups[i] for i, n in enumerate(sizes) if not n):
+            LOGGER.warning("task group %r has no samples: no model this round", g.entry)
+        groups = [groups[i] for i in keep]
+        task_to_group = [renum.get(g, -1) for g in task_to_group]
         alloc = self.slots["task_allocation"].build(extractor)
         if hasattr(alloc, "fit"):
             extractor = alloc.fit(tasks, extractor)
@@ -844,7 +856,18 @@ class LifelongLearning:
         unseen_out = None
         if is_unseen.any() and self.unseen_estimator is not None:
             useen = subset(samples, np.flatnonzero(is_unseen))
-            unseen_out = list(self.unseen_estimator.predict(useen.x))
+            ests = self.unseen_estimator if isinstance(self.unseen_estimator, (list, tuple)) else [self.unseen_estimator]
+            alloc = self.slots["unseen_task_allocation"].build((self._serving().doc or {}).get("unseen_extractor"))
+            _, ids = alloc(useen)
+            ids = np.asarray(ids, dtype=np.int64)
+            if len(ids) and (ids.min() < 0 or ids.max() >= len(ests)):
+                raise IndexError(f"unseen_task_allocation sent samples to unseen model {int(ids.max())}, "
+                                 f"but {len(ests)} unseen estimator(s) were given")
+            unseen_out = [None] * len(useen.x)
+            for k in np.unique(ids).tolist():
+                rows = np.flatnonzero(ids == k)
+                for r, v in zip(rows.tolist(), list(ests[k].predict(useen.x[rows]))):
+                    unseen_out[r] = v
         if isinstance(seen_result, np.ndarray) and unseen_out is None and not is_unseen.any():
             return seen_result
         out = [None] * n

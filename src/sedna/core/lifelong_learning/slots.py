@@ -31,7 +31,9 @@ def _leading_args(slot):
     return 0 if slot in ("task_definition", "task_relationship_discovery") else 1
 
 
-def check_params(slot, method, cls, param):
+def check_params(slot, method, cls, param, strict=False):
+    """Refuse parameters the plugin does not take. ``strict`` (built-ins):
+    judge by the named parameters even when ``__init__`` also takes ``**kwargs``."""
     init = cls.__init__
     if init is object.__init__:
         if param:
@@ -42,7 +44,7 @@ def check_params(slot, method, cls, param):
     except (TypeError, ValueError):
         return
     params = list(sig.parameters.values())[1:]  # drop self
-    if any(p.kind is p.VAR_KEYWORD for p in params):
+    if not strict and any(p.kind is p.VAR_KEYWORD for p in params):
         return
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     named = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
@@ -83,5 +85,9 @@ def parse_slot(slot, spec):
     if not isinstance(param, dict):
         raise PluginParamError(f"{slot}.param: expected a dict, got {type(param).__name__}")
     cls = ClassFactory.get_cls(info.type, method)
-    check_params(slot, method, cls, param)
+    if isinstance(cls, type) and not issubclass(cls, info.base):
+        for other, oinfo in SLOTS.items():
+            if other != slot and issubclass(cls, oinfo.base):
+                raise PluginParamError(f"{slot}.method: {method} is a {other} plugin, not a {slot} plugin")
+    check_params(slot, method, cls, param, strict=ClassFactory.is_builtin(info.type, method))
     return SlotSpec(slot, method, dict(param), cls)

@@ -146,15 +146,15 @@ class TaskAllocationDefault(BaseTaskAllocation):
     clustering extractor, the classifier for a fitted one, otherwise the
     attribute value carried by the samples, or else the origin in their paths."""
 
-    def __init__(self, task_extractor=None, **kwargs):
-        super().__init__(task_extractor, **kwargs)
+    def __init__(self, task_extractor=None, attribute=None, **kwargs):
+        super().__init__(task_extractor, attribute=attribute, **kwargs)
         kind = task_extractor.get("kind") if isinstance(task_extractor, dict) else None
         if kind == "centroids":
             self._impl = TaskAllocationByClustering(task_extractor)
         elif kind == "classifier":
             self._impl = TaskAllocationByClassifier(task_extractor)
         else:
-            self._attr = TaskAllocationByDataAttr(task_extractor, **kwargs)
+            self._attr = TaskAllocationByDataAttr(task_extractor, attribute=attribute)
             self._origin = TaskAllocationByOrigin(task_extractor)
             self._impl = None
 

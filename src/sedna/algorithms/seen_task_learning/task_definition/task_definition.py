@@ -14,16 +14,15 @@ __all__ = ("TaskDefinitionByDataAttr", "TaskDefinitionByOrigin", "TaskDefinition
 def group_by_values(samples, values, order=None):
     """Tasks from one value per row: ``(tasks, {value: task_index})``.
 
-    ``order`` fixes the first indices (known values keep their index); other
-    values follow in order of first appearance.
+    ``order`` ranks the values that are present (the others follow in order of
+    first appearance). Only values that some row has get a task and an index,
+    so every index in the extractor names a returned task.
     """
-    extractor = {}
-    for v in (order or []):
-        extractor.setdefault(str(v), len(extractor))
     rows = {}
     for i, v in enumerate(values):
-        rows.setdefault(v, []).append(i)
-        extractor.setdefault(v, len(extractor))
+        rows.setdefault(str(v), []).append(i)
+    ranked = [str(v) for v in (order or []) if str(v) in rows] + [v for v in rows if v not in set(map(str, order or []))]
+    extractor = {v: i for i, v in enumerate(ranked)}
     tasks = []
     for v, idx in sorted(rows.items(), key=lambda kv: extractor[kv[0]]):
         tasks.append(Task(entry=f"{v}.model", samples=subset(samples, idx), meta_attr=v))

@@ -17,9 +17,9 @@ class SampleReRegonitionDefault(BaseSampleReRegonition):
     to no task; when every sample can be allocated (clustering, classifier),
     the calibrated confidence decides, as at inference."""
 
-    def __init__(self, task_index=None, **kwargs):
-        super().__init__(task_index, **kwargs)
-        self._rec = SampleRegonitionDefault(task_index, **kwargs)
+    def __init__(self, task_index=None, target_fpr=0.05, attribute=None, **kwargs):
+        super().__init__(task_index, target_fpr=target_fpr, attribute=attribute, **kwargs)
+        self._rec = SampleRegonitionDefault(task_index, target_fpr=target_fpr, attribute=attribute)
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
         if allocate is not None:

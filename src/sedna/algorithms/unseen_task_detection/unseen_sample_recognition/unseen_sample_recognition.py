@@ -54,6 +54,9 @@ class SampleRegonitionByTaskAttr(BaseSampleRegonition):
     """Unseen when the sample's task attribute matches no known task (tabular
     data and anything that carries its attribute); the allocation decides."""
 
+    def __init__(self, task_index=None, attribute=None, **kwargs):
+        super().__init__(task_index, attribute=attribute, **kwargs)
+
     def unseen_mask(self, samples, allocate=None):
         if allocate is not None:
             return np.asarray(allocate(samples), dtype=int) == -1
@@ -187,12 +190,11 @@ class SampleRegonitionDefault(BaseSampleRegonition):
     4. otherwise every sample is seen.
     """
 
-    def __init__(self, task_index=None, target_fpr=0.05, **kwargs):
-        super().__init__(task_index, target_fpr=target_fpr, **kwargs)
+    def __init__(self, task_index=None, target_fpr=0.05, attribute=None, **kwargs):
+        super().__init__(task_index, target_fpr=target_fpr, attribute=attribute, **kwargs)
         self._dist = SampleRegonitionByDistance(task_index, target_fpr=target_fpr)
         self._conf = SampleRegonitionByConfidence(task_index, target_fpr=target_fpr)
-        self._attr = SampleRegonitionByTaskAttr(task_index, **{
-            k: v for k, v in kwargs.items() if k == "attribute"})
+        self._attr = SampleRegonitionByTaskAttr(task_index, attribute=attribute)
         self._fitted_numeric = False
 
     def needs_model_holdout(self, samples):
