@@ -158,3 +158,17 @@ def parse_list(value):
 
 def basename(path):
     return os.path.basename(str(path))
+
+
+def value_map_of(extractor):
+    """The ``{attribute_value: task_index}`` part of a task extractor, if any."""
+    if not isinstance(extractor, dict):
+        return None
+    if "kind" not in extractor:
+        return extractor
+    base = extractor.get("base")
+    return base if isinstance(base, dict) and "kind" not in base else None
+
+
+def is_numeric(samples):
+    return samples is not None and samples.x is not None and np.asarray(samples.x).dtype.kind in "biuf"

@@ -3,7 +3,8 @@ by origin, by a fitted classifier, by nearest centroid."""
 
 import numpy as np
 
-from sedna.algorithms._util import as_features, lookup, meta_values, path_parts, sample_paths
+from sedna.algorithms._util import (as_features, is_numeric, lookup, meta_values, path_parts, sample_paths,
+                                    value_map_of)
 from sedna.algorithms.seen_task_learning.task_allocation.base_task_allocation import BaseTaskAllocation
 
 __all__ = ("TaskAllocationByDataAttr", "TaskAllocationByOrigin", "TaskAllocationByClassifier",
@@ -142,25 +143,39 @@ class TaskAllocationByClustering(BaseTaskAllocation):
 
 
 class TaskAllocationDefault(BaseTaskAllocation):
-    """Follows whatever the task definition produced: nearest centroid for a
-    clustering extractor, the classifier for a fitted one, otherwise the
-    attribute value carried by the samples, or else the origin in their paths."""
+    """Follows whatever the task definition produced, using the best evidence
+    each sample carries:
+
+    * a clustering extractor: nearest centroid;
+    * samples that carry the attribute the tasks were defined by: that value;
+    * numeric samples without it: a classifier fitted at training time on the
+      tasks' samples (see :class:`TaskAllocationByClassifier`);
+    * otherwise the origin named in the samples' paths.
+    """
 
     def __init__(self, task_extractor=None, attribute=None, **kwargs):
         super().__init__(task_extractor, attribute=attribute, **kwargs)
         kind = task_extractor.get("kind") if isinstance(task_extractor, dict) else None
-        if kind == "centroids":
-            self._impl = TaskAllocationByClustering(task_extractor)
-        elif kind == "classifier":
-            self._impl = TaskAllocationByClassifier(task_extractor)
-        else:
-            self._attr = TaskAllocationByDataAttr(task_extractor, attribute=attribute)
-            self._origin = TaskAllocationByOrigin(task_extractor)
-            self._impl = None
+        self._centroids = TaskAllocationByClustering(task_extractor) if kind == "centroids" else None
+        self._clf = TaskAllocationByClassifier(task_extractor) if kind == "classifier" else None
+        vmap = value_map_of(task_extractor)
+        self._attr = TaskAllocationByDataAttr(vmap, attribute=attribute) if vmap is not None else None
+        self._origin = TaskAllocationByOrigin(vmap) if vmap is not None else None
+
+    def fit(self, tasks, task_extractor=None):
+        if value_map_of(task_extractor) is task_extractor and isinstance(task_extractor, dict) \
+                and all(is_numeric(t.samples) for t in tasks if t.samples is not None and len(t.samples.x)):
+            return TaskAllocationByClassifier().fit(tasks, task_extractor)
+        return task_extractor
 
     def __call__(self, samples, **kwargs):
-        if self._impl is not None:
-            return self._impl(samples)
-        if getattr(samples, "meta_attr", None) is not None and len(samples.meta_attr) == len(samples.x):
+        if self._centroids is not None:
+            return self._centroids(samples)
+        meta = getattr(samples, "meta_attr", None)
+        if self._attr is not None and meta is not None and len(meta) == len(samples.x):
             return self._attr(samples)
-        return self._origin(samples)
+        if self._clf is not None and is_numeric(samples):
+            return self._clf(samples)
+        if self._origin is not None:
+            return self._origin(samples)
+        return samples, np.full(len(samples.x), -1, dtype=np.int64)

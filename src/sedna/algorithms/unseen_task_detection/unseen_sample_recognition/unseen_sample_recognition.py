@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sedna.algorithms._util import lookup, meta_values, subset
+from sedna.algorithms._util import lookup, meta_values, subset, value_map_of
 from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.base_unseen_sample_recognition import (
     BaseSampleRegonition,
 )
@@ -60,9 +60,9 @@ class SampleRegonitionByTaskAttr(BaseSampleRegonition):
     def unseen_mask(self, samples, allocate=None):
         if allocate is not None:
             return np.asarray(allocate(samples), dtype=int) == -1
-        ext = self.task_index.get("extractor")
+        ext = value_map_of(self.task_index.get("extractor"))
         values = meta_values(samples, self.params.get("attribute"))
-        if values is None or not isinstance(ext, dict):
+        if values is None or ext is None:
             return np.zeros(len(samples.x), dtype=bool)
         return lookup(values, {str(k): 0 for k in ext}) == -1
 
@@ -214,8 +214,8 @@ class SampleRegonitionDefault(BaseSampleRegonition):
         return self._conf.calibrate(samples, models, allocate) if _has_proba(models) else {}
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
-        ext = self.task_index.get("extractor")
-        if isinstance(ext, dict) and "kind" not in ext and getattr(samples, "meta_attr", None) is not None:
+        if value_map_of(self.task_index.get("extractor")) is not None \
+                and getattr(samples, "meta_attr", None) is not None:
             return self._attr(samples, models, allocate)
         if self._dist._stats and self._dist.threshold is not None and _numeric(samples):
             return self._dist(samples)
