@@ -172,3 +172,25 @@ def value_map_of(extractor):
 
 def is_numeric(samples):
     return samples is not None and samples.x is not None and np.asarray(samples.x).dtype.kind in "biuf"
+
+
+def pack_array(a):
+    """A numeric array as a compact JSON value (base64 of the raw bytes)."""
+    import base64
+
+    a = np.ascontiguousarray(a)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"pack_array: numeric arrays only, got {a.dtype}")
+    return {"dtype": a.dtype.str, "shape": list(a.shape), "b64": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def unpack_array(v):
+    """Inverse of :func:`pack_array`; plain JSON lists are accepted too."""
+    import base64
+
+    if isinstance(v, dict) and "b64" in v:
+        dtype = np.dtype(v["dtype"])
+        if dtype.kind not in "biuf":
+            raise ValueError(f"unpack_array: refusing dtype {dtype}")
+        return np.frombuffer(base64.b64decode(v["b64"]), dtype=dtype).reshape(v["shape"]).copy()
+    return np.asarray(v, dtype=np.float64)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sedna.algorithms._util import lookup, meta_values, subset, value_map_of
+from sedna.algorithms._util import lookup, meta_values, pack_array, subset, unpack_array, value_map_of
 from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.base_unseen_sample_recognition import (
     BaseSampleRegonition,
 )
@@ -134,7 +134,7 @@ class SampleRegonitionByDistance(BaseSampleRegonition):
         cal = ((self.task_index.get("unseen_sample_recognition") or {}).get("calibration") or {})
         self._stats = None
         if cal.get("kind") == "distance":
-            self._stats = [(np.asarray(s["mean"]), np.asarray(s["icov"]), bool(s["diag"])) for s in cal["stats"]]
+            self._stats = [(unpack_array(s["mean"]), unpack_array(s["icov"]), bool(s["diag"])) for s in cal["stats"]]
         self.threshold = float(threshold) if threshold is not None else cal.get("threshold")
 
     def fit(self, parts):
@@ -151,7 +151,11 @@ class SampleRegonitionByDistance(BaseSampleRegonition):
             else:
                 cov = np.cov(f.T).reshape(f.shape[1], f.shape[1])
                 cov = (1 - self.shrinkage) * cov + self.shrinkage * np.eye(len(cov)) * (np.trace(cov) / len(cov) + 1e-6)
-                stats.append((mean, np.linalg.pinv(cov), False))
+                try:  # shrinkage makes it positive definite; pinv only as a fallback
+                    icov = np.linalg.inv(cov)
+                except np.linalg.LinAlgError:
+                    icov = np.linalg.pinv(cov)
+                stats.append((mean, icov, False))
         self._stats = stats or None
         return self
 
@@ -160,7 +164,7 @@ class SampleRegonitionByDistance(BaseSampleRegonition):
         best = np.full(len(f), np.inf)
         for mean, icov, diag in self._stats:
             d = f - mean
-            v = (d * d * icov).sum(1) if diag else np.einsum("ij,jk,ik->i", d, icov, d)
+            v = (d * d * icov).sum(1) if diag else ((d @ icov) * d).sum(1)
             best = np.minimum(best, v)
         return best
 
@@ -171,7 +175,7 @@ class SampleRegonitionByDistance(BaseSampleRegonition):
         self.threshold = float(np.quantile(s, 1 - self.target_fpr))
         return {"kind": "distance", "threshold": self.threshold, "target_fpr": self.target_fpr,
                 "n_calibration": int(len(s)), "observed_fpr": float((s > self.threshold).mean()),
-                "stats": [{"mean": m.tolist(), "icov": ic.tolist(), "diag": dg} for m, ic, dg in self._stats]}
+                "stats": [{"mean": pack_array(m), "icov": pack_array(ic), "diag": dg} for m, ic, dg in self._stats]}
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
         if not self._stats or self.threshold is None or not _numeric(samples) or not len(samples.x):
