@@ -163,7 +163,7 @@ def test_unset_server_nothing_listening(monkeypatch, caplog):
         assert report_task_info("train", "completed", RESULTS, backoff=5.0) is False
     assert len(conn.to_port(port)) == 1          # one try, no retries
     assert len(caplog.records) == 1              # exactly one log line
-    assert caplog.records[0].levelno == logging.WARNING
+    assert caplog.records[0].levelno == logging.INFO
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="sedna"), _Connects() as conn:
         assert report_task_info("eval", "completed", RESULTS, backoff=5.0) is False

@@ -101,7 +101,10 @@ def run_quickstart(output_url, seen=("plain", "inverted"), unseen="rotated", out
     out("| domain | in round 1 | flagged unseen r1 | accuracy r1 | flagged unseen r2 | accuracy r2 |")
     out("|---|---|---|---|---|---|")
     for d, kind, u1, a1, u2, a2 in rows:
-        out(f"| {d} | {kind} | {u1:.1%} | {a1:.3f} | {u2:.1%} | {a2:.3f} |")
+        def acc(a):
+            return "—" if a != a else f"{a:.3f}"  # NaN: every sample was flagged unseen
+
+        out(f"| {d} | {kind} | {u1:.1%} | {acc(a1)} | {u2:.1%} | {acc(a2)} |")
     out("| stage | seconds |\n|---|---|")
     for name, sec in stages:
         out(f"| {name} | {sec:.2f} |")

@@ -145,7 +145,7 @@ def report_task_info(kind, status, results, owner_info=None, *, server=None, tok
             if not explicit:
                 with _state_lock:
                     _unreachable_default.add(base)
-                LOGGER.warning("report %s/%s not sent: no control plane at %s (%s); LC_SERVER "
+                LOGGER.info("report %s/%s not sent: no control plane at %s (%s); LC_SERVER "
                                "is not set, so later reports are dropped too", kind, status,
                                base, reason)
                 return False
