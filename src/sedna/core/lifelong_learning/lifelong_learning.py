@@ -85,6 +85,7 @@ class LoadedKB:
         self.models = models              # [Estimator] per group
         self.allocation = allocation
         self.task_to_group = np.asarray(task_to_group, dtype=np.int64)
+        self._identity = bool((self.task_to_group == np.arange(len(self.task_to_group))).all())
         self.recognizer = recognizer
         self.remodeling = remodeling
         self.integrate = integrate
@@ -99,6 +100,8 @@ class LoadedKB:
             return np.zeros(0, dtype=np.int64)
         _, ids = self.allocation(samples)
         ids = np.asarray(ids, dtype=np.int64)
+        if self._identity and ids.min() >= 0 and ids.max() < len(self.task_to_group):
+            return ids
         ok = (ids >= 0) & (ids < len(self.task_to_group))
         out = np.full(len(ids), -1, dtype=np.int64)
         out[ok] = self.task_to_group[ids[ok]]
