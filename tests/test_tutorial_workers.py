@@ -164,3 +164,55 @@ def test_tutorial_definition_with_an_empty_origin_trains_the_other(dataset, tmp_
     v2 = KnowledgeBase(str(out / "2")).current()
     assert [g["entry"] for g in v2.doc["task_groups"]] == ["real.model", "sim.model"]
     assert v2.doc["task_groups"][1]["n_samples"] == len(sim)
+
+
+def test_unseen_path_samples_are_copied_for_labelling(dataset, tmp_path, monkeypatch):
+    """Frames from an origin the KB has no task for are flagged unseen and their
+    files copied (names kept) to unseen_save_url, with an index of them."""
+    import sys as _sys
+
+    from sedna.core.lifelong_learning import LifelongLearning
+    from sedna.datasources import TxtDataParse
+
+    _sys.path.insert(0, WORKERS)
+    try:
+        from interface import Estimator
+    finally:
+        _sys.path.remove(WORKERS)
+    root, index, lines = dataset
+    monkeypatch.setenv("ORIGINAL_DATASET_URL", str(index))
+    monkeypatch.setenv("unseen_save_url", str(tmp_path / "unseen"))
+
+    def load(line):
+        parts = [os.path.join(str(root), p) for p in line.split()]
+        return parts[:-1], parts[-1]
+
+    train = TxtDataParse(data_type="train", func=load)
+    train.parse(str(index))
+    ll = LifelongLearning(Estimator(num_class=3), task_definition={"method": "TaskDefinitionByOrigin",
+                                                                   "param": {"attribute": "real, sim"}},
+                          task_allocation={"method": "TaskAllocationByOrigin"},
+                          unseen_sample_recognition={"method": "SampleRegonitionByTaskAttr"},
+                          output_url=str(tmp_path / "kb"))
+    ll.train(train)
+    garden = tmp_path / "new"
+    make_frames(str(garden), "real", "berlin", 1, seed=3)  # folder names the real origin
+    os.rename(garden / "real", garden / "garden")           # ...now it names none
+    frames = sorted(str(p) for p in (garden / "garden" / "berlin").glob("rgb_*.npy"))
+    known = os.path.join(str(root), lines[0].split()[0])
+    data = BaseDataSource_of([[known, known], [frames[0], frames[0].replace("rgb", "depth")]])
+    res, unseen, tasks = ll.inference(data)
+    assert unseen.tolist() == [False, True]
+    assert res[1] is None and res[0] is not None
+    saved = sorted(os.listdir(tmp_path / "unseen"))
+    assert "rgb_0000.npy" in saved and "depth_0000.npy" in saved
+    listed = (tmp_path / "unseen" / "unseen.txt").read_text().split()
+    assert listed == ["rgb_0000.npy", "depth_0000.npy"]
+
+
+def BaseDataSource_of(rows):
+    from sedna.datasources import BaseDataSource
+
+    d = BaseDataSource(data_type="test")
+    d.x = np.array(rows)
+    return d

@@ -237,11 +237,7 @@ class LifelongLearning:
         except BaseException:
             writer.abort()
             raise
-        loaded.version, loaded.doc = version, version.doc
-        loaded.recognizer = self.slots["unseen_sample_recognition"].build(version.doc)
-        with self._lock:
-            self._loaded = loaded
-        res = self._result(version)
+        res = self._serve_committed(loaded, version)
         self._report("train", res)
         LOGGER.info("lifelong learning: trained %d task group(s) into KB version %d at %s",
                     len(group_docs), version.number, version.url)
@@ -354,11 +350,7 @@ class LifelongLearning:
         except BaseException:
             writer.abort()
             raise
-        loaded_new.version, loaded_new.doc = version, version.doc
-        loaded_new.recognizer = self.slots["unseen_sample_recognition"].build(version.doc)
-        with self._lock:
-            self._loaded = loaded_new
-        res = self._result(version)
+        res = self._serve_committed(loaded_new, version)
         res["strategies"] = strategies
         self._report("train", res)
         LOGGER.info("lifelong learning: updated KB to version %d (%s)", version.number,
@@ -514,6 +506,14 @@ class LifelongLearning:
         return result, is_unseen, tasks
 
     # ----------------------------------------------------------------- helpers
+    def _serve_committed(self, loaded, version):
+        """Serve the version just written with the models still in memory."""
+        loaded.version, loaded.doc = version, version.doc
+        loaded.recognizer = self.slots["unseen_sample_recognition"].build(version.doc)
+        with self._lock:
+            self._loaded = loaded
+        return self._result(version)
+
     @staticmethod
     def _check_train_data(data, what):
         if data is None or not hasattr(data, "x") or data.x is None:
