@@ -1,0 +1,1 @@
+"""Where the control plane runs: ``local`` (the embedded default) and, later, ``kubernetes``."""

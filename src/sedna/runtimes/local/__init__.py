@@ -1,0 +1,1 @@
+"""The embedded default runtime: one SQLite file, subprocess workers, one HTTP server on loopback."""
