@@ -58,3 +58,21 @@ class CorruptKnowledgeBaseError(KnowledgeBaseError, ValueError):
 
 class ReportError(SednaError, ConnectionError):
     """A worker report could not be delivered to the control plane."""
+
+
+class ManifestError(SednaError, ValueError):
+    """A resource manifest is invalid.
+
+    ``errors`` lists every problem as ``(path, message)``, e.g.
+    ``("spec.trainSpec.trigger.condition.operator", "must be one of > >= = == != <= <")``.
+    """
+
+    def __init__(self, errors, source=None):
+        self.errors = list(errors)
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__(where + "; ".join(f"{p}: {m}" for p, m in self.errors))
+
+
+class WorkerError(SednaError, RuntimeError):
+    """A worker process cannot be started (bad image mapping, missing script...)."""
