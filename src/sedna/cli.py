@@ -1,8 +1,10 @@
 """The ``sedna`` command.
 
-Commands so far: ``quickstart`` (a real lifelong-learning job on the digits
-that ship with scikit-learn), ``plugins`` (the plugin registry), ``kb`` (look
-into and roll back a knowledge base), ``version``. User mistakes print one line
+Commands: ``up``/``down`` (the embedded control plane), ``apply``, ``get``,
+``describe``, ``logs``, ``delete`` (kubectl-style), ``quickstart`` (a real
+lifelong-learning job on the digits that ship with scikit-learn), ``plugins``
+(the plugin registry), ``kb`` (look into and roll back a knowledge base),
+``version``. User mistakes print one line
 and exit non-zero, never a traceback.
 """
 
@@ -12,10 +14,7 @@ import os
 import sys
 
 from sedna import __version__
-
-
-class UserError(Exception):
-    """A mistake on the command line: printed as one line, exit code 2."""
+from sedna.cli_control import UserError, add_commands
 
 
 def _cmd_version(args):
@@ -149,6 +148,8 @@ def build_parser():
     kr.add_argument("version", type=int)
     kr.set_defaults(func=_cmd_kb_rollback)
     kb.set_defaults(func=lambda a: (kb.print_help(), 2)[1])
+
+    add_commands(sub)
 
     v = sub.add_parser("version", help="print the version")
     v.set_defaults(func=_cmd_version)

@@ -1,0 +1,478 @@
+"""``sedna up|down|apply|get|describe|logs|delete``: the control-plane commands,
+as kubectl users expect them. They talk to the server over HTTP (loopback by
+default) with the token from the state folder."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timezone
+
+from sedna.runtimes.local.runtime import DEFAULT_PORT, DEFAULT_STATE_DIR, state_paths
+
+API = "/apis/sedna.io/v1alpha1"
+
+
+class UserError(Exception):
+    """A mistake on the command line: printed as one line, exit code 2."""
+
+
+# ----------------------------------------------------------------------- client
+class Client:
+    def __init__(self, state_dir, server=None):
+        self.state_dir = os.path.abspath(state_dir)
+        paths = state_paths(self.state_dir)
+        self.url = server or os.environ.get("SEDNA_SERVER")
+        if not self.url:
+            try:
+                with open(paths["server"]) as f:
+                    self.url = json.load(f)["url"]
+            except (OSError, ValueError, KeyError):
+                self.url = f"http://127.0.0.1:{DEFAULT_PORT}"
+        try:
+            with open(paths["token"]) as f:
+                self.token = f.read().strip()
+        except OSError:
+            self.token = os.environ.get("SEDNA_TOKEN", "")
+
+    def call(self, method, path, body=None, raw=False):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                payload = resp.read()
+                if raw:
+                    return payload, dict(resp.headers)
+                return json.loads(payload or b"null")
+        except urllib.error.HTTPError as e:
+            text = e.read().decode("utf-8", "replace")
+            try:
+                detail = json.loads(text)
+            except ValueError:
+                detail = {"message": text}
+            msg = detail.get("message") or detail.get("detail") or text
+            if isinstance(msg, list):
+                msg = "; ".join(str(m) for m in msg)
+            raise UserError(msg) from None
+        except (urllib.error.URLError, ConnectionError) as e:
+            raise UserError(f"no sedna control plane at {self.url} ({getattr(e, 'reason', e)}); "
+                            "start one with `sedna up`") from None
+
+
+# ------------------------------------------------------------------------ output
+def age(ts, now=None):
+    if not ts:
+        return "<unknown>"
+    try:
+        t = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return "<unknown>"
+    s = int(((now or datetime.now(timezone.utc)) - t).total_seconds())
+    if s < 120:
+        return f"{max(s, 0)}s"
+    if s < 7200:
+        return f"{s // 60}m"
+    if s < 172800:
+        return f"{s // 3600}h"
+    return f"{s // 86400}d"
+
+
+def table(rows, headers):
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
+              for i, h in enumerate(headers)]
+    lines = ["   ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    for r in rows:
+        lines.append("   ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def _to_yaml(obj):
+    import yaml
+
+    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False)
+
+
+KIND_ALIASES = {"datasets": "datasets", "dataset": "datasets", "ds": "datasets",
+                "lifelonglearningjobs": "lifelonglearningjobs", "lifelonglearningjob": "lifelonglearningjobs",
+                "ll": "lifelonglearningjobs", "lljob": "lifelonglearningjobs",
+                "workers": "workers", "worker": "workers"}
+
+
+def plural_of(name):
+    try:
+        return KIND_ALIASES[name.lower()]
+    except KeyError:
+        raise UserError(f"unknown resource type {name!r}; use datasets (ds), lifelonglearningjobs (ll) "
+                        "or workers") from None
+
+
+def _job_row(o, wide):
+    st = o.get("status") or {}
+    conds = st.get("conditions") or []
+    last = conds[-1] if conds else {}
+    rounds = st.get("rounds") or []
+    kb = st.get("knowledgeBase") or {}
+    row = [o["metadata"]["name"], last.get("stage", "-"), last.get("type", "-"),
+           max([r.get("round", 0) for r in rounds] + [last.get("round", 0) or 0]),
+           age(o["metadata"].get("creationTimestamp"))]
+    if wide:
+        row[4:4] = [len(kb.get("AIModels") or []), (kb.get("samples") or {}).get("trainSamples", 0),
+                    last.get("reason", "")]
+    return row
+
+
+def _dataset_row(o, wide):
+    st = o.get("status") or {}
+    row = [o["metadata"]["name"], st.get("numberOfSamples", 0), o["spec"].get("format", ""),
+           age(o["metadata"].get("creationTimestamp"))]
+    if wide:
+        row[3:3] = [o["spec"].get("url", ""), o["spec"].get("nodeName", "")]
+    return row
+
+
+def _worker_row(w, wide):
+    row = [w["name"], w["job"], w["stage"], w["round"], w["phase"],
+           "" if w.get("exitCode") is None else w["exitCode"], age(w.get("created"))]
+    if wide:
+        row[6:6] = [w.get("pid") or "", w.get("logPath") or ""]
+    return row
+
+
+HEADERS = {
+    "lifelonglearningjobs": (["NAME", "STAGE", "STATUS", "ROUND", "AGE"],
+                             ["NAME", "STAGE", "STATUS", "ROUND", "MODELS", "TRAIN-SAMPLES", "REASON", "AGE"],
+                             _job_row),
+    "datasets": (["NAME", "SAMPLES", "FORMAT", "AGE"], ["NAME", "SAMPLES", "FORMAT", "URL", "NODE", "AGE"],
+                 _dataset_row),
+    "workers": (["NAME", "JOB", "STAGE", "ROUND", "PHASE", "EXIT", "AGE"],
+                ["NAME", "JOB", "STAGE", "ROUND", "PHASE", "EXIT", "PID", "LOG", "AGE"], _worker_row),
+}
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_up(args):
+    from sedna.common.log import setup
+
+    if args.detach:
+        return _up_detached(args)
+    setup()
+    from sedna.runtimes.local.runtime import LocalRuntime
+    from sedna.runtimes.local.workers import ImageMap
+
+    images = _images(args)
+    try:
+        rt = LocalRuntime(args.state_dir, host=args.host, port=args.port, images=images)
+    except OSError as e:
+        raise UserError(str(e)) from None
+    print(f"sedna control plane on {rt.url} (state in {rt.state_dir}); Ctrl-C to stop", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {args.host}, beyond loopback", file=sys.stderr)
+    return rt.serve()
+
+
+def _images(args):
+    from sedna.runtimes.local.workers import ImageMap
+
+    try:
+        m = ImageMap.from_args(args.image or [])
+        if args.config:
+            m = ImageMap.from_file(args.config).merge(m)
+    except Exception as e:  # noqa: BLE001 - a user mistake in flags or the config file
+        raise UserError(str(e)) from None
+    return m
+
+
+def _up_detached(args):
+    _images(args)  # fail fast on bad flags
+    os.makedirs(args.state_dir, exist_ok=True)
+    log = state_paths(os.path.abspath(args.state_dir))["log"]
+    cmd = [sys.executable, "-m", "sedna.cli", "up", "--state-dir", args.state_dir, "--host", args.host,
+           "--port", str(args.port)]
+    for im in args.image or []:
+        cmd += ["--image", im]
+    if args.config:
+        cmd += ["--config", args.config]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    client = Client(args.state_dir, server=f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise UserError(f"the control plane exited with code {proc.returncode}; see {log}")
+        try:
+            client.call("GET", "/healthz")
+            print(f"sedna control plane on {client.url} (pid {proc.pid}, log {log})")
+            return 0
+        except UserError:
+            time.sleep(0.2)
+    raise UserError(f"the control plane did not answer within 30 s; see {log}")
+
+
+def cmd_down(args):
+    paths = state_paths(os.path.abspath(args.state_dir))
+    try:
+        with open(paths["server"]) as f:
+            info = json.load(f)
+    except (OSError, ValueError):
+        raise UserError(f"no control plane running from {args.state_dir}") from None
+    pid = info.get("pid")
+    if not args.keep_workers:
+        _stop_all_workers(args.state_dir)
+    try:
+        os.kill(pid, 15)
+    except ProcessLookupError:
+        os.remove(paths["server"])
+        print("control plane was not running (stale server.json removed)")
+        return 0
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            print(f"control plane (pid {pid}) stopped")
+            return 0
+        time.sleep(0.1)
+    os.kill(pid, 9)
+    print(f"control plane (pid {pid}) killed after 15 s")
+    return 0
+
+
+def _stop_all_workers(state_dir):
+    from sedna.runtimes.local.store import Store
+    from sedna.runtimes.local.workers import ImageMap, LocalLauncher
+
+    paths = state_paths(os.path.abspath(state_dir))
+    if not os.path.exists(paths["db"]):
+        return
+    store = Store(paths["db"])
+    launcher = LocalLauncher(os.path.abspath(state_dir), ImageMap({}))
+    for w in store.workers():
+        if w["phase"] in ("Running", "Pending", "Unknown") and w["record"].get("pid"):
+            launcher.adopt(w["record"])
+            launcher.stop(w["record"])
+            store.set_worker(w["namespace"], w["name"], phase="Stopped")
+
+
+def _read_manifests(files):
+    from sedna.common.exceptions import ManifestError
+    from sedna.control.resources import load_manifests
+
+    docs = []
+    for f in files:
+        paths = [f]
+        if f != "-" and os.path.isdir(f):
+            paths = sorted(os.path.join(f, n) for n in os.listdir(f) if n.endswith((".yaml", ".yml", ".json")))
+        for p in paths:
+            try:
+                text = sys.stdin.read() if p == "-" else open(p, encoding="utf-8").read()
+            except OSError as e:
+                raise UserError(f"{p}: {e.strerror}") from None
+            try:
+                for d in load_manifests(text):
+                    docs.append((p, d))
+            except ManifestError as e:
+                raise UserError(f"{p}: {e}") from None
+    if not docs:
+        raise UserError("no manifests found in " + ", ".join(files))
+    return docs
+
+
+def cmd_apply(args):
+    from sedna.common.exceptions import ManifestError
+    from sedna.control.resources import KINDS, validate
+
+    docs = _read_manifests(args.filename)
+    checked = []
+    for src, d in docs:  # validate everything before storing anything
+        try:
+            obj = validate(d, source=src)
+        except ManifestError as e:
+            raise UserError(str(e)) from None
+        if args.namespace and obj["metadata"]["namespace"] == "default" and not (d.get("metadata") or {}).get("namespace"):
+            obj["metadata"]["namespace"] = args.namespace
+        checked.append(obj)
+    client = Client(args.state_dir, args.server)
+    for obj in checked:
+        plural = KINDS[obj["kind"]]["plural"]
+        ns, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
+        out = client.call("PUT", f"{API}/namespaces/{ns}/{plural}/{name}", obj)
+        print(f"{KINDS[obj['kind']]['singular']}.sedna.io/{name} {out['result']}")
+    return 0
+
+
+def _fetch(client, plural, ns, name=None, all_ns=False):
+    if plural == "workers":
+        items = client.call("GET", "/api/v1/workers" if all_ns else f"/api/v1/namespaces/{ns}/workers")["items"]
+        if name:
+            items = [w for w in items if w["name"] == name]
+            if not items:
+                raise UserError(f"worker {name!r} not found in namespace {ns}")
+        return items
+    if name:
+        return [client.call("GET", f"{API}/namespaces/{ns}/{plural}/{name}")]
+    return client.call("GET", f"{API}/{plural}" if all_ns else f"{API}/namespaces/{ns}/{plural}")["items"]
+
+
+def cmd_get(args):
+    plural = plural_of(args.type)
+    client = Client(args.state_dir, args.server)
+    items = _fetch(client, plural, args.namespace, args.name, args.all_namespaces)
+    if args.output in ("json", "yaml"):
+        payload = items[0] if args.name else {"items": items}
+        print(json.dumps(payload, indent=2) if args.output == "json" else _to_yaml(payload), end="" if args.output == "yaml" else "\n")
+        return 0
+    narrow, wide, rowf = HEADERS[plural]
+    if not items:
+        print(f"No resources found in {args.namespace} namespace.")
+        return 0
+    headers = wide if args.output == "wide" else narrow
+    rows = [rowf(o, args.output == "wide") for o in items]
+    if args.all_namespaces:
+        headers = ["NAMESPACE"] + headers
+        rows = [[(o.get("metadata") or {}).get("namespace", o.get("namespace", ""))] + r for o, r in zip(items, rows)]
+    print(table(rows, headers))
+    return 0
+
+
+def cmd_describe(args):
+    plural = plural_of(args.type)
+    client = Client(args.state_dir, args.server)
+    items = _fetch(client, plural, args.namespace, args.name)
+    for o in items:
+        if plural == "workers":
+            print(_to_yaml(o))
+            continue
+        meta, st = o["metadata"], o.get("status") or {}
+        print(f"Name:         {meta['name']}\nNamespace:    {meta['namespace']}\nKind:         {o['kind']}\n"
+              f"Created:      {meta.get('creationTimestamp')} ({age(meta.get('creationTimestamp'))} ago)\n"
+              f"UID:          {meta.get('uid')}\nGeneration:   {meta.get('generation')}")
+        print("Spec:\n" + _indent(_to_yaml(o.get("spec") or {}), 2))
+        status = {k: v for k, v in st.items() if k != "conditions"}
+        if status:
+            print("Status:\n" + _indent(_to_yaml(status), 2))
+        conds = st.get("conditions") or []
+        if conds:
+            print("Conditions:")
+            print(_indent(table([[c.get("round", ""), c.get("stage", ""), c.get("type", ""), c.get("reason", ""),
+                                  age(c.get("lastTransitionTime")), (c.get("message") or "")[:80]] for c in conds],
+                                ["ROUND", "STAGE", "TYPE", "REASON", "AGE", "MESSAGE"]), 2))
+        if o["kind"] == "LifelongLearningJob":
+            ws = [w for w in _fetch(client, "workers", meta["namespace"]) if w["job"] == meta["name"]]
+            if ws:
+                print("Workers:")
+                print(_indent(table([_worker_row(w, False) for w in ws], HEADERS["workers"][0]), 2))
+        print()
+    return 0
+
+
+def _indent(text, n):
+    pad = " " * n
+    return "\n".join(pad + line for line in text.rstrip("\n").splitlines())
+
+
+def cmd_logs(args):
+    client = Client(args.state_dir, args.server)
+    path = f"/api/v1/namespaces/{args.namespace}/workers/{args.worker}/log"
+    _fetch(client, "workers", args.namespace, args.worker)  # clear error for an unknown worker
+    offset = 0
+    while True:
+        data, headers = client.call("GET", f"{path}?offset={offset}", raw=True)
+        if data:
+            sys.stdout.write(data.decode("utf-8", "replace"))
+            sys.stdout.flush()
+        offset = int(headers.get("X-Offset") or headers.get("x-offset") or offset + len(data))
+        if not args.follow:
+            return 0
+        w = _fetch(client, "workers", args.namespace, args.worker)[0]
+        if w["phase"] not in ("Running", "Pending") and not data:
+            return 0
+        time.sleep(0.5)
+
+
+def cmd_delete(args):
+    client = Client(args.state_dir, args.server)
+    targets = []
+    if args.filename:
+        from sedna.control.resources import KINDS, validate
+
+        for src, d in _read_manifests(args.filename):
+            try:
+                obj = validate(d, source=src)
+            except Exception as e:  # noqa: BLE001
+                raise UserError(str(e)) from None
+            targets.append((KINDS[obj["kind"]]["plural"], obj["metadata"]["namespace"], obj["metadata"]["name"]))
+    else:
+        if not args.type or not args.names:
+            raise UserError("delete: give TYPE NAME... or -f FILE")
+        plural = plural_of(args.type)
+        if plural == "workers":
+            raise UserError("workers belong to their job: delete the job (sedna delete ll NAME)")
+        targets = [(plural, args.namespace, n) for n in args.names]
+    for plural, ns, name in targets:
+        client.call("DELETE", f"{API}/namespaces/{ns}/{plural}/{name}")
+        print(f"{plural[:-1] if plural != 'lifelonglearningjobs' else 'lifelonglearningjob'}.sedna.io/{name} deleted")
+    return 0
+
+
+def add_commands(sub):
+    def common(p, server=True):
+        p.add_argument("--state-dir", default=DEFAULT_STATE_DIR, help="state folder (default: ./.sedna)")
+        if server:
+            p.add_argument("--server", help="control plane URL (default: from the state folder, else "
+                           f"http://127.0.0.1:{DEFAULT_PORT})")
+
+    up = sub.add_parser("up", help="start the control plane (foreground; --detach for background)",
+                        description="Start the embedded control plane: store, controller and API server.")
+    common(up, server=False)
+    up.add_argument("--host", default="127.0.0.1", help="listen address (default: loopback only)")
+    up.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    up.add_argument("--image", action="append", metavar="IMAGE=DIR",
+                    help="run containers of IMAGE from local folder DIR (repeatable; IMAGE may be '*')")
+    up.add_argument("--config", help="YAML/JSON file with an 'images' mapping")
+    up.add_argument("--detach", "-d", action="store_true", help="run in the background")
+    up.set_defaults(func=cmd_up)
+
+    down = sub.add_parser("down", help="stop the control plane and its workers")
+    common(down, server=False)
+    down.add_argument("--keep-workers", action="store_true", help="leave workers running (adopted at next up)")
+    down.set_defaults(func=cmd_down)
+
+    ap = sub.add_parser("apply", help="create or update resources from YAML", description="kubectl-style apply.")
+    common(ap)
+    ap.add_argument("-f", "--filename", action="append", required=True, help="FILE, DIR or - (repeatable)")
+    ap.add_argument("-n", "--namespace", default=None, help="namespace for manifests that name none")
+    ap.set_defaults(func=cmd_apply)
+
+    for name, helptext, fn in (("get", "list resources", cmd_get), ("describe", "show one resource in detail",
+                                                                    cmd_describe)):
+        p = sub.add_parser(name, help=helptext)
+        common(p)
+        p.add_argument("type", help="datasets|ds, lifelonglearningjobs|ll, workers")
+        p.add_argument("name", nargs="?")
+        p.add_argument("-n", "--namespace", default="default")
+        if name == "get":
+            p.add_argument("-o", "--output", choices=["wide", "yaml", "json"])
+            p.add_argument("-A", "--all-namespaces", action="store_true")
+        p.set_defaults(func=fn)
+
+    lg = sub.add_parser("logs", help="print a worker's log")
+    common(lg)
+    lg.add_argument("worker")
+    lg.add_argument("-f", "--follow", action="store_true", help="keep printing while the worker runs")
+    lg.add_argument("-n", "--namespace", default="default")
+    lg.set_defaults(func=cmd_logs)
+
+    de = sub.add_parser("delete", help="delete resources (a job's workers are stopped)")
+    common(de)
+    de.add_argument("type", nargs="?")
+    de.add_argument("names", nargs="*")
+    de.add_argument("-f", "--filename", action="append")
+    de.add_argument("-n", "--namespace", default="default")
+    de.set_defaults(func=cmd_delete)

@@ -1,0 +1,418 @@
+"""Rounds: watching a Dataset's index, splitting new samples, round files.
+
+Three independent pieces, all free of threads and clocks (file I/O only), so
+both runtimes and the tests drive them with plain data:
+
+* :class:`IndexWatcher` reads only the bytes appended to an index file since
+  the offset stored in a :class:`WatchState`, and notices a file that went
+  missing, shrank, or was replaced. The caller persists the state (it is
+  JSON-able) together with whatever it does with the new lines, in one
+  transaction, so a crash never counts a line twice or loses one.
+* :func:`split_in_order` splits new lines into train and eval by
+  ``trainProb``, in order, with a counter that persists across rounds so the
+  ratio holds over the whole life of the job, not per round.
+* :class:`RoundFiles` names and writes the per-round files of the contract
+  (``outputDir/data/{train,eval}/<r>/data.txt``, ``outputDir/{train,eval}/<r>``,
+  ``outputDir/deploy``).
+
+Watcher policy (what "no miscount" means here)
+-----------------------------------------------
+``WatchState.lines_total`` counts the sample lines the watcher has handed out
+(complete, non-blank, valid UTF-8), cumulatively, and never goes back.
+
+* **Appends**: only ``[offset, size)`` is read; complete lines are returned;
+  the bytes of a trailing line without its newline are *not* consumed (the
+  offset stops after the last newline), so a line written in two pieces is
+  returned once, whole, by the poll that sees its newline.
+* **Missing** file: event ``"Missing"``, no lines, the state is returned
+  unchanged (a later reappearance is a new inode, hence ``"Replaced"``).
+* **Truncated** (same file, now smaller than the offset): event
+  ``"Truncated"``, *no lines*: the current content is presumed to be samples
+  already seen (or not worth re-training on), so the offset moves to the end
+  of the last complete line of the current content and only lines appended
+  after that are new. ``lines_total`` is not reduced and nothing is counted
+  twice.
+* **Replaced** (different inode or device, or same inode whose first 64
+  bytes, or the 64 bytes before the offset, changed): event ``"Replaced"``;
+  by default the same policy as truncation (``on_replace="skip"``). With
+  ``on_replace="read_all"`` every complete line of the new file is returned
+  as new.
+
+The first 64 bytes (``head``) and the 64 bytes before the offset (``tail``)
+are compared on every poll: two small reads that catch a file rewritten in
+place with the same inode, including index files whose first line never
+changes. A rewrite that keeps both windows byte-identical is indistinguishable
+from the original without reading the whole file, and is not detected.
+
+Events are :class:`WatchEvent` values: a ``str`` equal to the reason
+(``"Missing"``, ``"Truncated"``, ``"Replaced"``, ``"InvalidLines"``) that also
+carries a human ``message`` for a condition on the Dataset. A poll that both
+skipped invalid lines and noticed a truncation/replacement reports the latter
+and mentions the skipped lines in its message.
+"""
+
+import base64
+import math
+import os
+import posixpath
+from dataclasses import asdict, dataclass, fields, replace
+from fractions import Fraction
+
+from sedna.common.file_ops import FileOps
+from sedna.common.log import LOGGER
+
+__all__ = (
+    "WatchState",
+    "WatchEvent",
+    "IndexWatcher",
+    "split_in_order",
+    "RoundFiles",
+    "HEAD_BYTES",
+    "TAIL_BYTES",
+)
+
+HEAD_BYTES = 64
+TAIL_BYTES = 64
+
+_ON_REPLACE = ("skip", "read_all")
+
+
+def _b64(data):
+    return base64.b64encode(bytes(data)).decode("ascii")
+
+
+def _unb64(text):
+    return base64.b64decode(text.encode("ascii")) if text else b""
+
+
+@dataclass(frozen=True)
+class WatchState:
+    """Where a watcher stands in one index file. Persist it with ``to_dict``.
+
+    ``offset``: bytes consumed (always just after a newline, or 0).
+    ``inode``/``device``: ``st_ino``/``st_dev`` of the file read last (None
+    before the first read). ``size``/``mtime_ns``: as seen at the last read.
+    ``lines_total``: sample lines handed out so far (cumulative).
+    ``skipped_total``: invalid UTF-8 lines skipped so far (cumulative).
+    ``head``: base64 of the file's first ``HEAD_BYTES`` bytes at the last read.
+    ``tail``: base64 of the ``TAIL_BYTES`` bytes just before ``offset``.
+    ``partial``: bytes of a trailing line without newline, left unconsumed.
+    """
+
+    offset: int = 0
+    inode: int | None = None
+    device: int | None = None
+    size: int = 0
+    mtime_ns: int = 0
+    lines_total: int = 0
+    skipped_total: int = 0
+    head: str = ""
+    tail: str = ""
+    partial: int = 0
+
+    def to_dict(self):
+        """A JSON-serialisable dict (ints, strings, None)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data):
+        """The inverse of ``to_dict``; unknown keys are ignored, missing ones default."""
+        if data is None:
+            return cls()
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in dict(data).items() if k in known})
+
+    @property
+    def head_bytes(self):
+        return _unb64(self.head)
+
+    @property
+    def tail_bytes(self):
+        return _unb64(self.tail)
+
+
+class WatchEvent(str):
+    """A poll event: compares equal to its reason; ``.message`` explains it."""
+
+    def __new__(cls, reason, message=""):
+        obj = super().__new__(cls, reason)
+        obj.reason = reason
+        obj.message = message or reason
+        return obj
+
+    def __repr__(self):
+        return f"WatchEvent({self.reason!r}, {self.message!r})"
+
+
+def _pread(fd, n, offset):
+    """Read up to ``n`` bytes at ``offset`` (loops over short reads)."""
+    chunks = []
+    while n > 0:
+        chunk = os.pread(fd, n, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        n -= len(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _last_line_end(fd, size, block=65536):
+    """Offset just after the last newline in ``[0, size)``, 0 if none.
+
+    Reads backwards from the end, so it costs the length of the last
+    (incomplete) line, not the file.
+    """
+    end = size
+    while end > 0:
+        start = max(0, end - block)
+        data = _pread(fd, end - start, start)
+        i = data.rfind(b"\n")
+        if i >= 0:
+            return start + i + 1
+        end = start
+    return 0
+
+
+def _decode_lines(data):
+    """Complete lines of ``data`` (which ends at a newline) -> (lines, n_invalid).
+
+    Blank (whitespace-only) lines are dropped, a trailing ``\\r`` is removed,
+    a line that is not valid UTF-8 is skipped and counted.
+    """
+    if not data:
+        return [], 0
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        raw = text.split("\n")
+        raw.pop()  # data ends with "\n": the last piece is empty
+        out = []
+        for line in raw:
+            if line.endswith("\r"):
+                line = line.rstrip("\r")
+            if line and not line.isspace():
+                out.append(line)
+        return out, 0
+    out, bad = [], 0
+    pieces = data.split(b"\n")
+    pieces.pop()
+    for piece in pieces:
+        try:
+            line = piece.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+            continue
+        line = line.rstrip("\r")
+        if line and not line.isspace():
+            out.append(line)
+    return out, bad
+
+
+class IndexWatcher:
+    """Incremental reader of an index file; see the module docstring for policy.
+
+    Stateless itself: everything lives in the :class:`WatchState` the caller
+    passes in and persists. ``on_replace`` (``"skip"`` or ``"read_all"``) is
+    the default for :meth:`poll`.
+    """
+
+    def __init__(self, on_replace="skip"):
+        if on_replace not in _ON_REPLACE:
+            raise ValueError(f"on_replace must be one of {_ON_REPLACE}, got {on_replace!r}")
+        self.on_replace = on_replace
+
+    def poll(self, path, state=None, on_replace=None):
+        """Return ``(new_lines, new_state, event)`` for ``path`` since ``state``.
+
+        ``state`` None (or a default ``WatchState()``) reads the file from the
+        start. Cost: one fstat, two reads of at most 64 bytes, and one read of
+        the appended bytes. ``event`` is None or a :class:`WatchEvent`.
+        """
+        state = state if state is not None else WatchState()
+        on_replace = on_replace or self.on_replace
+        if on_replace not in _ON_REPLACE:
+            raise ValueError(f"on_replace must be one of {_ON_REPLACE}, got {on_replace!r}")
+        path = os.fspath(path)
+        if isinstance(path, str):
+            path = FileOps._local(path)  # accept file:// URLs
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            event = WatchEvent("Missing", f"index file {path} does not exist")
+            LOGGER.debug("index watch: %s", event.message)  # repeats every tick: not a warning
+            return [], state, event
+        try:
+            return self._poll_fd(fd, path, state, on_replace)
+        finally:
+            os.close(fd)
+
+    def _poll_fd(self, fd, path, state, on_replace):
+        st = os.fstat(fd)
+        size = st.st_size
+        reason, message = self._check_identity(fd, st, state)
+        start = state.offset
+        if reason is not None:
+            if reason == "Replaced" and on_replace == "read_all":
+                start = 0
+                message += "; all its lines are read as new"
+            else:
+                start = _last_line_end(fd, size)
+                message += (f"; its current content ({start} bytes of complete lines) "
+                            f"is not counted, only lines appended from now on")
+        data = _pread(fd, size - start, start) if size > start else b""
+        cut = data.rfind(b"\n") + 1  # 0 when no complete line
+        lines, bad = _decode_lines(data[:cut])
+        offset = start + cut
+        if bad:
+            note = f"{bad} line(s) of {path} skipped: not valid UTF-8"
+            if reason is None:
+                reason, message = "InvalidLines", note
+            else:
+                message += f"; {note}"
+        head = _pread(fd, HEAD_BYTES, 0) if size else b""
+        tail = _pread(fd, min(TAIL_BYTES, offset), offset - min(TAIL_BYTES, offset)) if offset else b""
+        new_state = replace(
+            state,
+            offset=offset,
+            inode=st.st_ino,
+            device=st.st_dev,
+            size=size,
+            mtime_ns=st.st_mtime_ns,
+            lines_total=state.lines_total + len(lines),
+            skipped_total=state.skipped_total + bad,
+            head=_b64(head),
+            tail=_b64(tail),
+            partial=len(data) - cut,
+        )
+        event = None
+        if reason is not None:
+            event = WatchEvent(reason, message)
+            LOGGER.warning("index watch: %s: %s", reason, message)
+        return lines, new_state, event
+
+    @staticmethod
+    def _check_identity(fd, st, state):
+        """(reason, message) if the file is not the one ``state`` was reading."""
+        if state.inode is None:  # never read: nothing to compare with
+            return None, ""
+        if st.st_ino != state.inode or (state.device is not None and st.st_dev != state.device):
+            return "Replaced", (f"index file was replaced (inode {state.inode} -> {st.st_ino})")
+        if st.st_size < state.offset:
+            return "Truncated", (f"index file shrank to {st.st_size} bytes, below the "
+                                 f"{state.offset} bytes already read")
+        head = state.head_bytes
+        if head and _pread(fd, len(head), 0) != head:
+            return "Replaced", "index file was rewritten in place (its first bytes changed)"
+        tail = state.tail_bytes
+        if tail and _pread(fd, len(tail), state.offset - len(tail)) != tail:
+            return "Replaced", ("index file was rewritten in place (the bytes before "
+                                f"offset {state.offset} changed)")
+        return None, ""
+
+
+def _prob_fraction(train_prob):
+    p = float(train_prob)
+    if math.isnan(p) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"train_prob must be within [0, 1], got {train_prob!r}")
+    return Fraction(round(p * 10**6), 10**6)
+
+
+def _train_count(n, p, train_first):
+    """Train lines among the first ``n`` (global) lines: ceil(n*p) or floor(n*p)."""
+    num, den = p.numerator, p.denominator
+    return -((-n * num) // den) if train_first else (n * num) // den
+
+
+def split_in_order(lines, train_prob, state_counter=0, *, train_first=True):
+    """Split ``lines`` in order into ``(train_lines, eval_lines, new_counter)``.
+
+    Line ``i`` has global index ``k = state_counter + i``. Over the first
+    ``n`` global lines the number of train lines is exactly
+    ``ceil(n * p)`` (``train_first=True``, the default: with p = 0.8 the
+    pattern is train, train, train, train, eval, ... as the original's
+    "first int(n*p) of a round to train" gives for a round of 5) or
+    ``floor(n * p)`` (``train_first=False``: eval, train, train, train,
+    train, ...). Either way it equals ``n * p`` whenever that is an integer
+    and never strays from it by one line or more. ``p`` is ``train_prob``
+    rounded to 6 decimals and handled as an exact fraction. ``train_prob``
+    1 sends everything to train, 0 everything to eval. Persist
+    ``new_counter`` (``state_counter + len(lines)``) for the next round.
+    """
+    p = _prob_fraction(train_prob)
+    counter = int(state_counter)
+    if counter < 0:
+        raise ValueError(f"state_counter must be >= 0, got {state_counter!r}")
+    lines = list(lines)
+    train, evaluate = [], []
+    before = _train_count(counter, p, train_first)
+    for i, line in enumerate(lines):
+        after = _train_count(counter + i + 1, p, train_first)
+        (train if after > before else evaluate).append(line)
+        before = after
+    return train, evaluate, counter + len(lines)
+
+
+def _round_name(r):
+    """The round as a folder name: a non-negative integer, nothing else."""
+    if isinstance(r, bool):
+        raise ValueError(f"round must be a non-negative integer, got {r!r}")
+    if isinstance(r, int):
+        value = r
+    elif isinstance(r, str) and r.isascii() and r.isdigit():
+        value = int(r)
+    else:
+        raise ValueError(f"round must be a non-negative integer, got {r!r}")
+    if value < 0:
+        raise ValueError(f"round must be a non-negative integer, got {r!r}")
+    return str(value)
+
+
+class RoundFiles:
+    """Paths and writer of the per-round files under a job's ``outputDir``.
+
+    Local paths use the OS separator; URLs (``s3://...``) use ``/``.
+    """
+
+    def __init__(self, output_dir):
+        self.output_dir = os.fspath(output_dir)
+        self._join = posixpath.join if "://" in self.output_dir else os.path.join
+
+    def train_index(self, r):
+        return self._join(self.output_dir, "data", "train", _round_name(r), "data.txt")
+
+    def eval_index(self, r):
+        return self._join(self.output_dir, "data", "eval", _round_name(r), "data.txt")
+
+    def train_output(self, r):
+        return self._join(self.output_dir, "train", _round_name(r))
+
+    def eval_output(self, r):
+        return self._join(self.output_dir, "eval", _round_name(r))
+
+    def deploy_output(self):
+        return self._join(self.output_dir, "deploy")
+
+    @staticmethod
+    def _content(lines):
+        lines = list(lines)
+        for line in lines:
+            if "\n" in line or "\r" in line:
+                raise ValueError(f"a sample line may not contain a line break: {line!r}")
+        return ("\n".join(lines) + "\n") if lines else ""
+
+    def write(self, r, train_lines, eval_lines):
+        """Write round ``r``'s train and eval index files atomically.
+
+        Lines are joined with ``\\n`` plus a trailing ``\\n`` (an empty list
+        gives an empty file). Rewriting a round with the same lines yields the
+        same files, so a controller that crashed mid-round can simply redo it.
+        Returns ``(train_index_path, eval_index_path)``.
+        """
+        train_path, eval_path = self.train_index(r), self.eval_index(r)
+        train_data, eval_data = self._content(train_lines), self._content(eval_lines)
+        FileOps.write_atomic(train_path, train_data)
+        FileOps.write_atomic(eval_path, eval_data)
+        return train_path, eval_path

@@ -1,0 +1,300 @@
+"""The local runtime's state: one SQLite file, every change in a transaction.
+
+Tables:
+
+* ``resources``: applied Datasets and LifelongLearningJobs (manifest, status,
+  and the controller's private ``state`` of a job), with Kubernetes-style
+  metadata (uid, resourceVersion, generation, creationTimestamp);
+* ``dataset_lines``: every line seen in a Dataset's index, in order, and the
+  watcher's position (``dataset_watch``) — so a restart re-reads nothing;
+* ``job_samples``: the samples a job took from its dataset, split train/eval,
+  and the round that claimed them (NULL while pending) — a failed round gives
+  its samples back by setting the round to NULL again;
+* ``workers``: the workers a job started (the launcher's record, the last
+  report, the observed phase).
+"""
+
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from sedna.common.exceptions import SednaError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS resources (
+    kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+    uid TEXT NOT NULL, resource_version INTEGER NOT NULL, generation INTEGER NOT NULL,
+    created TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL DEFAULT '{}', deleting INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (kind, namespace, name));
+CREATE TABLE IF NOT EXISTS dataset_watch (
+    namespace TEXT NOT NULL, name TEXT NOT NULL, url TEXT NOT NULL, watch TEXT NOT NULL,
+    lines INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (namespace, name));
+CREATE TABLE IF NOT EXISTS dataset_lines (
+    namespace TEXT NOT NULL, dataset TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL,
+    PRIMARY KEY (namespace, dataset, seq));
+CREATE TABLE IF NOT EXISTS job_samples (
+    namespace TEXT NOT NULL, job TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL,
+    split TEXT NOT NULL, round INTEGER, PRIMARY KEY (namespace, job, seq));
+CREATE INDEX IF NOT EXISTS job_samples_round ON job_samples (namespace, job, round);
+CREATE TABLE IF NOT EXISTS workers (
+    namespace TEXT NOT NULL, name TEXT NOT NULL, job TEXT NOT NULL, stage TEXT NOT NULL,
+    round INTEGER NOT NULL, record TEXT NOT NULL DEFAULT '{}', phase TEXT NOT NULL DEFAULT 'Pending',
+    exit_code INTEGER, report TEXT, created TEXT NOT NULL, finished TEXT,
+    PRIMARY KEY (namespace, name));
+"""
+
+
+class NotFound(SednaError, KeyError):
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
+
+
+class Conflict(SednaError, ValueError):
+    """An update based on an old resourceVersion, or a create of an existing name."""
+
+
+def now_ts():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _j(v):
+    return json.dumps(v, separators=(",", ":"), sort_keys=True)
+
+
+class Store:
+    """All state of the local runtime in one SQLite file (thread-safe)."""
+
+    def __init__(self, path):
+        self.path = path
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._local = threading.local()
+        with self.tx() as c:
+            c.executescript(SCHEMA)
+
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def tx(self):
+        """One transaction: everything inside commits together or not at all."""
+        c = self._conn()
+        if c.in_transaction:  # nested: join the outer transaction
+            yield c
+            return
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            yield c
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("COMMIT")
+
+    def close(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # ---------------------------------------------------------------- resources
+    @staticmethod
+    def _obj(row):
+        body = json.loads(row["body"])
+        meta = body.setdefault("metadata", {})
+        meta.update(uid=row["uid"], resourceVersion=str(row["resource_version"]), generation=row["generation"],
+                    creationTimestamp=row["created"], namespace=row["namespace"], name=row["name"])
+        if row["deleting"]:
+            meta["deletionTimestamp"] = meta.get("deletionTimestamp") or row["created"]
+        body["status"] = json.loads(row["status"])
+        return body
+
+    def get(self, kind, namespace, name, with_state=False):
+        row = self._conn().execute("SELECT * FROM resources WHERE kind=? AND namespace=? AND name=?",
+                                   (kind, namespace, name)).fetchone()
+        if row is None:
+            raise NotFound(f"{kind} {namespace}/{name} not found")
+        obj = self._obj(row)
+        if with_state:
+            obj["state"] = json.loads(row["state"])
+        return obj
+
+    def list(self, kind, namespace=None, with_state=False):
+        sql, args = "SELECT * FROM resources WHERE kind=?", [kind]
+        if namespace:
+            sql += " AND namespace=?"
+            args.append(namespace)
+        rows = self._conn().execute(sql + " ORDER BY namespace, name", args).fetchall()
+        out = []
+        for row in rows:
+            obj = self._obj(row)
+            if with_state:
+                obj["state"] = json.loads(row["state"])
+            out.append(obj)
+        return out
+
+    def apply(self, manifest):
+        """Create or update (kubectl apply). Returns (object, "created"|"configured"|"unchanged")."""
+        kind, meta = manifest["kind"], manifest["metadata"]
+        ns, name = meta.get("namespace", "default"), meta["name"]
+        body = {k: v for k, v in manifest.items() if k != "status"}
+        with self.tx() as c:
+            row = c.execute("SELECT * FROM resources WHERE kind=? AND namespace=? AND name=?",
+                            (kind, ns, name)).fetchone()
+            if row is None:
+                c.execute("INSERT INTO resources (kind, namespace, name, uid, resource_version, generation, "
+                          "created, body) VALUES (?,?,?,?,?,?,?,?)",
+                          (kind, ns, name, str(uuid.uuid4()), 1, 1, now_ts(), _j(body)))
+                verdict = "created"
+            else:
+                if row["deleting"]:
+                    raise Conflict(f"{kind} {ns}/{name} is being deleted")
+                old = json.loads(row["body"])
+                if _j(old.get("spec")) == _j(body.get("spec")) and _j(old.get("metadata", {}).get("labels")) == \
+                        _j(meta.get("labels")) and _j(old.get("metadata", {}).get("annotations")) == \
+                        _j(meta.get("annotations")):
+                    verdict = "unchanged"
+                else:
+                    gen = row["generation"] + (0 if _j(old.get("spec")) == _j(body.get("spec")) else 1)
+                    c.execute("UPDATE resources SET body=?, generation=?, resource_version=resource_version+1 "
+                              "WHERE kind=? AND namespace=? AND name=?", (_j(body), gen, kind, ns, name))
+                    verdict = "configured"
+        return self.get(kind, ns, name), verdict
+
+    def update_status(self, kind, namespace, name, status, state=None, expect_version=None):
+        """Replace status (and the private state). With ``expect_version``, a
+        stale writer gets :class:`Conflict` instead of losing someone's update."""
+        with self.tx() as c:
+            row = c.execute("SELECT resource_version FROM resources WHERE kind=? AND namespace=? AND name=?",
+                            (kind, namespace, name)).fetchone()
+            if row is None:
+                raise NotFound(f"{kind} {namespace}/{name} not found")
+            if expect_version is not None and str(row["resource_version"]) != str(expect_version):
+                raise Conflict(f"{kind} {namespace}/{name}: resourceVersion {expect_version} is stale "
+                               f"(now {row['resource_version']})")
+            if state is None:
+                c.execute("UPDATE resources SET status=?, resource_version=resource_version+1 "
+                          "WHERE kind=? AND namespace=? AND name=?", (_j(status), kind, namespace, name))
+            else:
+                c.execute("UPDATE resources SET status=?, state=?, resource_version=resource_version+1 "
+                          "WHERE kind=? AND namespace=? AND name=?", (_j(status), _j(state), kind, namespace, name))
+
+    def mark_deleting(self, kind, namespace, name):
+        with self.tx() as c:
+            n = c.execute("UPDATE resources SET deleting=1, resource_version=resource_version+1 "
+                          "WHERE kind=? AND namespace=? AND name=?", (kind, namespace, name)).rowcount
+        if not n:
+            raise NotFound(f"{kind} {namespace}/{name} not found")
+
+    def remove(self, kind, namespace, name):
+        """Forget a resource and everything the runtime kept for it."""
+        with self.tx() as c:
+            c.execute("DELETE FROM resources WHERE kind=? AND namespace=? AND name=?", (kind, namespace, name))
+            if kind == "LifelongLearningJob":
+                c.execute("DELETE FROM job_samples WHERE namespace=? AND job=?", (namespace, name))
+                c.execute("DELETE FROM workers WHERE namespace=? AND job=?", (namespace, name))
+            elif kind == "Dataset":
+                c.execute("DELETE FROM dataset_lines WHERE namespace=? AND dataset=?", (namespace, name))
+                c.execute("DELETE FROM dataset_watch WHERE namespace=? AND name=?", (namespace, name))
+
+    # ------------------------------------------------------------------ datasets
+    def watch_state(self, namespace, name):
+        row = self._conn().execute("SELECT * FROM dataset_watch WHERE namespace=? AND name=?",
+                                   (namespace, name)).fetchone()
+        return (json.loads(row["watch"]), row["url"], row["lines"]) if row else (None, None, 0)
+
+    def add_dataset_lines(self, namespace, name, url, lines, watch):
+        """Append lines seen in the index and the watcher's new position, atomically."""
+        with self.tx() as c:
+            row = c.execute("SELECT lines FROM dataset_watch WHERE namespace=? AND name=?",
+                            (namespace, name)).fetchone()
+            start = row["lines"] if row else 0
+            if lines:
+                c.executemany("INSERT INTO dataset_lines (namespace, dataset, seq, line) VALUES (?,?,?,?)",
+                              ((namespace, name, start + i, ln) for i, ln in enumerate(lines)))
+            c.execute("INSERT INTO dataset_watch (namespace, name, url, watch, lines) VALUES (?,?,?,?,?) "
+                      "ON CONFLICT(namespace, name) DO UPDATE SET url=excluded.url, watch=excluded.watch, "
+                      "lines=excluded.lines", (namespace, name, url, _j(watch), start + len(lines)))
+        return start + len(lines)
+
+    def dataset_lines_since(self, namespace, name, seq):
+        return [(r["seq"], r["line"]) for r in self._conn().execute(
+            "SELECT seq, line FROM dataset_lines WHERE namespace=? AND dataset=? AND seq>=? ORDER BY seq",
+            (namespace, name, seq))]
+
+    # --------------------------------------------------------------- job samples
+    def add_job_samples(self, namespace, job, rows, state):
+        """Take dataset lines into a job's pool (``rows``: (seq, line, split)) and save its state."""
+        with self.tx() as c:
+            c.executemany("INSERT OR IGNORE INTO job_samples (namespace, job, seq, line, split, round) "
+                          "VALUES (?,?,?,?,?,NULL)", ((namespace, job, s, ln, sp) for s, ln, sp in rows))
+            c.execute("UPDATE resources SET state=? WHERE kind='LifelongLearningJob' AND namespace=? AND name=?",
+                      (_j(state), namespace, job))
+
+    def pending_counts(self, namespace, job):
+        rows = self._conn().execute("SELECT split, count(*) AS n FROM job_samples WHERE namespace=? AND job=? "
+                                    "AND round IS NULL GROUP BY split", (namespace, job)).fetchall()
+        d = {r["split"]: r["n"] for r in rows}
+        return d.get("train", 0), d.get("eval", 0)
+
+    def claim_round(self, namespace, job, round_no):
+        """Give every pending sample to ``round_no`` (idempotent); returns (train, eval) lines."""
+        with self.tx() as c:
+            c.execute("UPDATE job_samples SET round=? WHERE namespace=? AND job=? AND round IS NULL",
+                      (round_no, namespace, job))
+            rows = c.execute("SELECT line, split FROM job_samples WHERE namespace=? AND job=? AND round=? "
+                             "ORDER BY seq", (namespace, job, round_no)).fetchall()
+        return [r["line"] for r in rows if r["split"] == "train"], [r["line"] for r in rows if r["split"] == "eval"]
+
+    def release_round(self, namespace, job, round_no):
+        with self.tx() as c:
+            c.execute("UPDATE job_samples SET round=NULL WHERE namespace=? AND job=? AND round=?",
+                      (namespace, job, round_no))
+
+    # ------------------------------------------------------------------- workers
+    def add_worker(self, namespace, name, job, stage, round_no, record=None):
+        with self.tx() as c:
+            c.execute("INSERT OR REPLACE INTO workers (namespace, name, job, stage, round, record, phase, "
+                      "created) VALUES (?,?,?,?,?,?,'Pending',?)",
+                      (namespace, name, job, stage, round_no, _j(record or {}), now_ts()))
+
+    def set_worker(self, namespace, name, **fields):
+        cols, args = [], []
+        for k, v in fields.items():
+            cols.append(f"{k}=?")
+            args.append(_j(v) if k in ("record", "report") else v)
+        with self.tx() as c:
+            c.execute(f"UPDATE workers SET {', '.join(cols)} WHERE namespace=? AND name=?", (*args, namespace, name))
+
+    def workers(self, namespace=None, job=None):
+        sql, args = "SELECT * FROM workers WHERE 1=1", []
+        if namespace:
+            sql += " AND namespace=?"
+            args.append(namespace)
+        if job:
+            sql += " AND job=?"
+            args.append(job)
+        out = []
+        for r in self._conn().execute(sql + " ORDER BY created, name", args):
+            d = dict(r)
+            d["record"] = json.loads(d["record"] or "{}")
+            d["report"] = json.loads(d["report"]) if d["report"] else None
+            out.append(d)
+        return out
+
+    def worker(self, namespace, name):
+        for w in self.workers(namespace):
+            if w["name"] == name:
+                return w
+        raise NotFound(f"worker {namespace}/{name} not found")
