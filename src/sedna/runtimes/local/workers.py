@@ -1,0 +1,861 @@
+"""Worker subprocesses made from Kubernetes pod templates (Linux only).
+
+The local runtime has no containers: a container's ``image`` names a local
+folder (:class:`ImageMap`), and the container's ``command``/``args`` run there
+as a subprocess with the environment of the worker contract
+(``CONTRACTS.md`` §2).  :class:`LocalLauncher` starts, polls, stops and, after a
+controller restart, adopts those processes.
+
+Process layout
+--------------
+Every worker runs under a tiny wrapper, this module's ``__main__``::
+
+    python -m sedna.runtimes.local.workers --exit-file F --cwd DIR [--memory N] -- ARGV...
+
+The wrapper is started in a new session (its pid is the process group and
+session id; that pid is the one recorded).  It runs ``ARGV`` as its child in
+``DIR``, forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to it, and when
+the child ends writes the child's exit code (``-N`` when killed by signal N)
+to the exit file atomically, then kills whatever the child left behind in the
+group, as a container runtime does when a container's main process exits.
+The exit file is what lets a restarted controller learn how a worker ended.
+
+Environment
+-----------
+A worker starts from a small part of the controller's environment
+(:data:`BASE_ENV_KEYS`), then the contract variables of ``WorkerSpec.env``,
+then the container's ``env`` entries (``value`` only).  When a template entry
+has the name of a contract variable, the contract wins for
+:data:`PROTECTED_ENV` (``NAMESPACE``, ``JOB_NAME``, ``WORKER_NAME``,
+``LC_SERVER``, ``LC_TOKEN``) and the template wins for every other name.
+``PYTHONUNBUFFERED=1`` is set unless the template sets it, so that logs can
+be followed as they are written.
+
+Volumes
+-------
+``hostPath``: the host folder is used as is (created for ``DirectoryOrCreate``,
+an empty file made for ``FileOrCreate``).  Where a ``mountPath`` differs from
+the folder it names, the values of contract and template env variables (each
+``;``-separated part; not the inherited PATH, HOME...) and ``args`` that
+start with the mount path, at a path-component boundary, are rewritten to
+the host path; so is a ``workingDir`` under a mount.  ``emptyDir`` (including
+``medium: Memory``, e.g. ``/dev/shm``) becomes a fresh folder
+``<state_dir>/tmp/<namespace>_<worker>/<volume>``, removed by :meth:`stop`
+and :meth:`LocalLauncher.cleanup`.  Other volume kinds are a WorkerError.
+
+Memory
+------
+``resources.limits.memory`` becomes ``RLIMIT_AS`` of the worker (set by the
+wrapper on its child only).  RLIMIT_AS limits *virtual* memory, which is more
+than the memory a process really uses (thread stacks, memory-mapped
+libraries, allocator arenas, CUDA reservations), so a limit is stricter than
+a container's.  A Python interpreter needs roughly 200 MiB of address space to
+start with common libraries, so smaller limits are raised to 256 MiB with a
+warning.  ``LocalLauncher(enforce_memory=False)`` turns the limits off.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from sedna.common.exceptions import WorkerError
+from sedna.common.log import sedna_logger
+
+LOG = sedna_logger(__name__)
+
+#: Variables of the controller's environment that workers inherit.
+BASE_ENV_KEYS = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME",
+                 "PYTHONPATH", "VIRTUAL_ENV")
+#: Contract variables a template's ``env`` cannot override.
+PROTECTED_ENV = frozenset({"NAMESPACE", "JOB_NAME", "WORKER_NAME", "LC_SERVER", "LC_TOKEN"})
+#: Smallest RLIMIT_AS given to a worker.
+MIN_MEMORY_LIMIT = 256 * 1024 ** 2
+#: Lines of log returned by :meth:`LocalLauncher.poll`.
+LOG_TAIL_LINES = 20
+
+_FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+                      signal.SIGUSR2)
+_PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
+
+
+# --------------------------------------------------------------------------- quantities
+
+_MEMORY_SUFFIXES = {
+    "": 1, "k": 1000, "K": 1000, "M": 1000 ** 2, "G": 1000 ** 3, "T": 1000 ** 4, "P": 1000 ** 5,
+    "E": 1000 ** 6, "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4, "Pi": 1024 ** 5,
+    "Ei": 1024 ** 6,
+}
+_QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([a-zA-Z]*)\s*$")
+
+
+def parse_memory(quantity):
+    """Bytes of a Kubernetes memory quantity: ``"12Gi"``, ``"256Mi"``, ``"1G"``, ``"500k"``, ``1024``.
+
+    Raises WorkerError for anything else (negative, unknown suffix, empty).
+    """
+    if isinstance(quantity, bool):
+        raise WorkerError(f"invalid memory quantity {quantity!r}")
+    if isinstance(quantity, (int, float)):
+        if quantity < 0:
+            raise WorkerError(f"invalid memory quantity {quantity!r}: negative")
+        return int(quantity)
+    m = _QUANTITY.match(str(quantity))
+    if not m or m.group(3) not in _MEMORY_SUFFIXES or (m.group(2) and m.group(3)):
+        raise WorkerError(f"invalid memory quantity {quantity!r} "
+                          "(expected e.g. 256Mi, 12Gi, 1G, 500k or a number of bytes)")
+    value = float(m.group(1)) * (10 ** int(m.group(2)) if m.group(2) else 1)
+    return int(value * _MEMORY_SUFFIXES[m.group(3)])
+
+
+# --------------------------------------------------------------------------- /proc helpers
+
+def _proc_stat(pid):
+    """(state, pgrp, session, starttime) of a process from /proc, or None when it does not exist."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", "rb") as f:
+            data = f.read().decode("ascii", "replace")
+    except (OSError, ValueError):
+        return None
+    rest = data[data.rfind(")") + 2:].split()
+    # rest[0] is field 3 (state); starttime is field 22.
+    try:
+        return rest[0], int(rest[2]), int(rest[3]), int(rest[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def process_start_time(pid):
+    """The kernel's start time of ``pid`` (clock ticks since boot), or None when it does not exist."""
+    st = _proc_stat(pid)
+    return st[3] if st else None
+
+
+def boot_id():
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _session_members(sid, exclude=()):
+    """Pids of the live (non-zombie) processes whose session id is ``sid``."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in exclude:
+            continue
+        st = _proc_stat(entry)
+        if st and st[2] == sid and st[0] not in ("Z", "X"):
+            out.append(int(entry))
+    return out
+
+
+# --------------------------------------------------------------------------- image map
+
+def _strip_tag(image):
+    """``repo:tag`` → ``repo``, ``repo@sha256:..`` → ``repo``; a registry port is kept."""
+    image = image.split("@", 1)[0]
+    head, sep, tail = image.rpartition(":")
+    if sep and "/" not in tail:
+        return head
+    return image
+
+
+class ImageMap:
+    """Container images → local folders.
+
+    Lookup: the exact image, then the image without its tag or digest
+    (``repo:tag`` → ``repo``; an untagged image also tries ``repo:latest``), then
+    the ``*`` default when present.
+    """
+
+    def __init__(self, mapping=None):
+        self.mapping = {}
+        for image, folder in (mapping or {}).items():
+            if not isinstance(image, str) or not image or folder is None or str(folder) == "":
+                raise WorkerError(f"invalid image mapping {image!r} -> {folder!r}")
+            self.mapping[image] = Path(os.path.abspath(os.path.expanduser(str(folder))))
+
+    @classmethod
+    def from_args(cls, items):
+        """From ``--image IMAGE=DIR`` values; relative folders are relative to the current folder."""
+        mapping = {}
+        for item in items or ():
+            image, sep, folder = str(item).partition("=")
+            if not sep or not image.strip() or not folder.strip():
+                raise WorkerError(f"invalid --image value {item!r}: expected IMAGE=DIR")
+            mapping[image.strip()] = folder.strip()
+        return cls(mapping)
+
+    @classmethod
+    def from_file(cls, path):
+        """From a YAML or JSON file with an ``images:`` mapping (a plain mapping is accepted too).
+
+        Relative folders are relative to the file's folder.
+        """
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except OSError as e:
+            raise WorkerError(f"cannot read image map {path}: {e}") from e
+        try:
+            import yaml
+
+            data = yaml.safe_load(text)
+        except Exception as e:  # yaml is a superset of JSON
+            raise WorkerError(f"{path}: not valid YAML/JSON: {e}") from e
+        if isinstance(data, dict) and "images" in data:
+            data = data["images"]
+        if data is None:
+            data = {}
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise WorkerError(f"{path}: 'images' must map image names to folders")
+        base = path.resolve().parent
+        return cls({str(k): str(base / os.path.expanduser(v)) for k, v in data.items()})
+
+    def merge(self, other):
+        """A new map with the entries of both; ``other`` wins on equal images."""
+        out = ImageMap()
+        out.mapping = {**self.mapping, **(other.mapping if other is not None else {})}
+        return out
+
+    def lookup(self, image):
+        """The folder mapped to ``image``, or None."""
+        if image in self.mapping:
+            return self.mapping[image]
+        bare = _strip_tag(image)
+        if bare in self.mapping:
+            return self.mapping[bare]
+        if bare == image and f"{image}:latest" in self.mapping:
+            return self.mapping[f"{image}:latest"]
+        return self.mapping.get("*")
+
+    def resolve(self, image, working_dir=None):
+        """The folder a container runs in: ``working_dir`` when it is a folder, else the mapped one."""
+        if working_dir and os.path.isdir(working_dir):
+            return Path(os.path.abspath(working_dir))
+        folder = self.lookup(image) if image else None
+        if folder is None:
+            hint = f" (its workingDir {working_dir} is not a folder here)" if working_dir else ""
+            raise WorkerError(f"image {image!r} is not mapped to a local folder{hint}; "
+                              f"map it with --image {image or 'IMAGE'}=DIR or an 'images:' entry "
+                              "in the config file")
+        if not folder.is_dir():
+            raise WorkerError(f"image {image!r} is mapped to {folder}, which is not a folder")
+        return folder
+
+    def __len__(self):
+        return len(self.mapping)
+
+    def __repr__(self):
+        return f"ImageMap({ {k: str(v) for k, v in self.mapping.items()} !r})"
+
+
+# --------------------------------------------------------------------------- records
+
+@dataclasses.dataclass
+class WorkerSpec:
+    """What to start: one worker of a job.
+
+    ``template`` is a pod template (``{"spec": {"containers": [...], "volumes": [...]}}``);
+    ``env`` the contract variables (see the module docstring for precedence).
+    """
+
+    name: str
+    namespace: str = "default"
+    job: str = ""
+    stage: str = "train"
+    round: int = 0
+    template: dict = dataclasses.field(default_factory=dict)
+    env: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class WorkerRecord:
+    """A started worker, as stored in the database (``to_dict``/``from_dict``).
+
+    ``pid`` is the wrapper's pid (= process group and session id);
+    ``start_time`` its kernel start time and ``boot_id`` the boot it ran in,
+    which together recognise the same process after a controller restart.
+    """
+
+    name: str
+    namespace: str
+    pid: int
+    start_time: int
+    log_path: str
+    cwd: str
+    argv: list
+    created_at: float
+    exit_file: str
+    temp_dirs: list = dataclasses.field(default_factory=list)
+    boot_id: str = ""
+    log_offset: int = 0
+    job: str = ""
+    stage: str = ""
+    round: int = 0
+    memory_limit: int = 0
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data):
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in dict(data).items() if k in names})
+
+
+@dataclasses.dataclass
+class WorkerStatus:
+    """``phase``: Running | Succeeded | Failed | Unknown; ``exit_code`` when known (``-N``: signal N)."""
+
+    phase: str
+    exit_code: int = None
+    log_tail: str = ""
+    finished_at: float = None
+
+
+# --------------------------------------------------------------------------- launcher
+
+def _under(value, mount):
+    """True when path ``value`` is ``mount`` or inside it."""
+    mount = mount.rstrip("/") or "/"
+    return value == mount or value.startswith(mount if mount.endswith("/") else mount + "/")
+
+
+def _rewrite(value, rewrites):
+    """Rewrite a path value (each ``;``-separated part) from mount paths to host paths."""
+    if not isinstance(value, str) or not rewrites:
+        return value
+    parts = value.split(";")
+    for i, part in enumerate(parts):
+        for mount, host in rewrites:  # longest mount first
+            if _under(part, mount):
+                parts[i] = host + part[len(mount.rstrip("/")):] if mount != "/" else host.rstrip("/") + part
+                break
+    return ";".join(parts)
+
+
+def _safe_name(text):
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(text)) or "_"
+
+
+class LocalLauncher:
+    """Starts worker subprocesses from pod templates and follows them.
+
+    ``state_dir`` holds ``logs/``, ``tmp/`` (emptyDir volumes) and ``run/``
+    (exit files).  ``base_env`` replaces the inherited part of the environment
+    (default: the :data:`BASE_ENV_KEYS` of ``os.environ``).
+    """
+
+    def __init__(self, state_dir, images=None, python=sys.executable, base_env=None, enforce_memory=True):
+        self.state_dir = Path(state_dir).absolute()
+        self.images = images if images is not None else ImageMap()
+        self.python = python
+        self.base_env = base_env
+        self.enforce_memory = enforce_memory
+        self._procs = {}  # (pid, start_time) -> Popen, for the workers this launcher started
+        for sub in ("logs", "tmp", "run"):
+            (self.state_dir / sub).mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ paths
+    def log_path(self, name, namespace="default"):
+        return self.state_dir / "logs" / f"{_safe_name(namespace)}_{_safe_name(name)}.log"
+
+    # ------------------------------------------------------------------ start
+    def start(self, spec):
+        """Start ``spec``'s first container; returns its :class:`WorkerRecord`.
+
+        Raises WorkerError, before anything runs, for an unmapped image, a
+        missing script or command, an unsupported env or volume, or a bad
+        memory quantity.
+        """
+        pod = (spec.template or {}).get("spec") or {}
+        containers = pod.get("containers") or []
+        if not containers:
+            raise WorkerError(f"worker {spec.namespace}/{spec.name}: the template has no containers")
+        if len(containers) > 1:
+            LOG.warning("worker %s/%s: the template has %d containers; only the first (%s) runs locally",
+                        spec.namespace, spec.name, len(containers), containers[0].get("name"))
+        if pod.get("initContainers"):
+            LOG.warning("worker %s/%s: initContainers are ignored locally", spec.namespace, spec.name)
+        c = containers[0]
+        worker_key = f"{_safe_name(spec.namespace)}_{_safe_name(spec.name)}"
+        temp_dirs = []
+        try:
+            rewrites, temp_dirs = self._volumes(spec, pod, c, worker_key)
+            workdir = c.get("workingDir")
+            if workdir:
+                workdir = _rewrite(workdir, rewrites)
+            cwd = self.images.resolve(c.get("image"), workdir)
+            env = self._env(spec, c, rewrites)
+            argv = self._argv(spec, c, cwd, env, rewrites)
+            memory = self._memory(spec, c)
+            return self._spawn(spec, argv, cwd, env, memory, temp_dirs)
+        except BaseException:
+            for d in temp_dirs:
+                shutil.rmtree(d, ignore_errors=True)
+            raise
+
+    def _volumes(self, spec, pod, c, worker_key):
+        volumes = {v.get("name"): v for v in pod.get("volumes") or [] if isinstance(v, dict)}
+        rewrites, temp_dirs = [], []
+        for vm in c.get("volumeMounts") or []:
+            vname, mount = vm.get("name"), vm.get("mountPath")
+            if not mount:
+                raise WorkerError(f"worker {spec.name}: volumeMount {vname!r} has no mountPath")
+            vol = volumes.get(vname)
+            if vol is None:
+                raise WorkerError(f"worker {spec.name}: volumeMount names unknown volume {vname!r}")
+            sub = vm.get("subPath") or ""
+            if "hostPath" in vol:
+                hp = vol["hostPath"] or {}
+                host = os.path.join(hp.get("path") or "", sub) if sub else hp.get("path")
+                if not host:
+                    raise WorkerError(f"worker {spec.name}: volume {vname!r} hostPath has no path")
+                host = os.path.abspath(host)
+                kind = hp.get("type") or ""
+                try:
+                    if kind == "DirectoryOrCreate":
+                        os.makedirs(host, exist_ok=True)
+                    elif kind == "FileOrCreate" and not os.path.exists(host):
+                        os.makedirs(os.path.dirname(host), exist_ok=True)
+                        open(host, "a").close()
+                except OSError as e:
+                    raise WorkerError(f"worker {spec.name}: cannot create hostPath {host} of volume "
+                                      f"{vname!r}: {e}") from e
+                if kind == "Directory" and not os.path.isdir(host):
+                    raise WorkerError(f"worker {spec.name}: hostPath {host} of volume {vname!r} is not a folder")
+                if kind == "File" and not os.path.isfile(host):
+                    raise WorkerError(f"worker {spec.name}: hostPath {host} of volume {vname!r} is not a file")
+                if not os.path.exists(host):
+                    LOG.warning("worker %s: hostPath %s of volume %r does not exist", spec.name, host, vname)
+            elif "emptyDir" in vol:
+                host = str(self.state_dir / "tmp" / worker_key / _safe_name(vname))
+                shutil.rmtree(host, ignore_errors=True)
+                os.makedirs(host)
+                temp_dirs.append(host)
+                if sub:
+                    host = os.path.join(host, sub)
+                    os.makedirs(host, exist_ok=True)
+            else:
+                kinds = [k for k in vol if k != "name"]
+                raise WorkerError(f"worker {spec.name}: volume {vname!r} of kind {kinds} is not supported "
+                                  "locally (hostPath and emptyDir are)")
+            if os.path.normpath(mount) != os.path.normpath(host):
+                rewrites.append((os.path.normpath(mount), host))
+        rewrites.sort(key=lambda r: len(r[0]), reverse=True)
+        return rewrites, temp_dirs
+
+    def _env(self, spec, c, rewrites):
+        if self.base_env is not None:
+            env = {str(k): str(v) for k, v in self.base_env.items()}
+        else:
+            env = {k: os.environ[k] for k in BASE_ENV_KEYS if k in os.environ}
+        env.setdefault("PATH", os.defpath)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        contract = {str(k): "" if v is None else str(v) for k, v in (spec.env or {}).items()}
+        env.update({k: _rewrite(v, rewrites) for k, v in contract.items()})
+        if c.get("envFrom"):
+            raise WorkerError(f"worker {spec.name}: envFrom is not supported locally")
+        for item in c.get("env") or []:
+            name = item.get("name")
+            if not name:
+                raise WorkerError(f"worker {spec.name}: an env entry has no name")
+            if "valueFrom" in item:
+                raise WorkerError(f"worker {spec.name}: env {name}: valueFrom is not supported locally; "
+                                  "give a value")
+            if name in PROTECTED_ENV and name in contract:
+                LOG.warning("worker %s: template env %s ignored: the control plane sets it", spec.name, name)
+                continue
+            value = item.get("value")
+            env[name] = _rewrite("" if value is None else str(value), rewrites)
+        return env
+
+    def _argv(self, spec, c, cwd, env, rewrites):
+        command = [str(x) for x in c.get("command") or []]
+        args = [_rewrite(str(x), rewrites) for x in c.get("args") or []]
+        argv = command + args
+        if not argv:
+            raise WorkerError(f"worker {spec.name}: the container has neither command nor args "
+                              "(an image's entrypoint cannot be run locally)")
+        script_at = None
+        if argv[0].endswith(".py"):
+            argv = [self.python] + argv
+            script_at = 1
+        elif _PYTHON_NAME.match(os.path.basename(argv[0])):
+            argv[0] = self.python
+            if len(argv) > 1 and argv[1].endswith(".py"):
+                script_at = 1
+        else:
+            exe = argv[0]
+            if "/" in exe:
+                path = exe if os.path.isabs(exe) else os.path.join(cwd, exe)
+                if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+                    raise WorkerError(f"worker {spec.name}: command {exe} is not an executable file "
+                                      f"(looked in {cwd})")
+                argv[0] = os.path.abspath(path)
+            else:
+                found = shutil.which(exe, path=env.get("PATH"))
+                if not found:
+                    raise WorkerError(f"worker {spec.name}: command {exe!r} not found on PATH")
+                argv[0] = found
+        if script_at is not None:
+            script = argv[script_at]
+            path = script if os.path.isabs(script) else os.path.join(cwd, script)
+            if not os.path.isfile(path):
+                raise WorkerError(f"worker {spec.name}: script {script} not found (looked in {cwd})")
+            argv[script_at] = os.path.abspath(path)
+        return argv
+
+    def _memory(self, spec, c):
+        limit = ((c.get("resources") or {}).get("limits") or {}).get("memory")
+        if limit is None or not self.enforce_memory:
+            return 0
+        nbytes = parse_memory(limit)
+        if nbytes < MIN_MEMORY_LIMIT:
+            LOG.warning("worker %s: memory limit %s raised to 256Mi (RLIMIT_AS limits virtual memory; "
+                        "less may keep Python from starting)", spec.name, limit)
+            nbytes = MIN_MEMORY_LIMIT
+        return nbytes
+
+    def _spawn(self, spec, argv, cwd, env, memory, temp_dirs):
+        log_path = self.log_path(spec.name, spec.namespace)
+        key = f"{_safe_name(spec.namespace)}_{_safe_name(spec.name)}"
+        exit_file = self.state_dir / "run" / f"{key}-{uuid.uuid4().hex[:12]}.exit"
+        wrapper = [self.python, "-m", "sedna.runtimes.local.workers",
+                   "--exit-file", str(exit_file), "--cwd", str(cwd)]
+        if memory:
+            wrapper += ["--memory", str(memory)]
+        wrapper += ["--"] + argv
+        wenv = dict(env)
+        # The wrapper must import sedna even when the worker's PYTHONPATH does not lead there.
+        pkg_root = str(Path(__file__).resolve().parents[3])
+        wenv["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
+        wenv["_SEDNA_WORKER_PYTHONPATH"] = env.get("PYTHONPATH", "")
+        created = time.time()
+        with open(log_path, "ab") as log:
+            log.write((f"===== {time.strftime('%Y-%m-%dT%H:%M:%S%z', time.localtime(created))} start "
+                       f"{spec.namespace}/{spec.name} job={spec.job} stage={spec.stage} round={spec.round} "
+                       f"cwd={cwd} argv={json.dumps(argv)}\n").encode())
+            log.flush()
+            offset = log.tell()
+            try:
+                proc = subprocess.Popen(wrapper, cwd=str(self.state_dir), env=wenv, stdin=subprocess.DEVNULL,
+                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            except OSError as e:
+                raise WorkerError(f"worker {spec.name}: cannot start: {e}") from e
+        start_time = process_start_time(proc.pid) or 0
+        self._procs[(proc.pid, start_time)] = proc
+        record = WorkerRecord(name=spec.name, namespace=spec.namespace, pid=proc.pid, start_time=start_time,
+                              log_path=str(log_path), cwd=str(cwd), argv=list(argv), created_at=created,
+                              exit_file=str(exit_file), temp_dirs=list(temp_dirs), boot_id=boot_id(),
+                              log_offset=offset, job=spec.job, stage=spec.stage, round=int(spec.round or 0),
+                              memory_limit=memory)
+        LOG.info("worker %s/%s started: pid %d, %s", spec.namespace, spec.name, proc.pid, " ".join(argv))
+        return record
+
+    # ------------------------------------------------------------------ observe
+    def _read_exit(self, record):
+        try:
+            with open(record.exit_file) as f:
+                data = json.load(f)
+            return int(data["exit_code"]), data.get("finished_at")
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _alive(self, record):
+        """True when the record's wrapper process is alive (same pid, start time and boot)."""
+        if record.boot_id and record.boot_id != boot_id():
+            return False
+        st = _proc_stat(record.pid)
+        return bool(st and st[3] == record.start_time and st[0] not in ("Z", "X"))
+
+    def _same_process(self, record):
+        """True when the record's pid is (still) its own process, zombie included."""
+        if record.boot_id and record.boot_id != boot_id():
+            return False
+        st = _proc_stat(record.pid)
+        return bool(st and st[3] == record.start_time)
+
+    def poll(self, record):
+        """The worker's :class:`WorkerStatus`; never raises for a vanished process."""
+        proc = self._procs.get((record.pid, record.start_time))
+        code = finished = None
+        if proc is not None:
+            rc = proc.poll()
+            if rc is None:
+                return WorkerStatus("Running")
+            ex = self._read_exit(record)
+            code, finished = ex if ex else (rc, None)
+        else:
+            ex = self._read_exit(record)
+            if ex:
+                code, finished = ex
+            elif self._alive(record):
+                return WorkerStatus("Running")
+            else:
+                return WorkerStatus("Unknown", log_tail=self._tail(record))
+        return WorkerStatus("Succeeded" if code == 0 else "Failed", code, self._tail(record), finished)
+
+    def adopt(self, record):
+        """Re-attach to a record loaded after a controller restart.
+
+        True when the worker still runs or has finished with a known exit code;
+        False when what became of it is unknown.
+        """
+        if self._read_exit(record) is not None or self._alive(record):
+            LOG.info("worker %s/%s adopted (pid %d)", record.namespace, record.name, record.pid)
+            return True
+        return False
+
+    # ------------------------------------------------------------------ stop
+    def stop(self, record, grace=5.0):
+        """SIGTERM the worker, SIGKILL its process group after ``grace`` seconds; remove emptyDirs.
+
+        Idempotent: a worker that is already gone is fine.  A pid now used by
+        another process is never signalled.
+        """
+        proc = self._procs.get((record.pid, record.start_time))
+        if self._alive(record):
+            try:
+                os.kill(record.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + max(0.0, grace)
+            while time.monotonic() < deadline:
+                if proc is not None:
+                    if proc.poll() is not None:
+                        break
+                elif not self._alive(record):
+                    break
+                time.sleep(0.02)
+        # Whatever is left of the group (a worker that ignored SIGTERM, children it left behind).
+        if self._same_process(record) or process_start_time(record.pid) is None:
+            killed = self._kill_group(record.pid)
+            if killed and self._read_exit(record) is None:
+                self._write_exit_for(record, -signal.SIGKILL)
+        if proc is not None:
+            try:
+                proc.wait(timeout=max(1.0, grace))
+            except subprocess.TimeoutExpired:
+                LOG.warning("worker %s: pid %d did not exit after SIGKILL", record.name, record.pid)
+            self._procs.pop((record.pid, record.start_time), None)
+        self._remove_temp(record)
+        LOG.info("worker %s/%s stopped", record.namespace, record.name)
+
+    def _kill_group(self, sid):
+        """SIGKILL every live process of session ``sid``; True when the leader was among them."""
+        st = _proc_stat(sid)
+        leader_alive = bool(st and st[0] not in ("Z", "X"))
+        try:
+            os.killpg(sid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        # Members that moved to another process group but stayed in the session.
+        for _ in range(3):
+            members = _session_members(sid)
+            if not members:
+                break
+            for pid in members:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        return leader_alive
+
+    def _write_exit_for(self, record, code):
+        try:
+            _write_exit_file(record.exit_file, code)
+        except OSError:
+            pass
+
+    def _remove_temp(self, record):
+        for d in record.temp_dirs or ():
+            shutil.rmtree(d, ignore_errors=True)
+        # the per-worker folder of tmp/, when now empty
+        for d in {os.path.dirname(d) for d in record.temp_dirs or ()}:
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
+    def cleanup(self, record):
+        """Remove what a finished worker left in the state folder (temp folders, exit file); keeps the log."""
+        self._remove_temp(record)
+        try:
+            os.unlink(record.exit_file)
+        except OSError:
+            pass
+
+    # ------------------------------------------------------------------ logs
+    def _tail(self, record, lines=LOG_TAIL_LINES):
+        return _tail_file(record.log_path, lines, start=record.log_offset)
+
+    def read_log(self, record_or_name, tail=None, namespace="default"):
+        """The worker's whole log (every start), or its last ``tail`` lines; "" when there is none."""
+        path = record_or_name.log_path if isinstance(record_or_name, WorkerRecord) else \
+            self.log_path(record_or_name, namespace)
+        if tail is not None:
+            return _tail_file(path, tail)
+        try:
+            return Path(path).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def follow_log(self, path, should_stop=None, poll_interval=0.2, from_start=True):
+        """See :func:`follow_log`; ``path`` may also be a record."""
+        if isinstance(path, WorkerRecord):
+            path = path.log_path
+        return follow_log(path, should_stop=should_stop, poll_interval=poll_interval, from_start=from_start)
+
+
+def _tail_file(path, lines, start=0, chunk=65536):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            begin = max(start if start <= size else 0, size - chunk)
+            f.seek(begin)
+            data = f.read()
+    except OSError:
+        return ""
+    text = data.decode("utf-8", "replace")
+    if begin > start:  # a partial first line
+        text = text.split("\n", 1)[1] if "\n" in text else text
+    out = text.splitlines()
+    return "\n".join(out[-lines:] if lines else [])
+
+
+def follow_log(path, should_stop=None, poll_interval=0.2, from_start=True):
+    """Yield the lines of ``path`` (without newline) as they are appended, like ``tail -f``.
+
+    Waits for the file to appear; starts over when it shrinks (truncated or
+    replaced).  Stops once ``should_stop()`` returns True (after yielding what
+    is left, a last partial line included); without ``should_stop`` it never
+    stops by itself.
+    """
+    pos = None
+    buf = b""
+    ino = None
+    while True:
+        stopping = bool(should_stop and should_stop())
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if st is not None:
+            if pos is None:
+                pos = 0 if from_start else st.st_size
+            if st.st_size < pos or (ino is not None and st.st_ino != ino):
+                pos, buf = 0, b""
+            ino = st.st_ino
+            if st.st_size > pos:
+                with open(path, "rb") as f:
+                    f.seek(pos)
+                    data = f.read(st.st_size - pos)
+                pos += len(data)
+                buf += data
+                *done, buf = buf.split(b"\n")
+                for line in done:
+                    yield line.decode("utf-8", "replace")
+        if stopping:
+            if buf:
+                yield buf.decode("utf-8", "replace")
+            return
+        time.sleep(poll_interval)
+
+
+# --------------------------------------------------------------------------- wrapper (__main__)
+
+def _write_exit_file(path, code):
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump({"exit_code": int(code), "finished_at": time.time()}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _wrapper_main(argv=None):
+    parser = argparse.ArgumentParser(prog="sedna-worker-wrapper")
+    parser.add_argument("--exit-file", required=True)
+    parser.add_argument("--cwd", default=None)
+    parser.add_argument("--memory", type=int, default=0)
+    parser.add_argument("argv", nargs=argparse.REMAINDER)
+    ns = parser.parse_args(argv)
+    cmd = ns.argv[1:] if ns.argv and ns.argv[0] == "--" else ns.argv
+    if not cmd:
+        parser.error("no command")
+
+    env = dict(os.environ)
+    worker_pp = env.pop("_SEDNA_WORKER_PYTHONPATH", None)
+    if worker_pp is not None:
+        if not worker_pp:
+            env.pop("PYTHONPATH", None)
+        else:
+            env["PYTHONPATH"] = worker_pp
+
+    child = None
+    pending = []
+
+    def forward(signum, _frame):
+        if child is None:
+            pending.append(signum)
+            return
+        try:
+            child.send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+    for sig in _FORWARDED_SIGNALS:
+        signal.signal(sig, forward)
+
+    def limit_memory():
+        if ns.memory:
+            import resource
+
+            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            value = ns.memory if hard == resource.RLIM_INFINITY else min(ns.memory, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (value, hard))
+
+    try:
+        child = subprocess.Popen(cmd, cwd=ns.cwd, env=env, preexec_fn=limit_memory if ns.memory else None)
+    except OSError as e:
+        print(f"sedna: cannot start worker {cmd!r}: {e}", file=sys.stderr, flush=True)
+        _write_exit_file(ns.exit_file, 127)
+        return 127
+    for signum in pending:
+        forward(signum, None)
+    while True:
+        try:
+            code = child.wait()
+            break
+        except InterruptedError:  # pragma: no cover - PEP 475 retries for us
+            continue
+    _write_exit_file(ns.exit_file, code)
+    # As a container runtime does when the main process exits: nothing else of the worker survives.
+    me = os.getpid()
+    for _ in range(3):
+        members = _session_members(os.getsid(0), exclude=(me,))
+        if not members:
+            break
+        for pid in members:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+    return code if code >= 0 else 128 - code
+
+
+if __name__ == "__main__":
+    sys.exit(_wrapper_main())
