@@ -165,9 +165,14 @@ def cmd_up(args):
     from sedna.runtimes.local.runtime import LocalRuntime
     from sedna.runtimes.local.workers import ImageMap
 
+    from sedna.control.reconcile import Settings
+
     images = _images(args)
+    if args.backoff <= 0 or args.max_attempts < 1:
+        raise UserError("--backoff must be > 0 and --max-attempts >= 1")
     try:
-        rt = LocalRuntime(args.state_dir, host=args.host, port=args.port, images=images)
+        rt = LocalRuntime(args.state_dir, host=args.host, port=args.port, images=images,
+                          settings=Settings(max_attempts=args.max_attempts, backoff_base=args.backoff))
     except OSError as e:
         raise UserError(str(e)) from None
     print(f"sedna control plane on {rt.url} (state in {rt.state_dir}); Ctrl-C to stop", flush=True)
@@ -196,6 +201,7 @@ def _up_detached(args):
            "--port", str(args.port)]
     for im in args.image or []:
         cmd += ["--image", im]
+    cmd += ["--backoff", str(args.backoff), "--max-attempts", str(args.max_attempts)]
     if args.config:
         cmd += ["--config", args.config]
     with open(log, "ab") as out:
@@ -255,8 +261,11 @@ def _stop_all_workers(state_dir):
     launcher = LocalLauncher(os.path.abspath(state_dir), ImageMap({}))
     for w in store.workers():
         if w["phase"] in ("Running", "Pending", "Unknown") and w["record"].get("pid"):
-            launcher.adopt(w["record"])
-            launcher.stop(w["record"])
+            from sedna.runtimes.local.workers import WorkerRecord
+
+            rec = WorkerRecord.from_dict(w["record"])
+            launcher.adopt(rec)
+            launcher.stop(rec)
             store.set_worker(w["namespace"], w["name"], phase="Stopped")
 
 
@@ -437,6 +446,9 @@ def add_commands(sub):
                     help="run containers of IMAGE from local folder DIR (repeatable; IMAGE may be '*')")
     up.add_argument("--config", help="YAML/JSON file with an 'images' mapping")
     up.add_argument("--detach", "-d", action="store_true", help="run in the background")
+    up.add_argument("--backoff", type=float, default=2.0,
+                    help="seconds before the first retry of a failed stage, doubled each time (default 2)")
+    up.add_argument("--max-attempts", type=int, default=3, help="tries of one stage per round (default 3)")
     up.set_defaults(func=cmd_up)
 
     down = sub.add_parser("down", help="stop the control plane and its workers")

@@ -72,8 +72,8 @@ class Controller:
     def resume(self):
         """After a (re)start: adopt running workers, start those recorded but never started."""
         for w in self.store.workers():
-            if w["phase"] in ("Running", "Unknown") and w["record"]:
-                alive = self.launcher.adopt(w["record"])
+            if w["phase"] in ("Running", "Unknown") and w["record"].get("pid"):
+                alive = self.launcher.adopt(_rec(w["record"]))
                 LOG.info("worker %s/%s %s", w["namespace"], w["name"], "adopted" if alive else "lost")
                 if not alive:
                     self.store.set_worker(w["namespace"], w["name"], phase="Unknown")
@@ -177,8 +177,8 @@ class Controller:
         state = dict(job.get("state") or {})
         if job["metadata"].get("deletionTimestamp"):
             for w in self.store.workers(ns, name):
-                if w["record"]:
-                    self.launcher.stop(w["record"])
+                if w["record"].get("pid"):
+                    self.launcher.stop(_rec(w["record"]))
             self.store.remove(JOB, ns, name)
             LOG.info("job %s/%s deleted; its workers are stopped", ns, name)
             return 60.0
@@ -208,16 +208,16 @@ class Controller:
 
     def _observe(self, w):
         phase, code, tail = w["phase"], w["exit_code"], ""
-        if w["record"] and phase in ("Running", "Unknown", "Pending"):
-            st = self.launcher.poll(w["record"])
+        if w["record"].get("pid") and phase in ("Running", "Unknown", "Pending"):
+            st = self.launcher.poll(_rec(w["record"]))
             phase, code, tail = st.phase, st.exit_code, st.log_tail or ""
             if phase != w["phase"] or code != w["exit_code"]:
                 self.store.set_worker(w["namespace"], w["name"], phase=phase, exit_code=code,
                                       finished=now_ts() if phase in ("Succeeded", "Failed") else None)
         elif phase in ("Failed",) and w["record"].get("error"):
             tail = w["record"]["error"]
-        elif w["record"] and phase in ("Succeeded", "Failed"):
-            tail = self.launcher.poll(w["record"]).log_tail or ""
+        elif w["record"].get("pid") and phase in ("Succeeded", "Failed"):
+            tail = self.launcher.poll(_rec(w["record"])).log_tail or ""
         return WorkerObs(name=w["name"], stage=w["stage"], round=w["round"], phase=phase, exit_code=code,
                          report=w["report"], log_tail=tail)
 
@@ -239,7 +239,7 @@ class Controller:
             except NotFound:
                 return
             if w["record"].get("pid"):
-                self.launcher.stop(w["record"])
+                self.launcher.stop(_rec(w["record"]))
             if w["phase"] in ("Running", "Pending", "Unknown"):
                 self.store.set_worker(ns, a.name, phase="Stopped", finished=now_ts())
         elif a.kind == "publish_deployment":
@@ -292,3 +292,9 @@ def _record_dict(record):
     if is_dataclass(record):
         return asdict(record)
     return dict(vars(record))
+
+
+def _rec(d):
+    from sedna.runtimes.local.workers import WorkerRecord
+
+    return WorkerRecord.from_dict(d)

@@ -73,8 +73,7 @@ class Store:
         self.path = path
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._local = threading.local()
-        with self.tx() as c:
-            c.executescript(SCHEMA)
+        self._conn().executescript("BEGIN;\n" + SCHEMA + "\nCOMMIT;")
 
     def _conn(self):
         conn = getattr(self._local, "conn", None)
