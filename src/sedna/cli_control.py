@@ -239,15 +239,26 @@ def cmd_down(args):
         return 0
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _alive(pid):
             print(f"control plane (pid {pid}) stopped")
             return 0
         time.sleep(0.1)
     os.kill(pid, 9)
     print(f"control plane (pid {pid}) killed after 15 s")
     return 0
+
+
+def _alive(pid):
+    """A running process (a zombie waiting for its parent to reap it counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
 
 def _stop_all_workers(state_dir):
