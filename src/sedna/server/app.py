@@ -126,7 +126,11 @@ def create_app(runtime):
     @app.delete(API + "/namespaces/{ns}/{plural}/{name}", dependencies=[Depends(need_token)])
     def delete(ns: str, plural: str, name: str):
         kind = kind_of(plural)
-        runtime.store.mark_deleting(kind, ns, name)
+        if kind == "Dataset":  # nothing runs for a dataset: gone at once
+            runtime.store.get(kind, ns, name)
+            runtime.store.remove(kind, ns, name)
+        else:  # a job's workers are stopped by the controller, then the job is removed
+            runtime.store.mark_deleting(kind, ns, name)
         runtime.controller.wake()
         return {"result": "deleted", "kind": kind, "namespace": ns, "name": name}
 
