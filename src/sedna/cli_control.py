@@ -159,6 +159,11 @@ HEADERS = {
 def cmd_up(args):
     from sedna.common.log import setup
 
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise UserError("the control plane needs the server extra: pip install 'sedna[server]'") from None
     if args.detach:
         return _up_detached(args)
     setup()
