@@ -141,7 +141,8 @@ def manifests(index, output_dir, test_data, results, threshold=100, period=1, ex
                       {"name": "operator", "value": "<"}, {"name": "model_threshold", "value": "0"}])]}}},
                   "deploySpec": {"template": {"spec": {"containers": [container("infer-worker", "predict.py", [
                       {"name": "test_data", "value": test_data}, {"name": "INFERENCE_RESULT_DIR", "value": results},
-                      {"name": "MODEL_POLL_PERIOD_SECONDS", "value": "1"}])]}}},
+                      {"name": "MODEL_POLL_PERIOD_SECONDS", "value": "1"},
+                      {"name": "unseen_save_url", "value": results + "/unseen"}])]}}},
                   "outputDir": output_dir}},
     ]
 

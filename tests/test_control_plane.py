@@ -88,6 +88,13 @@ def test_three_rounds_triggered_by_appending_to_the_index(plane, tmp_path):
     assert res["worker"] == "digits-ll-deploy-3" and res["kb_version"] == 3 and not res["unseen"]
     assert res["result"] == int(data.y[1500])
 
+    # a never-seen domain is flagged unseen, saved, and counted in the job's status
+    np.save(os.path.join(test_data, "odd.npy"), transform("flipped", data.x[1600:1601])[0])
+    res = wait_for(lambda: json.load(open(os.path.join(results, "odd.npy.json"))), what="an unseen result")
+    assert res["unseen"] and res["result"] is None
+    wait_for(lambda: (plane.get("ll", "digits-ll")["status"]["knowledgeBase"]["samples"].get("unseenSamples")
+                      == 1), what="the unseen count in the job status")
+
     table = plane.cli("get", "ll", check=True).stdout.splitlines()
     assert table[0].split() == ["NAME", "STAGE", "STATUS", "ROUND", "AGE"]
     assert table[1].split()[:4] == ["digits-ll", "Train", "Waiting", "3"]

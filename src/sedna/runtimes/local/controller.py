@@ -196,6 +196,10 @@ class Controller:
             obs_ds = DatasetObs(exists=False)
         workers = [self._observe(w) for w in self.store.workers(ns, name)]
         result = reconcile(dict(job, state=state), obs_ds, workers, self.clock(), self.settings)
+        unseen = count_unseen(_template_env(job, "deploySpec").get("unseen_save_url"))
+        if unseen is not None:
+            kb = result.status.setdefault("knowledgeBase", {})
+            kb.setdefault("samples", {})["unseenSamples"] = unseen
         # save the decision first, then carry it out (each action is safe to repeat)
         self.store.update_status(JOB, ns, name, result.status, result.state)
         job = dict(job, status=result.status, state=result.state)
@@ -298,3 +302,34 @@ def _rec(d):
     from sedna.runtimes.local.workers import WorkerRecord
 
     return WorkerRecord.from_dict(d)
+
+
+def _template_env(job, key):
+    try:
+        containers = job["spec"][key]["template"]["spec"]["containers"]
+    except (KeyError, TypeError):
+        return {}
+    return {e.get("name"): e.get("value") for e in (containers[0].get("env") or []) if isinstance(e, dict)}
+
+
+def count_unseen(folder):
+    """Unseen samples saved by the inference worker (``unseen.txt`` lines and
+    ``unseen.jsonl`` batch sizes, as :mod:`sedna` writes them); None if there is no folder."""
+    if not folder or not os.path.isdir(folder):
+        return None
+    n = 0
+    txt = os.path.join(folder, "unseen.txt")
+    if os.path.exists(txt):
+        with open(txt, "rb") as f:
+            n += sum(1 for line in f if line.strip())
+    jl = os.path.join(folder, "unseen.jsonl")
+    if os.path.exists(jl):
+        import json
+
+        with open(jl, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    n += int(json.loads(line).get("n", 0))
+                except (ValueError, AttributeError):
+                    continue
+    return n

@@ -67,8 +67,15 @@ class LocalRuntime:
             json.dump({"url": self.url, "pid": os.getpid(), "host": self.host, "port": self.port}, f)
         os.replace(self.paths["server"] + ".tmp", self.paths["server"])
         LOG.info("sedna control plane on %s (state in %s)", self.url, self.state_dir)
+
+        def _term(signum, frame):  # uvicorn re-raises SIGTERM after its shutdown: end cleanly
+            raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, _term)
         try:
             server.run()
+        except SystemExit:
+            pass
         finally:
             self._stop.set()
             self.controller.wake()
