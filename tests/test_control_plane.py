@@ -119,8 +119,12 @@ def test_a_failing_worker_is_retried_then_the_job_records_the_failure(tmp_path):
         assert st["rounds"][-1]["phase"] == "Failed"
         reasons = [c["reason"] for c in st["conditions"]]
         assert reasons.count("Retrying") == 2 and "BackoffLimitExceeded" in reasons
-        names = sorted(w["name"] for w in cp.workers())
+        names = sorted(w["name"] for w in cp.workers() if w["round"] == 1)
         assert names == ["digits-ll-train-1", "digits-ll-train-1-1", "digits-ll-train-1-2"]
+        # the failed round's samples were kept: they trigger round 2 without a new line
+        wait_for(lambda: any(w["name"] == "digits-ll-train-2" for w in cp.workers()), what="round 2 from kept samples")
+        train2 = open(os.path.join(out, "data", "train", "2", "data.txt")).read().splitlines()
+        assert len(train2) == 24  # 80 % of the 30 lines
         assert cp.healthy()
     finally:
         cp.stop()
