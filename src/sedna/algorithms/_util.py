@@ -194,3 +194,22 @@ def unpack_array(v):
             raise ValueError(f"unpack_array: refusing dtype {dtype}")
         return np.frombuffer(base64.b64decode(v["b64"]), dtype=dtype).reshape(v["shape"]).copy()
     return np.asarray(v, dtype=np.float64)
+
+
+def features_of(samples, features=None):
+    """2-D float features of ``samples``: the registered CALLBACK ``features``
+    (a function ``samples -> array (n, d)``, e.g. image statistics for path
+    samples) when given, else the flattened numeric ``x``."""
+    if not features:
+        return as_features(samples.x)
+    from inspect import isclass
+
+    from sedna.common.class_factory import ClassFactory, ClassType
+
+    fn = ClassFactory.get_cls(ClassType.CALLBACK, features)
+    if isclass(fn):
+        fn = fn()
+    out = np.asarray(fn(samples), dtype=np.float64)
+    if out.ndim != 2 or len(out) != len(samples.x):
+        raise ValueError(f"features callback {features!r} returned shape {out.shape}; expected ({len(samples.x)}, d)")
+    return out

@@ -157,6 +157,7 @@ class LifelongLearning:
                      unseen_sample_recognition=unseen_sample_recognition,
                      unseen_sample_re_recognition=unseen_sample_re_recognition)
         self.slots = {name: parse_slot(name, given[name]) for name in SLOTS}
+        self._explicit = {name for name, spec in given.items() if spec is not None}
         self._output_url = output_url
         self._min_train_sample = min_train_sample
         if not 0 <= float(calibration_split) < 0.5:
@@ -509,7 +510,7 @@ class LifelongLearning:
     def _serve_committed(self, loaded, version):
         """Serve the version just written with the models still in memory."""
         loaded.version, loaded.doc = version, version.doc
-        loaded.recognizer = self.slots["unseen_sample_recognition"].build(version.doc)
+        loaded.recognizer = self._recognizer_slot(version.doc).build(version.doc)
         with self._lock:
             self._loaded = loaded
         return self._result(version)
@@ -726,9 +727,20 @@ class LifelongLearning:
         return LoadedKB(
             version, doc, models, alloc_slot.build(doc.get("extractor")),
             [t.get("group", -1) for t in doc.get("tasks", [])],
-            s["unseen_sample_recognition"].build(doc),
+            self._recognizer_slot(doc).build(doc),
             s["task_remodeling"].build([]), s["inference_integrate"].build([]),
             [g.get("deployed", True) for g in doc["task_groups"]])
+
+    def _recognizer_slot(self, doc):
+        """The worker's own recognizer if it named one, else the one the KB was calibrated with."""
+        name = "unseen_sample_recognition"
+        stored = doc.get(name) if isinstance(doc.get(name), dict) else None
+        if name in self._explicit or not stored or not stored.get("method"):
+            return self.slots[name]
+        try:
+            return parse_slot(name, {"method": stored["method"], "param": stored.get("param") or {}})
+        except (PluginParamError, KeyError, ValueError):
+            return self.slots[name]
 
     def _load(self, version):
         """Load every model of a KB version (one estimator instance per group)."""

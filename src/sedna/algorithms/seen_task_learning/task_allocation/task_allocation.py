@@ -3,7 +3,7 @@ by origin, by a fitted classifier, by nearest centroid."""
 
 import numpy as np
 
-from sedna.algorithms._util import (as_features, is_numeric, lookup, meta_values, path_parts, sample_paths,
+from sedna.algorithms._util import (as_features, features_of, is_numeric, lookup, meta_values, path_parts, sample_paths,
                                     value_map_of)
 from sedna.algorithms.seen_task_learning.task_allocation.base_task_allocation import BaseTaskAllocation
 
@@ -70,13 +70,16 @@ class TaskAllocationByClassifier(BaseTaskAllocation):
 
     ``fit`` learns per-task means and a pooled per-feature variance on the
     standardised features (diagonal linear discriminant); at inference each
-    sample goes to the most likely task. The fitted state is plain numbers in
+    sample goes to the most likely task. ``features`` names a registered
+    CALLBACK computing features from the samples (for images given as paths);
+    by default the numeric ``x`` is used. The fitted state is plain numbers in
     the task extractor, so the knowledge base stays JSON.
     """
 
-    def __init__(self, task_extractor=None, **kwargs):
-        super().__init__(task_extractor, **kwargs)
+    def __init__(self, task_extractor=None, features=None, **kwargs):
+        super().__init__(task_extractor, features=features, **kwargs)
         st = task_extractor if isinstance(task_extractor, dict) and task_extractor.get("kind") == "classifier" else None
+        self.features = features or (st or {}).get("features")
         self._state = None
         if st:
             self._state = {k: np.asarray(st[k], dtype=np.float64) for k in ("mean", "scale", "means", "var")}
@@ -88,7 +91,7 @@ class TaskAllocationByClassifier(BaseTaskAllocation):
         for ti, t in enumerate(tasks):
             if t.samples is None or t.samples.x is None or not len(t.samples.x):
                 continue
-            f = as_features(t.samples.x)
+            f = features_of(t.samples, self.features)
             xs.append(f)
             labels.append(np.full(len(f), ti))
         x = np.concatenate(xs)
@@ -103,11 +106,11 @@ class TaskAllocationByClassifier(BaseTaskAllocation):
         return {"kind": "classifier", "mean": mean.tolist(), "scale": scale.tolist(),
                 "means": means.tolist(), "var": var.tolist(), "tasks": present,
                 "logprior": np.log(counts / counts.sum()).tolist(),
-                "base": task_extractor}
+                "features": self.features, "base": task_extractor}
 
     def scores(self, samples):
         st = self._state
-        z = (as_features(samples.x) - st["mean"]) / st["scale"]
+        z = (features_of(samples, self.features) - st["mean"]) / st["scale"]
         inv = 1.0 / st["var"]
         # -0.5 * sum((z - m)^2 / var) up to a constant, expanded for speed
         lin = z @ (st["means"] * inv).T - 0.5 * ((st["means"] ** 2) * inv).sum(1)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sedna.algorithms._util import lookup, meta_values, pack_array, subset, unpack_array, value_map_of
+from sedna.algorithms._util import features_of, lookup, meta_values, pack_array, subset, unpack_array, value_map_of
 from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.base_unseen_sample_recognition import (
     BaseSampleRegonition,
 )
@@ -123,9 +123,10 @@ class SampleRegonitionByDistance(BaseSampleRegonition):
     needs_model_holdout = False
 
     def __init__(self, task_index=None, threshold=None, target_fpr=0.05, shrinkage=0.1, max_full_dim=256,
-                 **kwargs):
+                 features=None, **kwargs):
         super().__init__(task_index, threshold=threshold, target_fpr=target_fpr, shrinkage=shrinkage,
-                         max_full_dim=max_full_dim, **kwargs)
+                         max_full_dim=max_full_dim, features=features, **kwargs)
+        self.features = features
         if not 0 <= float(target_fpr) < 1:
             raise ValueError("SampleRegonitionByDistance: target_fpr must be in [0, 1)")
         if not 0 <= float(shrinkage) <= 1:
@@ -140,9 +141,9 @@ class SampleRegonitionByDistance(BaseSampleRegonition):
     def fit(self, parts):
         stats = []
         for p in parts:
-            if not _numeric(p) or len(p.x) < 2:
+            if not self._usable(p) or len(p.x) < 2:
                 continue
-            f = np.asarray(p.x, dtype=np.float64).reshape(len(p.x), -1)
+            f = features_of(p, self.features)
             mean = f.mean(0)
             if f.shape[1] > self.max_full_dim:
                 var = f.var(0)
@@ -159,8 +160,11 @@ class SampleRegonitionByDistance(BaseSampleRegonition):
         self._stats = stats or None
         return self
 
+    def _usable(self, samples):
+        return samples is not None and samples.x is not None and (bool(self.features) or _numeric(samples))
+
     def scores(self, samples):
-        f = np.asarray(samples.x, dtype=np.float64).reshape(len(samples.x), -1)
+        f = features_of(samples, self.features)
         best = np.full(len(f), np.inf)
         for mean, icov, diag in self._stats:
             d = f - mean
@@ -169,7 +173,7 @@ class SampleRegonitionByDistance(BaseSampleRegonition):
         return best
 
     def calibrate(self, samples, models=None, allocate=None):
-        if not self._stats or not _numeric(samples) or not len(samples.x):
+        if not self._stats or not self._usable(samples) or not len(samples.x):
             return {}
         s = self.scores(samples)
         self.threshold = float(np.quantile(s, 1 - self.target_fpr))
@@ -178,7 +182,7 @@ class SampleRegonitionByDistance(BaseSampleRegonition):
                 "stats": [{"mean": pack_array(m), "icov": pack_array(ic), "diag": dg} for m, ic, dg in self._stats]}
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
-        if not self._stats or self.threshold is None or not _numeric(samples) or not len(samples.x):
+        if not self._stats or self.threshold is None or not self._usable(samples) or not len(samples.x):
             return split_by_mask(samples, np.zeros(len(samples.x), dtype=bool))
         return split_by_mask(samples, self.scores(samples) > self.threshold)
 
