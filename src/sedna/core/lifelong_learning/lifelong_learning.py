@@ -803,6 +803,18 @@ class LifelongLearning:
             self._loaded = loaded
         return loaded
 
+    def serving_version(self):
+        """The knowledge-base version inference serves now (the trained version a
+        deployed index comes from), or None before anything is loaded."""
+        if self._cache is not None and self._cache.current:
+            loaded = self._cache.current[1]
+        else:
+            loaded = self._loaded
+        if loaded is None or loaded.doc is None:
+            return None
+        ev = loaded.doc.get("evaluation") or {}
+        return ev.get("source_version") or loaded.doc.get("version")
+
     def close(self):
         """Stop the hot-reload thread (it is a daemon thread; this is optional)."""
         if self._cache is not None:
