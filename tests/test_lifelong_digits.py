@@ -144,3 +144,18 @@ def test_finetune_strategy_continues_from_the_current_model(tmp_path, digits):
     assert res["strategies"] == {"plain.model": "finetune"}
     assert res["tasks"]["plain.model"]["n_samples"] == 400  # new samples only
     assert res["tasks"]["plain.model"]["strategy"] == "finetune"
+
+
+def test_a_few_samples_for_an_existing_task_are_stored_not_retrained(job, digits):
+    _, _, tmp = job
+    ll = LifelongLearning(make_estimator(), task_definition={"method": "TaskDefinitionByDataAttr"},
+                          task_allocation={"method": "TaskAllocationByClassifier"},
+                          task_update_decision={"method": "UpdateStrategyDefault", "param": {"min_samples": 10}})
+    before = KnowledgeBase(str(tmp / "kb")).current()
+    res = ll.update(digits.source("plain", rows=digits.train_rows[:5]))
+    assert res["strategies"] == {"plain.model": "absorb"}
+    after = KnowledgeBase(str(tmp / "kb")).current()
+    g1 = {g["entry"]: g for g in before.doc["task_groups"]}["plain.model"]
+    g2 = {g["entry"]: g for g in after.doc["task_groups"]}["plain.model"]
+    assert after.resolve(g2["model"]["url"]) == before.resolve(g1["model"]["url"])  # same model
+    assert g2["n_samples"] == g1["n_samples"] + 5                                 # samples kept

@@ -344,7 +344,7 @@ def test_task_update_decision_contract(name, digits, kb):
         decision = cls(copy.deepcopy(kb["doc"]))
         tasks, strategies = decision(new, task_type=task_type)
         assert all(isinstance(t, Task) for t in tasks)
-        assert set(strategies.values()) <= {"retrain", "finetune", "new"}
+        assert set(strategies.values()) <= {"retrain", "finetune", "new", "absorb"}
         assert {t.entry for t in tasks} == set(strategies)
         assert merged_keys(t.samples for t in tasks) == row_keys(new)  # every new sample in one task
         for entry, strategy in strategies.items():

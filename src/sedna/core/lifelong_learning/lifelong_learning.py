@@ -293,20 +293,30 @@ class LifelongLearning:
                 members = [t for t in tasks_doc if t.get("group") == gi]
                 incoming = [s for m in members for s in (t.samples for t in new_samples.get(m["entry"], []))]
                 if not incoming:
-                    kept[g["entry"]] = gi
+                    kept[g["entry"]] = (gi, None)
                     continue
                 strategy = next((strategies.get(m["entry"]) for m in members if m["entry"] in strategies), "retrain")
+                if strategy == "absorb":  # too few to retrain for: keep the model, store the samples
+                    kept[g["entry"]] = (gi, incoming)
+                    continue
                 plan.append((g["entry"], members, incoming, strategy, gi))
             for t in tasks_doc:
                 if t.get("group", -1) == -1 and t["entry"] in new_samples:
                     plan.append((t["entry"], [t], [s.samples for s in new_samples[t["entry"]]], "new", None))
             group_docs, models = [], []
             # kept groups: same artifacts, referenced by absolute URL (versions are immutable)
-            for entry, gi in kept.items():
+            kept_parts = []
+            for entry, (gi, incoming) in kept.items():
                 gd = copy.deepcopy(groups_doc[gi])
                 gd["model"]["url"] = prev.resolve(gd["model"]["url"])
-                if gd.get("samples_url"):
+                stored = self._stored_samples(prev, groups_doc[gi])
+                if incoming:
+                    stored = concat([stored] + list(incoming), data_type="train")
+                    gd["samples_url"] = self._save_samples(writer, entry, stored)
+                    gd["n_samples"] = int(len(stored.x))
+                elif gd.get("samples_url"):
                     gd["samples_url"] = prev.resolve(gd["samples_url"])
+                kept_parts.append(stored)
                 group_docs.append(gd)
                 models.append(loaded.models[gi])
             specs = []
@@ -343,8 +353,7 @@ class LifelongLearning:
             doc["update"] = {"parent_index": prev.url, "strategies": strategies,
                              "seen": int(len(seen.x)), "unseen": int(len(unseen.x))}
             loaded_new = self._build_loaded(None, doc, models)
-            parts = [self._stored_samples(prev, groups_doc[gi]) for gi in kept.values()]
-            parts += [s for _, _, s, _, _ in specs]
+            parts = kept_parts + [s for _, _, s, _, _ in specs]
             doc["unseen_sample_recognition"]["calibration"] = self._fit_recognizer(
                 rec, parts, loaded_new, valid_data)
             version = writer.commit(doc)
@@ -436,13 +445,15 @@ class LifelongLearning:
         return callback(res) if callback else res
 
     # --------------------------------------------------------------- inference
-    def inference(self, data, post_process=None, unseen_sample_postprocess=None, **kwargs):
+    def inference(self, data, post_process=None, unseen_sample_postprocess=None, recognize_unseen=True, **kwargs):
         """Predict ``data``; returns ``(result, is_unseen_task, tasks)``.
 
         ``result`` is in input order (``None`` / the unseen estimator's output
         for unseen samples), ``is_unseen_task`` a boolean array, ``tasks`` the
         per-task batches with their results. Unseen samples are saved to
-        ``unseen_save_url`` for labelling.
+        ``unseen_save_url`` for labelling. ``recognize_unseen=False`` sends
+        every sample to its allocated task (for measuring a knowledge base on
+        data it may not know).
         """
         kb = self._serving()
         samples = _as_source(data)
@@ -463,7 +474,10 @@ class LifelongLearning:
                 return memo[0][np.asarray(s.index)]
             return kb.allocate(s)
 
-        seen, unseen = kb.recognizer(samples, models=models, allocate=allocate)
+        if recognize_unseen:
+            seen, unseen = kb.recognizer(samples, models=models, allocate=allocate)
+        else:
+            seen, unseen = subset(samples, np.arange(n)), subset(samples, np.zeros(0, dtype=np.int64))
         is_unseen = np.zeros(n, dtype=bool)
         seen_pos = np.asarray(seen.index)
         tasks = []

@@ -5,11 +5,12 @@ class BaseTaskUpdateDecision:
     knowledge-base index document (a dict). ``__call__(samples,
     task_type="seen_task") -> (tasks, strategies)``: ``tasks`` lists the tasks
     that receive new samples (existing entries or new ones) and ``strategies``
-    maps each entry to ``"retrain"``, ``"finetune"`` or ``"new"``. The updated
+    maps each entry to ``"retrain"``, ``"finetune"``, ``"new"`` or
+    ``"absorb"`` (keep the model, store the samples). The updated
     task extractor is left in ``self.task_extractor``.
     """
 
-    STRATEGIES = ("retrain", "finetune", "new")
+    STRATEGIES = ("retrain", "finetune", "new", "absorb")
 
     def __init__(self, task_index=None, **kwargs):
         self.task_index = task_index or {}

@@ -1,5 +1,9 @@
 """Built-in task update decisions.
 
+``min_samples``: an existing task that receives fewer new samples keeps its
+model this round and only stores them (strategy ``"absorb"``), so a handful of
+samples never triggers a full retraining; they count at its next one.
+
 New samples go to the task they belong to (by the knowledge base's own task
 allocation); samples that match no task are grouped by the knowledge base's
 task definition into new tasks. The default retrains a task that received
@@ -30,8 +34,11 @@ class UpdateStrategyDefault(BaseTaskUpdateDecision):
 
     existing_strategy = "retrain"
 
-    def __init__(self, task_index=None, **kwargs):
-        super().__init__(task_index, **kwargs)
+    def __init__(self, task_index=None, min_samples=1, **kwargs):
+        super().__init__(task_index, min_samples=min_samples, **kwargs)
+        if int(min_samples) < 1:
+            raise ValueError("min_samples must be >= 1")
+        self.min_samples = int(min_samples)
         self.known = [t["entry"] for t in self.task_index.get("tasks", [])]
 
     def allocate(self, samples):
@@ -78,7 +85,8 @@ class UpdateStrategyDefault(BaseTaskUpdateDecision):
             entry = self.known[t]
             tasks.append(Task(entry=entry, samples=subset(samples, np.flatnonzero(ids == t)),
                               meta_attr=self.task_index["tasks"][t].get("meta_attr")))
-            strategies[entry] = self.existing_strategy
+            # an existing task retrains only for enough new samples; fewer are stored ("absorb")
+            strategies[entry] = self.existing_strategy if (ids == t).sum() >= self.min_samples else "absorb"
         rest = np.flatnonzero(ids == -1)
         if len(rest):
             new_tasks, new_extractor = self.define(subset(samples, rest))
