@@ -15,11 +15,26 @@ __all__ = ("SampleReRegonitionDefault", "SampleReRegonitionAllSeen")
 class SampleReRegonitionDefault(BaseSampleReRegonition):
     """A labelled sample is unseen when the knowledge base's allocation sends it
     to no task; when every sample can be allocated (clustering, classifier),
-    the calibrated confidence decides, as at inference."""
+    the recognizer the knowledge base was calibrated with decides, as at
+    inference."""
 
     def __init__(self, task_index=None, target_fpr=0.05, attribute=None, **kwargs):
         super().__init__(task_index, target_fpr=target_fpr, attribute=attribute, **kwargs)
-        self._rec = SampleRegonitionDefault(task_index, target_fpr=target_fpr, attribute=attribute)
+        self._rec = self._stored_recognizer() or SampleRegonitionDefault(task_index, target_fpr=target_fpr,
+                                                                         attribute=attribute)
+
+    def _stored_recognizer(self):
+        """The recognizer the knowledge base was calibrated with (its method, params and threshold)."""
+        spec = (self.task_index or {}).get("unseen_sample_recognition")
+        if not isinstance(spec, dict) or not spec.get("method") or not spec.get("calibration"):
+            return None
+        from sedna.common.class_factory import ClassFactory, ClassType
+
+        try:
+            cls = ClassFactory.get_cls(ClassType.UTD, spec["method"])
+            return cls(self.task_index, **(spec.get("param") or {}))
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
         if allocate is not None:
