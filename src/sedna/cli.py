@@ -45,6 +45,42 @@ def _cmd_quickstart(args):
     return 0
 
 
+def _cmd_demo(args):
+    try:
+        import PIL  # noqa: F401
+        import torch  # noqa: F401
+        import fastapi  # noqa: F401
+    except ImportError as e:
+        raise UserError(f"the demo needs {e.name}: pip install torch==2.13.0 && pip install 'sedna[robo,server]'") \
+            from None
+    from sedna.examples.robo.demo import DemoError, run_demo
+
+    try:
+        h, w = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise UserError(f"--size {args.size!r}: expected HxW, e.g. 96x192") from None
+    if h % 32 or w % 32:
+        raise UserError(f"--size {args.size}: height and width must be multiples of 32")
+    if args.frames < 12 or args.epochs < 1:
+        raise UserError("--frames must be >= 12 and --epochs >= 1")
+    try:
+        run_demo(args.workdir, frames=args.frames, size=(h, w), epochs=args.epochs, keep=args.keep)
+    except DemoError as e:
+        raise UserError(str(e)) from None
+    return 0
+
+
+def _cmd_label(args):
+    from sedna.examples.robo.label import LabelError, label
+
+    try:
+        lines = label(args.unseen, args.index, truth=args.truth, labels=args.labels, limit=args.limit)
+    except LabelError as e:
+        raise UserError(str(e)) from None
+    print(f"labelled {len(lines)} frame(s); appended to {args.index}")
+    return 0
+
+
 def _cmd_plugins(args):
     from sedna.common.class_factory import ClassFactory, ClassType
 
@@ -127,6 +163,26 @@ def build_parser():
     q.add_argument("--seen", nargs="+", default=["plain", "inverted"], help="domains of round 1")
     q.add_argument("--unseen", default="rotated", help="the domain round 1 never sees")
     q.set_defaults(func=_cmd_quickstart)
+
+    d = sub.add_parser("demo", help="the robot-dog job end to end: two rounds, a scene it never saw",
+                       description="Render scenes, start the control plane, run round 1, stream the camera "
+                                   "(with a held-out scene), label the unseen frames, run round 2, print the table.")
+    d.add_argument("--workdir", default="sedna-demo", help="folder for everything (default ./sedna-demo)")
+    d.add_argument("--frames", type=int, default=40, help="training frames per seen scene (default 40)")
+    d.add_argument("--size", default="96x192", help="frame size HxW (default 96x192)")
+    d.add_argument("--epochs", type=int, default=10, help="training epochs per round (default 10)")
+    d.add_argument("--keep", action="store_true", help="leave the inference worker running at the end")
+    d.set_defaults(func=_cmd_demo)
+
+    lb = sub.add_parser("label", help="label saved unseen frames and append them to the dataset index",
+                        description="The annotator's step: attach labels to the frames the inference worker "
+                                    "saved as unseen, and append them to the Dataset's index.")
+    lb.add_argument("--unseen", required=True, help="the inference worker's unseen_save_url folder")
+    lb.add_argument("--index", required=True, help="the Dataset's index file (its spec.url)")
+    lb.add_argument("--truth", help="generated data root: take the generator's ground truth")
+    lb.add_argument("--labels", help="folder of label PNGs (<frame>_gtFine_labelTrainIds.png)")
+    lb.add_argument("--limit", type=int, help="label at most this many frames")
+    lb.set_defaults(func=_cmd_label)
 
     pl = sub.add_parser("plugins", help="list registered plugins", description="List the plugin registry.")
     pl.add_argument("type", nargs="?", help="one plugin type (e.g. seen_task_processing)")

@@ -1,0 +1,421 @@
+"""``sedna demo``: the robot dog meets a scene it never saw and learns it
+without forgetting, on one machine.
+
+1. render the scenes (three seen: two cities and a simulated style; one
+   held-out: a garden at dusk with stairs, curbs and ramps);
+2. start the embedded control plane and apply the tutorial-shaped manifests;
+3. round 1: the seen scenes' frames are appended to the Dataset's index →
+   train → eval → deploy;
+4. the camera stream (all four scenes) goes through the inference worker,
+   which flags and saves the frames it does not recognise;
+5. ``sedna label`` plays the annotator: the saved frames get their labels and
+   are appended to the index → round 2 → eval → deploy;
+6. the table: rounds × scenes mIoU, BWT/FWT, unseen-detection precision and
+   recall, time per stage.
+"""
+
+import csv
+import json
+import os
+import random
+import shutil
+import signal
+import string
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IMAGE = "sedna/robo-demo:v1"
+MARKER = ".sedna-demo"
+
+
+class DemoError(Exception):
+    pass
+
+
+class Progress:
+    def __init__(self, out):
+        self.out = out
+        self.t0 = time.monotonic()
+
+    def __call__(self, msg):
+        self.out(f"[{time.monotonic() - self.t0:6.1f}s] {msg}")
+
+
+# --------------------------------------------------------------------- helpers
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _prepare_workdir(work):
+    if os.path.exists(work) and os.listdir(work):
+        if not os.path.exists(os.path.join(work, MARKER)):
+            raise DemoError(f"{work} exists and is not a sedna demo folder; choose another --workdir")
+        shutil.rmtree(work)
+    os.makedirs(work, exist_ok=True)
+    open(os.path.join(work, MARKER), "w").close()
+
+
+def _manifests(work, data_url, epochs, size, threshold):
+    values = {"DATA_URL": data_url, "NODE": "localhost", "IMAGE": IMAGE, "EPOCHS": str(epochs),
+              "IMAGE_SIZE": f"{size[0]}x{size[1]}", "THRESHOLD": str(threshold), "WORK": work}
+    paths = []
+    os.makedirs(os.path.join(work, "manifests"), exist_ok=True)
+    for name in ("dataset.yaml", "job.yaml"):
+        with open(os.path.join(HERE, "manifests", name), encoding="utf-8") as f:
+            text = string.Template(f.read()).substitute(values)
+        path = os.path.join(work, "manifests", name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        paths.append(path)
+    return paths
+
+
+class Plane:
+    """`sedna up` for the demo, and a small client."""
+
+    def __init__(self, work, port):
+        self.state = os.path.join(work, "state")
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = None
+        self.log = os.path.join(work, "control-plane.log")
+
+    def start(self):
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "sedna.cli", "up", "--state-dir", self.state, "--port", str(self.port),
+                 "--image", f"{IMAGE}={HERE}"], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise DemoError(f"the control plane exited (code {self.proc.returncode}); see {self.log}")
+            try:
+                self.call("GET", "/healthz")
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise DemoError(f"the control plane did not start; see {self.log}")
+
+    def call(self, method, path, body=None):
+        import urllib.request
+
+        req = urllib.request.Request(self.url + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode())
+        req.add_header("Content-Type", "application/json")
+        token = os.path.join(self.state, "token")
+        if os.path.exists(token):
+            req.add_header("Authorization", "Bearer " + open(token).read().strip())
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read() or b"null")
+
+    def cli(self, *args):
+        p = subprocess.run([sys.executable, "-m", "sedna.cli", *args, "--state-dir", self.state],
+                           capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            raise DemoError(f"sedna {' '.join(args)}: {p.stderr.strip()}")
+        return p.stdout
+
+    def job(self):
+        return self.call("GET", "/apis/sedna.io/v1alpha1/namespaces/default/lifelonglearningjobs/robo-demo")
+
+    def workers(self):
+        return self.call("GET", "/api/v1/namespaces/default/workers")["items"]
+
+    def stop(self, keep_workers=False):
+        if self.proc and self.proc.poll() is None:
+            args = ["down"] + (["--keep-workers"] if keep_workers else [])
+            subprocess.run([sys.executable, "-m", "sedna.cli", *args, "--state-dir", self.state],
+                           capture_output=True, timeout=60)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def _follow(plane, progress, round_no, timeout):
+    """Print stage changes and training progress until round ``round_no`` is deployed."""
+    seen_conds, offsets = set(), {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = plane.job()
+        st = job.get("status") or {}
+        for c in st.get("conditions") or []:
+            key = (c.get("round"), c.get("stage"), c.get("type"), c.get("reason"))
+            if key not in seen_conds and c.get("round") == round_no:
+                seen_conds.add(key)
+                progress(f"round {round_no}: {c.get('stage')} {c.get('type')}"
+                         + (f" ({c.get('message')})" if c.get("message") else ""))
+        for w in plane.workers():
+            if w["round"] != round_no or not w.get("logPath") or not os.path.exists(w["logPath"]):
+                continue
+            with open(w["logPath"], "rb") as f:
+                f.seek(offsets.get(w["name"], 0))
+                data = f.read()
+                offsets[w["name"]] = f.tell()
+            for line in data.decode("utf-8", "replace").splitlines():
+                if "epoch" in line or "eval " in line or "knowledge base version" in line:
+                    progress(f"  {w['name']}: {line.split(']: ')[-1].strip()}")
+        rounds = st.get("rounds") or []
+        last = rounds[-1] if rounds else {}
+        if last.get("round") == round_no:
+            if last.get("phase") != "Succeeded":
+                fail = st.get("lastFailure") or {}
+                raise DemoError(f"round {round_no} failed: exit code {fail.get('exitCode')}\n{fail.get('logTail', '')}")
+            return job
+        time.sleep(0.5)
+    raise DemoError(f"round {round_no} did not finish within {timeout:.0f} s")
+
+
+def _stage_times(job):
+    """Seconds per (round, stage) from the job's conditions (Starting → Completed)."""
+    from datetime import datetime
+
+    def ts(s):
+        return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+
+    out, start = {}, {}
+    for c in (job.get("status") or {}).get("conditions") or []:
+        key = (c.get("round"), c.get("stage"))
+        if c.get("type") == "Starting":
+            start[key] = ts(c["lastTransitionTime"])
+        elif c.get("type") == "Completed" and key in start:
+            out[key] = (ts(c["lastTransitionTime"]) - start[key]).total_seconds()
+    return out
+
+
+def _evaluate_kb(kb_root, data_root, test_index, size, domains):
+    """mIoU per scene of the knowledge base under ``kb_root`` (every frame to its allocated task)."""
+    import numpy as np
+
+    import sedna.examples.robo.plugins  # noqa: F401
+    from sedna.core.lifelong_learning import LifelongLearning
+    from sedna.datasources import BaseDataSource
+    from sedna.examples.robo.imageio import read_label
+    from sedna.examples.robo.interface import Estimator
+    from sedna.examples.robo.metrics import Evaluator
+
+    ll = LifelongLearning(Estimator(num_class=24, size=size), output_url=kb_root)
+    out = {}
+    for d in domains:
+        rows = test_index[d]
+        data = BaseDataSource(data_type="test")
+        data.x = np.array([[os.path.join(data_root, r[0]), os.path.join(data_root, r[1])] for r in rows])
+        res, _, _ = ll.inference(data, recognize_unseen=False)
+        ev = Evaluator(24)
+        for pred, r in zip(res, rows):
+            ev.add(np.asarray(pred), read_label(os.path.join(data_root, r[2])))
+        out[d] = float(ev.mean_iou())
+    return out
+
+
+def _untrained_miou(data_root, test_index, size, domains):
+    import numpy as np
+
+    from sedna.examples.robo.imageio import read_label
+    from sedna.examples.robo.interface import Estimator
+    from sedna.examples.robo.metrics import Evaluator
+
+    est = Estimator(num_class=24, size=size, seed=1)
+    out = {}
+    for d in domains:
+        rows = test_index[d]
+        preds = est.predict([[os.path.join(data_root, r[0]), os.path.join(data_root, r[1])] for r in rows])
+        ev = Evaluator(24)
+        for pred, r in zip(preds, rows):
+            ev.add(np.asarray(pred), read_label(os.path.join(data_root, r[2])))
+        out[d] = float(ev.mean_iou())
+    return out
+
+
+# ------------------------------------------------------------------------ demo
+def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40, test_frames=16,
+             size=(96, 192), epochs=10, port=None, keep=False, seed=0, out=print):
+    """Run the whole demo; returns the summary dict (also written to ``workdir/summary.json``)."""
+    from sedna.core.lifelong_learning.measures import all_measures
+    from sedna.examples.robo import datagen
+    from sedna.examples.robo.label import label
+
+    progress = Progress(out)
+    work = os.path.abspath(workdir)
+    _prepare_workdir(work)
+    data_root = os.path.join(work, "segmentation_data")
+    seen, held = list(datagen.SEEN), datagen.HELDOUT
+    domains = seen + [held]
+
+    progress(f"rendering scenes: {', '.join(seen)} (seen) and {held} (held out) at {size[0]}x{size[1]}")
+    counts = {d: {"train": frames, "val": stream_seen, "test": test_frames} for d in seen}
+    counts[held] = {"train": 0, "val": heldout_frames, "test": test_frames}
+    info = datagen.generate(data_root, split_counts=counts, size=size, seed=seed, domains=domains)
+    index = os.path.join(data_root, "data.txt")
+    with open(index, encoding="utf-8") as f:
+        train_lines = [ln.strip() for ln in f if ln.strip()]
+    os.replace(index, os.path.join(data_root, "all_train.txt"))
+    open(index, "w").close()  # the Dataset starts empty: appending is what triggers rounds
+    test_index = {d: [] for d in domains}
+    for line in _split_lines(data_root, info, "test"):
+        test_index[datagen.domain_of(line.split()[0])].append(line.split())
+    stream = [line.split() for line in _split_lines(data_root, info, "val")]
+    progress(f"rendered {len(train_lines)} training frames, {len(stream)} camera frames, "
+             f"{sum(map(len, test_index.values()))} test frames")
+
+    threshold = 20
+    manifests = _manifests(work, index, epochs, size, threshold)
+    plane = Plane(work, port or _free_port()).start()
+    progress(f"control plane on {plane.url} (state in {plane.state})")
+    summary = {}
+    try:
+        for line in plane.cli("apply", "-f", manifests[0], "-f", manifests[1]).splitlines():
+            progress(line)
+        # ---- round 1: the seen scenes arrive in the index
+        with open(index, "a", encoding="utf-8") as f:
+            f.write("".join(line + "\n" for line in train_lines))
+        progress(f"appended {len(train_lines)} frames of the seen scenes to {index}")
+        t = time.monotonic()
+        _follow(plane, progress, 1, timeout=600)
+        wall = {"round 1": time.monotonic() - t}
+
+        # ---- the camera: every scene, the held-out one included
+        camera = os.path.join(work, "camera")
+        results = os.path.join(work, "infer_results", "results.jsonl")
+        wait_for_worker(plane, "robo-demo-deploy-1")
+        order = list(range(len(stream)))
+        random.Random(seed).shuffle(order)
+        t = time.monotonic()
+        os.makedirs(camera, exist_ok=True)
+        for i in order:
+            rgb, depth = stream[i][0], stream[i][1]
+            shutil.copy2(os.path.join(data_root, depth), os.path.join(camera, os.path.basename(depth)))
+            shutil.copy2(os.path.join(data_root, rgb), os.path.join(camera, os.path.basename(rgb)))
+        progress(f"camera: {len(stream)} frames streamed to the inference worker")
+        done = _wait_results(results, len(stream), progress, timeout=300)
+        wall["stream"] = time.monotonic() - t
+        truth = {os.path.basename(s[0]): datagen.domain_of(s[0]) == held for s in stream}
+        flagged = {r["frame"]: r["unseen"] for r in done}
+        tp = sum(1 for n, u in flagged.items() if u and truth[n])
+        fp = sum(1 for n, u in flagged.items() if u and not truth[n])
+        fn = sum(1 for n, u in flagged.items() if not u and truth[n])
+        precision = tp / (tp + fp) if tp + fp else float("nan")
+        recall = tp / (tp + fn) if tp + fn else float("nan")
+        progress(f"unseen frames flagged: {tp + fp} ({tp} of {tp + fn} {held} frames; {fp} seen-scene frames)")
+
+        # ---- the annotator labels what was flagged; appending to the index triggers round 2
+        lines = label(os.path.join(work, "unseen_samples"), index, truth=data_root)
+        progress(f"labelled {len(lines)} unseen frames and appended them to the index")
+        t = time.monotonic()
+        job = _follow(plane, progress, 2, timeout=600)
+        wall["round 2"] = time.monotonic() - t
+        wait_for_worker(plane, "robo-demo-deploy-2")
+
+        # ---- measures
+        progress("measuring every round's knowledge base on every scene's test frames")
+        out_dir = os.path.join(work, "output", "robo-demo")
+        R = [_evaluate_kb(os.path.join(out_dir, "train", str(r)), data_root, test_index, size, domains)
+             for r in (1, 2)]
+        base = _untrained_miou(data_root, test_index, size, domains)
+        learned = [0] * len(seen) + [1]
+        matrix = [[R[r][d] for d in domains] for r in range(2)]
+        measures = all_measures(matrix, learned, [base[d] for d in domains])
+        stages = _stage_times(job)
+        summary = {"domains": domains, "heldout": held, "matrix": matrix, "baseline": base,
+                   "measures": measures, "unseen": {"precision": precision, "recall": recall, "tp": tp,
+                                                    "fp": fp, "fn": fn},
+                   "stages": {f"round {r} {s}": v for (r, s), v in sorted(stages.items())},
+                   "wall": wall, "total_seconds": progress_elapsed(progress), "workdir": work}
+        _write_outputs(work, summary)
+        _print_table(out, summary)
+    finally:
+        plane.stop(keep_workers=keep)
+    return summary
+
+
+def progress_elapsed(progress):
+    return time.monotonic() - progress.t0
+
+
+def wait_for_worker(plane, name, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for w in plane.workers():
+            if w["name"] == name and w["phase"] == "Running":
+                return w
+        time.sleep(0.3)
+    raise DemoError(f"worker {name} is not running")
+
+
+def _wait_results(path, n, progress, timeout):
+    deadline = time.monotonic() + timeout
+    last = -1
+    while time.monotonic() < deadline:
+        rows = []
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                rows = [json.loads(line) for line in f if line.strip()]
+        if len(rows) != last and rows:
+            last = len(rows)
+            if last % 10 == 0 or last >= n:
+                progress(f"  inference: {last}/{n} frames")
+        if len(rows) >= n:
+            return rows[:n]
+        time.sleep(0.3)
+    raise DemoError(f"the inference worker handled {last} of {n} frames within {timeout} s")
+
+
+def _split_lines(root, info, split):
+    """Index lines (rgb depth label) of one split, from the generator's summary."""
+    path = (info.get("index") or {}).get(split) if isinstance(info, dict) else None
+    if not path:
+        path = os.path.join(root, f"{split}.txt")
+    if not os.path.isabs(path):
+        path = os.path.join(root, path)
+    with open(path, encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def _write_outputs(work, s):
+    with open(os.path.join(work, "summary.json"), "w", encoding="utf-8") as f:
+        json.dump(s, f, indent=1)
+    with open(os.path.join(work, "matrix.csv"), "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["after round"] + s["domains"])
+        for r, row in enumerate(s["matrix"], 1):
+            w.writerow([r] + [f"{v:.4f}" for v in row])
+        w.writerow(["untrained"] + [f"{s['baseline'][d]:.4f}" for d in s["domains"]])
+
+
+def _print_table(out, s):
+    doms = s["domains"]
+    out("")
+    out("mIoU on each scene's test frames (rows: knowledge base after each round)")
+    out("| round | " + " | ".join(d + (" (held out)" if d == s["heldout"] else "") for d in doms) + " |")
+    out("|---|" + "---|" * len(doms))
+    for r, row in enumerate(s["matrix"], 1):
+        out(f"| {r} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    out("| untrained | " + " | ".join(f"{s['baseline'][d]:.3f}" for d in doms) + " |")
+    m = s["measures"]
+    gain = s["matrix"][1][-1] - s["matrix"][0][-1]
+    worst = min(s["matrix"][1][j] - s["matrix"][0][j] for j in range(len(doms) - 1))
+    out("")
+    out("| measure | value |")
+    out("|---|---|")
+    out(f"| held-out scene mIoU gain (round 2 − round 1) | {gain:+.3f} |")
+    out(f"| largest change on a seen scene | {worst:+.3f} |")
+    out(f"| BWT (GEM) / BWT (Ianvs) | {m['BWT']:+.4f} / {m['BWT_ianvs']:+.4f} |")
+    out(f"| FWT (GEM) / FWT (Ianvs) | {m['FWT']:+.4f} / {m['FWT_ianvs']:+.4f} |")
+    out(f"| forgetting | {m['forgetting']:.4f} |")
+    u = s["unseen"]
+    out(f"| unseen detection on the camera stream: precision / recall | {u['precision']:.2f} / {u['recall']:.2f} |")
+    out("")
+    out("| stage | seconds |")
+    out("|---|---|")
+    for k, v in s["stages"].items():
+        out(f"| {k} | {v:.0f} |")
+    out(f"| whole demo | {s['total_seconds']:.0f} |")
+    out("")
+    out(f"every output is under {s['workdir']} (knowledge bases in output/robo-demo, inference results in "
+        "infer_results, saved unseen frames in unseen_samples, summary.json, matrix.csv)")

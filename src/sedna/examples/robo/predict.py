@@ -1,0 +1,72 @@
+"""Inference worker: the robot's camera stream.
+
+Frames arrive in the ``test_data`` folder (``*_leftImg8bit.png`` with a
+``*_disparity.png`` beside it). Each one is segmented by the task model the
+knowledge base allocates; frames that match no known scene are flagged unseen
+and saved to ``unseen_save_url`` for labelling. Results (label, colour and
+overlay PNGs) go to ``INFERENCE_RESULT_DIR``, with one JSON line per frame in
+``results.jsonl``. A newly deployed knowledge base is picked up without
+restarting the stream (every ``MODEL_POLL_PERIOD_SECONDS``).
+"""
+
+import json
+import os
+import signal
+import time
+
+import numpy as np
+from interface import Estimator
+
+import sedna.examples.robo.plugins  # noqa: F401
+from sedna.common.config import Context
+from sedna.common.log import LOGGER, setup
+from sedna.core.lifelong_learning import LifelongLearning
+from sedna.datasources import BaseDataSource
+
+RUNNING = True
+
+
+def _stop(*_):
+    global RUNNING
+    RUNNING = False
+
+
+def new_frames(folder, done):
+    names = sorted(n for n in os.listdir(folder) if n.endswith("_leftImg8bit.png") and n not in done)
+    return names
+
+
+def run():
+    setup()
+    signal.signal(signal.SIGTERM, _stop)
+    estimator = Estimator(num_class=int(Context.get_parameters("num_class", 24)))
+    ll_job = LifelongLearning(estimator)
+    src = Context.get_parameters("test_data", "/data/test_data")
+    out = Context.get_parameters("INFERENCE_RESULT_DIR", "/data/infer_results")
+    os.makedirs(out, exist_ok=True)
+    done = set()
+    results = open(os.path.join(out, "results.jsonl"), "a", encoding="utf-8")
+    while RUNNING:
+        names = new_frames(src, done) if os.path.isdir(src) else []
+        if not names:
+            time.sleep(0.2)
+            continue
+        for name in names:
+            rgb = os.path.join(src, name)
+            depth = rgb.replace("_leftImg8bit.png", "_disparity.png")
+            data = BaseDataSource(data_type="test")
+            data.x = np.array([[rgb, depth if os.path.exists(depth) else rgb]])
+            res, is_unseen, tasks = ll_job.inference(data)
+            version = ll_job.serving_version()
+            if not is_unseen[0]:
+                estimator.save_results([rgb], [res[0]], [name.replace("_leftImg8bit.png", "")], out)
+            results.write(json.dumps({"frame": name, "unseen": bool(is_unseen[0]),
+                                      "task": tasks[0].entry if tasks else None, "kb_version": version,
+                                      "time": time.time()}) + "\n")
+            results.flush()
+            done.add(name)
+        LOGGER.info("inference: %d frames so far (knowledge base version %s)", len(done), version)
+
+
+if __name__ == '__main__':
+    run()
