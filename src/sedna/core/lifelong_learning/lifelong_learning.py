@@ -558,7 +558,7 @@ class LifelongLearning:
         return [where[id(t)] for t in tasks]
 
     def _holdout(self, n):
-        if self.calibration_split <= 0 or n < 20:
+        if self.calibration_split <= 0 or n < 10:
             return np.zeros(n, dtype=bool)
         k = max(2, int(round(1 / self.calibration_split)))
         return (np.arange(n) % k) == (k - 1)
@@ -629,7 +629,8 @@ class LifelongLearning:
                 rec.fit(fit_parts)
             data = valid_data if valid_data is not None else (concat(holds, "eval") if holds else None)
             if data is None or not hasattr(rec, "calibrate"):
-                return {}
+                # too few samples to hold some out: keep what was fitted; evaluate() calibrates
+                return rec.state() if hasattr(rec, "state") else {}
             return rec.calibrate(data, loaded.models, loaded.allocate) or {}
         except (TypeError, ValueError) as e:
             LOGGER.warning("unseen-sample recognition not calibrated: %s", e)

@@ -159,7 +159,9 @@ def _follow(plane, progress, round_no, timeout):
                 data = f.read()
                 offsets[w["name"]] = f.tell()
             for line in data.decode("utf-8", "replace").splitlines():
-                if "epoch" in line or "eval " in line or "knowledge base version" in line:
+                if line.startswith("=====") or "Traceback" in line:
+                    continue
+                if "epoch" in line or line.startswith("eval ") or "knowledge base version" in line:
                     progress(f"  {w['name']}: {line.split(']: ')[-1].strip()}")
         rounds = st.get("rounds") or []
         last = rounds[-1] if rounds else {}
@@ -255,7 +257,7 @@ def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40,
     index = os.path.join(data_root, "data.txt")
     with open(index, encoding="utf-8") as f:
         train_lines = [ln.strip() for ln in f if ln.strip()]
-    os.replace(index, os.path.join(data_root, "all_train.txt"))
+    os.replace(index, os.path.join(data_root, "round1_train.txt"))
     open(index, "w").close()  # the Dataset starts empty: appending is what triggers rounds
     test_index = {d: [] for d in domains}
     for line in _split_lines(data_root, info, "test"):
@@ -305,6 +307,9 @@ def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40,
         progress(f"unseen frames flagged: {tp + fp} ({tp} of {tp + fn} {held} frames; {fp} seen-scene frames)")
 
         # ---- the annotator labels what was flagged; appending to the index triggers round 2
+        if tp + fp == 0:
+            raise DemoError("the inference worker flagged no frame as unseen, so there is nothing to label "
+                            f"(see {os.path.join(work, 'infer_results', 'results.jsonl')})")
         lines = label(os.path.join(work, "unseen_samples"), index, truth=data_root)
         progress(f"labelled {len(lines)} unseen frames and appended them to the index")
         t = time.monotonic()
@@ -367,13 +372,8 @@ def _wait_results(path, n, progress, timeout):
 
 
 def _split_lines(root, info, split):
-    """Index lines (rgb depth label) of one split, from the generator's summary."""
-    path = (info.get("index") or {}).get(split) if isinstance(info, dict) else None
-    if not path:
-        path = os.path.join(root, f"{split}.txt")
-    if not os.path.isabs(path):
-        path = os.path.join(root, path)
-    with open(path, encoding="utf-8") as f:
+    """Index lines (rgb depth label) of one split, every scene (the generator's ``<split>_all.txt``)."""
+    with open(os.path.join(root, f"{split}_all.txt"), encoding="utf-8") as f:
         return [line.strip() for line in f if line.strip()]
 
 

@@ -78,12 +78,9 @@ def label(unseen_dir, index, truth=None, labels=None, limit=None):
             rel = frames.get(rgb_name)
             if rel is None:
                 raise LabelError(f"{unseen_dir}/unseen.txt:{n}: {rgb_name} is not a frame under {truth}")
-            from sedna.examples.robo.datagen import frame_truth
+            from sedna.examples.robo.datagen import frame_paths
 
-            rgb_abs = os.path.join(truth, rel)
-            label_rel = frame_truth(truth, rel)
-            depth_rel = _depth_of(truth, rel)
-            paths = [rgb_abs, os.path.join(truth, depth_rel), os.path.join(truth, label_rel)]
+            paths = [os.path.join(truth, p) for p in frame_paths(truth, rel)]
         else:
             stem = rgb_name[:-len(RGB_SUFFIX)] if rgb_name.endswith(RGB_SUFFIX) else os.path.splitext(rgb_name)[0]
             lab = next((os.path.join(labels, stem + s) for s in ("_gtFine_labelTrainIds.png", "_label.png")
@@ -111,16 +108,3 @@ def label(unseen_dir, index, truth=None, labels=None, limit=None):
         with open(os.path.join(unseen_dir, "labelled.txt"), "a", encoding="utf-8") as f:
             f.write("".join(name + "\n" for name in names))
     return lines
-
-
-def _depth_of(root, rgb_rel):
-    try:
-        from sedna.examples.robo.datagen import frame_depth
-
-        return frame_depth(root, rgb_rel)
-    except ImportError:  # pragma: no cover
-        pass
-    parts = rgb_rel.split(os.sep)
-    parts[0] = "depth"
-    parts[-1] = parts[-1].replace(RGB_SUFFIX, "_disparity.png")
-    return os.sep.join(parts)

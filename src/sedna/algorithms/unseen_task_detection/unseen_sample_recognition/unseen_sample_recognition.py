@@ -177,8 +177,13 @@ class SampleRegonitionByDistance(BaseSampleRegonition):
             return {}
         s = self.scores(samples)
         self.threshold = float(np.quantile(s, 1 - self.target_fpr))
+        return dict(self.state(), n_calibration=int(len(s)), observed_fpr=float((s > self.threshold).mean()))
+
+    def state(self):
+        """The fitted statistics (and threshold, once calibrated), JSON-ready; {} before fit."""
+        if not self._stats:
+            return {}
         return {"kind": "distance", "threshold": self.threshold, "target_fpr": self.target_fpr,
-                "n_calibration": int(len(s)), "observed_fpr": float((s > self.threshold).mean()),
                 "stats": [{"mean": pack_array(m), "icov": pack_array(ic), "diag": dg} for m, ic, dg in self._stats]}
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
@@ -213,6 +218,9 @@ class SampleRegonitionDefault(BaseSampleRegonition):
         if self._fitted_numeric:
             self._dist.fit(parts)
         return self
+
+    def state(self):
+        return self._dist.state() if self._fitted_numeric else {}
 
     def calibrate(self, samples, models, allocate=None):
         if self._fitted_numeric and _numeric(samples):
