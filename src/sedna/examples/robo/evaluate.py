@@ -4,15 +4,19 @@ writes the deployable index (with the unseen threshold re-calibrated on these
 held-out frames)."""
 
 from interface import Estimator
-from train import TASK_ALLOCATION, TASK_DEFINITION, UNSEEN_RECOGNITION, _load_txt_dataset, with_scenes
+from train import _load_txt_dataset, with_scenes
+
+from sedna.examples.robo.jobspec import TASK_ALLOCATION, TASK_DEFINITION, UNSEEN_RECOGNITION
 
 import sedna.examples.robo.plugins  # noqa: F401
 from sedna.common.config import BaseConfig, Context
+from sedna.common.log import setup
 from sedna.core.lifelong_learning import LifelongLearning
 from sedna.datasources import TxtDataParse
 
 
 def run():
+    setup()
     estimator = Estimator(num_class=int(Context.get_parameters("num_class", 24)))
     eval_data = TxtDataParse(data_type="eval", func=_load_txt_dataset)
     eval_data.parse(BaseConfig.test_dataset_url, use_raw=False)

@@ -1,7 +1,9 @@
 """Train worker of the robot-dog job (tutorial §2.1.1, §2.1.3).
 
 One task per scene (the origin and city/style in each frame's path:
-``real/<city>/...``, ``sim/<style>/...``). Frames are allocated to a task, and
+``real/<city>/...``, ``sim/<style>/...``), so every city is a task of its own
+and the tutorial's ``city`` variable (which split "real" in two) is not
+needed; ``attribute`` lists the origins the job expects. Frames are allocated to a task, and
 flagged unseen, from their appearance (the ``robo_image_stats`` plugin), so
 the robot needs no scene label at run time.
 """
@@ -12,16 +14,13 @@ from interface import Estimator
 
 import sedna.examples.robo.plugins  # noqa: F401  - registers robo_image_stats
 from sedna.common.config import BaseConfig, Context
+from sedna.common.log import setup
 from sedna.core.lifelong_learning import LifelongLearning
 from sedna.datasources import TxtDataParse
 from sedna.examples.robo.datagen import domain_of
 
-TASK_DEFINITION = {"method": "TaskDefinitionByDataAttr"}
-TASK_ALLOCATION = {"method": "TaskAllocationByClassifier", "param": {"features": "robo_image_stats"}}
-UNSEEN_RECOGNITION = {"method": "SampleRegonitionByDistance",
-                      "param": {"features": "robo_image_stats", "target_fpr": 0.05, "shrinkage": 0.3}}
-# a scene the robot already knows is retrained only for 8 or more new frames; fewer are stored
-TASK_UPDATE_DECISION = {"method": "UpdateStrategyDefault", "param": {"min_samples": 8}}
+from sedna.examples.robo.jobspec import (TASK_ALLOCATION, TASK_DEFINITION, TASK_UPDATE_DECISION,  # noqa: E402
+                                           UNSEEN_RECOGNITION)
 
 
 def _load_txt_dataset(dataset_url):
@@ -58,12 +57,19 @@ def train(estimator, train_data):
 
 
 def run():
+    setup()
     estimator = Estimator(num_class=int(Context.get_parameters("num_class", 24)),
                           epochs=int(Context.get_parameters("epoches", 1)))
     train_dataset_url = BaseConfig.train_dataset_url
     train_data = TxtDataParse(data_type="train", func=_load_txt_dataset)
     train_data.parse(train_dataset_url, use_raw=False)
-    res = train(estimator, with_scenes(train_data))
+    train_data = with_scenes(train_data)
+    origins = [o.strip() for o in (Context.get_parameters("attribute") or "").split(",") if o.strip()]
+    if origins:  # the tutorial's attribute: the origins this job learns from
+        strange = sorted({d for d in train_data.meta_attr if d.split("/")[0] not in origins})
+        if strange:
+            print(f"warning: frames of {', '.join(strange)} are not of the origins {origins}", flush=True)
+    res = train(estimator, train_data)
     print(f"knowledge base version {res['version']}: {', '.join(res['tasks'])}", flush=True)
 
 
