@@ -415,6 +415,8 @@ def _print_table(out, s):
     out("|---|---|")
     for k, v in s["stages"].items():
         out(f"| {k} | {v:.0f} |")
+    if "stream" in s.get("wall", {}):
+        out(f"| camera stream through the inference worker | {s['wall']['stream']:.0f} |")
     out(f"| whole demo | {s['total_seconds']:.0f} |")
     out("")
     out(f"every output is under {s['workdir']} (knowledge bases in output/robo-demo, inference results in "
