@@ -34,6 +34,9 @@ def test_demo_runs_two_rounds_through_the_control_plane(tmp_path):
     # inference results as the tutorial describes them: label, colour and overlay PNGs
     for sub in ("label", "color", "merge"):
         assert os.listdir(work / "infer_results" / sub)
+    # the new inference worker of round 2 continued the stream: every frame handled once
+    frames = [json.loads(ln)["frame"] for ln in open(work / "infer_results" / "results.jsonl")]
+    assert len(frames) == len(set(frames))
     lines = open(work / "segmentation_data" / "data.txt").read().splitlines()
     assert any("garden" in ln for ln in lines)  # labelled frames were appended to the index
     assert not open(work / "unseen_samples" / "labelled.txt").read().strip() == ""

@@ -3,7 +3,8 @@
 Frames arrive in the ``test_data`` folder (``*_leftImg8bit.png`` with a
 ``*_disparity.png`` beside it). Each one is segmented by the task model the
 knowledge base allocates; frames that match no known scene are flagged unseen
-and saved to ``unseen_save_url`` for labelling. Results (label, colour and
+and saved to ``unseen_save_url`` for labelling. A worker that replaces an
+earlier one (a new deployment) continues the stream where it stopped. Results (label, colour and
 overlay PNGs) go to ``INFERENCE_RESULT_DIR``, with one JSON line per frame in
 ``results.jsonl``. A newly deployed knowledge base is picked up without
 restarting the stream (every ``MODEL_POLL_PERIOD_SECONDS``).
@@ -36,6 +37,20 @@ def new_frames(folder, done):
     return names
 
 
+def already_done(path):
+    """Frames an earlier inference worker of this job handled: a new deployment
+    continues the stream instead of starting it again."""
+    done = set()
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    done.add(json.loads(line)["frame"])
+                except (ValueError, KeyError):
+                    continue
+    return done
+
+
 def run():
     setup()
     signal.signal(signal.SIGTERM, _stop)
@@ -44,7 +59,9 @@ def run():
     src = Context.get_parameters("test_data", "/data/test_data")
     out = Context.get_parameters("INFERENCE_RESULT_DIR", "/data/infer_results")
     os.makedirs(out, exist_ok=True)
-    done = set()
+    done = already_done(os.path.join(out, "results.jsonl"))
+    if done:
+        LOGGER.info("inference: resuming the stream after %d frames", len(done))
     results = open(os.path.join(out, "results.jsonl"), "a", encoding="utf-8")
     while RUNNING:
         names = new_frames(src, done) if os.path.isdir(src) else []
