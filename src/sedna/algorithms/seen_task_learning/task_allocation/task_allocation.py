@@ -87,25 +87,28 @@ class TaskAllocationByClassifier(BaseTaskAllocation):
             self._logprior = np.asarray(st["logprior"], dtype=np.float64)
 
     def fit(self, tasks, task_extractor=None):
-        xs, labels = [], []
+        # per-task moments only: the global and pooled statistics follow from them,
+        # so no (samples x features) temporary is built
+        present, counts, means, variances = [], [], [], []
         for ti, t in enumerate(tasks):
             if t.samples is None or t.samples.x is None or not len(t.samples.x):
                 continue
             f = features_of(t.samples, self.features)
-            xs.append(f)
-            labels.append(np.full(len(f), ti))
-        x = np.concatenate(xs)
-        lab = np.concatenate(labels)
-        mean, scale = x.mean(0), x.std(0) + 1e-6
-        z = (x - mean) / scale
-        present = sorted(set(lab.tolist()))
-        means = np.stack([z[lab == t].mean(0) for t in present])
-        resid = z - means[np.searchsorted(present, lab)]
-        var = resid.var(0) + 1e-3
-        counts = np.array([(lab == t).sum() for t in present], dtype=np.float64)
+            present.append(ti)
+            counts.append(len(f))
+            means.append(f.mean(0))
+            variances.append(f.var(0))
+        if not present:
+            raise ValueError("TaskAllocationByClassifier.fit: no task has samples")
+        n = np.asarray(counts, dtype=np.float64)[:, None]
+        m, v = np.stack(means), np.stack(variances)
+        mean = (n * m).sum(0) / n.sum()
+        total_var = (n * (v + m ** 2)).sum(0) / n.sum() - mean ** 2
+        scale = np.sqrt(np.maximum(total_var, 0.0)) + 1e-6
+        within = (n * v).sum(0) / n.sum() / scale ** 2
         return {"kind": "classifier", "mean": mean.tolist(), "scale": scale.tolist(),
-                "means": means.tolist(), "var": var.tolist(), "tasks": present,
-                "logprior": np.log(counts / counts.sum()).tolist(),
+                "means": ((m - mean) / scale).tolist(), "var": (within + 1e-3).tolist(), "tasks": present,
+                "logprior": np.log(n[:, 0] / n.sum()).tolist(),
                 "features": self.features, "base": task_extractor}
 
     def scores(self, samples):
