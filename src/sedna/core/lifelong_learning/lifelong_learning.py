@@ -483,7 +483,10 @@ class LifelongLearning:
         tasks = []
         seen_result = None
         if len(seen_pos):
-            groups = allocate(seen).copy()
+            if memo and len(seen_pos) == n and not len(unseen.x):
+                groups = memo[0].copy()  # every row seen: the recognizer's allocation is the one
+            else:
+                groups = allocate(seen).copy()
             groups[groups < 0] = kb.fallback
             if not kb.deployed.all():
                 dropped = ~kb.deployed[groups]

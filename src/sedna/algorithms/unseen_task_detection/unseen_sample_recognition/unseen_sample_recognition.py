@@ -11,12 +11,28 @@ __all__ = ("SampleRegonitionAllSeen", "SampleRegonitionByTaskAttr", "SampleRegon
            "SampleRegonitionByDistance", "SampleRegonitionDefault", "split_by_mask", "model_confidence")
 
 
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def _view(samples):
+    """All rows of ``samples``, sharing its arrays, with their positions."""
+    from sedna.datasources import BaseDataSource
+
+    out = BaseDataSource(data_type=samples.data_type)
+    out.x, out.y = samples.x, getattr(samples, "y", None)
+    out.meta_attr = getattr(samples, "meta_attr", None)
+    base = getattr(samples, "index", None)
+    out.index = np.asarray(base) if base is not None else np.arange(len(samples.x))
+    if hasattr(samples, "columns"):
+        out.columns = samples.columns
+    return out
+
+
 def split_by_mask(samples, unseen_mask):
     """``(seen, unseen)`` views of ``samples``; both keep row positions in ``.index``."""
     unseen_mask = np.asarray(unseen_mask, dtype=bool)
     if not unseen_mask.any():
-        n = len(samples.x)
-        return subset(samples, np.arange(n)), subset(samples, np.zeros(0, dtype=np.int64))
+        return _view(samples), subset(samples, _EMPTY)
     return subset(samples, np.flatnonzero(~unseen_mask)), subset(samples, np.flatnonzero(unseen_mask))
 
 
