@@ -161,6 +161,19 @@ def _session_members(sid, exclude=()):
 
 # --------------------------------------------------------------------------- image map
 
+def _kill_session(sid, exclude=()):
+    """SIGKILL every process of session ``sid`` (but ``exclude``), a few passes for late forks."""
+    for _ in range(3):
+        members = _session_members(sid, exclude=exclude)
+        if not members:
+            break
+        for pid in members:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
 def _strip_tag(image):
     """``repo:tag`` → ``repo``, ``repo@sha256:..`` → ``repo``; a registry port is kept."""
     image = image.split("@", 1)[0]
@@ -662,15 +675,7 @@ class LocalLauncher:
         except (ProcessLookupError, PermissionError):
             pass
         # Members that moved to another process group but stayed in the session.
-        for _ in range(3):
-            members = _session_members(sid)
-            if not members:
-                break
-            for pid in members:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+        _kill_session(sid)
         return leader_alive
 
     def _write_exit_for(self, record, code):
@@ -844,16 +849,7 @@ def _wrapper_main(argv=None):
             continue
     _write_exit_file(ns.exit_file, code)
     # As a container runtime does when the main process exits: nothing else of the worker survives.
-    me = os.getpid()
-    for _ in range(3):
-        members = _session_members(os.getsid(0), exclude=(me,))
-        if not members:
-            break
-        for pid in members:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+    _kill_session(os.getsid(0), exclude=(os.getpid(),))
     return code if code >= 0 else 128 - code
 
 
