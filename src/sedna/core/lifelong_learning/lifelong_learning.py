@@ -593,6 +593,7 @@ class LifelongLearning:
                 if mask.any():
                     train = subset(samples, np.flatnonzero(~mask))
             strategy, previous = (strategies or {}).get(entry, ("new" if strategies else "train", None))
+            LOGGER.info("task %s: %s on %d samples", entry, strategy, len(train.x))
             est, metrics = self._fit(train, valid_data, kwargs, strategy, previous)
             models[-1] = est
             doc["model"] = self._save_model(writer, est, entry, metrics, version, strategy)

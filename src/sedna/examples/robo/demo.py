@@ -157,11 +157,13 @@ def _follow(plane, progress, round_no, timeout):
             with open(w["logPath"], "rb") as f:
                 f.seek(offsets.get(w["name"], 0))
                 data = f.read()
-                offsets[w["name"]] = f.tell()
+            data = data[:data.rfind(b"\n") + 1]  # whole lines only; the rest next time
+            offsets[w["name"]] = offsets.get(w["name"], 0) + len(data)
             for line in data.decode("utf-8", "replace").splitlines():
                 if line.startswith("=====") or "Traceback" in line:
                     continue
-                if "epoch" in line or line.startswith("eval ") or "knowledge base version" in line:
+                if ("epoch" in line or line.startswith("eval ") or "knowledge base version" in line
+                        or "]: task " in line) and "training RFNet-lite" not in line:
                     progress(f"  {w['name']}: {line.split(']: ')[-1].strip()}")
         rounds = st.get("rounds") or []
         last = rounds[-1] if rounds else {}
