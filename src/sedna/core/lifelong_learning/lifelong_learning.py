@@ -599,6 +599,8 @@ class LifelongLearning:
             doc["model"] = self._save_model(writer, est, entry, metrics, version, strategy)
         if small:
             pooled = concat([specs[i][2] for i in small], data_type="train")
+            LOGGER.info("tasks %s: fewer than %d samples each: one shared model on %d samples",
+                        ", ".join(group_docs[i]["entry"] for i in small), min_n, len(pooled.x))
             est, metrics = self._fit(pooled, valid_data, kwargs, "train", None)
             mdoc = self._save_model(writer, est, GLOBAL_ENTRY, metrics, version, "train")
             mdoc["shared"] = True

@@ -163,7 +163,7 @@ def _follow(plane, progress, round_no, timeout):
                 if line.startswith("=====") or "Traceback" in line:
                     continue
                 if ("epoch" in line or line.startswith("eval ") or "knowledge base version" in line
-                        or "]: task " in line) and "training RFNet-lite" not in line:
+                        or "]: task " in line or "]: tasks " in line) and "training RFNet-lite" not in line:
                     progress(f"  {w['name']}: {line.split(']: ')[-1].strip()}")
         rounds = st.get("rounds") or []
         last = rounds[-1] if rounds else {}
