@@ -144,13 +144,15 @@ def _paths(d, prefix=()):
 
 
 ALL_PATHS = [p for p in _paths(JOB) if p and p[0] != "metadata"]
+FUZZ_IDS = __import__("itertools").count()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), junk), min_size=1, max_size=3))
 def test_fuzzed_manifests_never_break_the_server(plane, edits):
     doc = copy.deepcopy(JOB)
-    doc["metadata"]["name"] = "fuzzed"
+    name = f"fuzzed-{next(FUZZ_IDS)}"  # one name per example: deleting a job takes a controller pass
+    doc["metadata"]["name"] = name
     for path, value in edits:
         cur = doc
         try:
@@ -159,13 +161,13 @@ def test_fuzzed_manifests_never_break_the_server(plane, edits):
             cur[path[-1]] = value
         except (KeyError, IndexError, TypeError):
             continue
-    code, body = call(plane, "PUT", API + "/lifelonglearningjobs/fuzzed", doc)
+    code, body = call(plane, "PUT", API + f"/lifelonglearningjobs/{name}", doc)
     assert code in (200, 422), (code, body)
     if code == 422:
         assert body["errors"] and all(e["path"] for e in body["errors"])
-        assert "fuzzed" not in stored_names(plane)
+        assert name not in stored_names(plane)
     else:
-        call(plane, "DELETE", API + "/lifelonglearningjobs/fuzzed")
+        call(plane, "DELETE", API + f"/lifelonglearningjobs/{name}")
     assert plane.healthy()
 
 
