@@ -61,8 +61,6 @@ def _three_task_job(out, bare=False):
 
 def bench_inference(repeats=200):
     """(b): batch ratio and single-sample overhead."""
-    from sedna.examples.digits import DigitsDomains  # noqa: F401
-
     domains = ["plain", "inverted", "flipped"]
     with tempfile.TemporaryDirectory() as out:
         os.environ.pop("LC_SERVER", None)

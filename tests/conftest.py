@@ -1,5 +1,3 @@
-import os
-
 import pytest
 
 # Environment variables of the worker contract that would change library behaviour.

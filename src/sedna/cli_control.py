@@ -168,7 +168,6 @@ def cmd_up(args):
         return _up_detached(args)
     setup()
     from sedna.runtimes.local.runtime import LocalRuntime
-    from sedna.runtimes.local.workers import ImageMap
 
     from sedna.control.reconcile import Settings
 

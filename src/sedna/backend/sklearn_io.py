@@ -9,7 +9,6 @@ an error telling the user to give their estimator ``save``/``load``.
 """
 
 import json
-import os
 
 import numpy as np
 

@@ -281,7 +281,6 @@ class LifelongLearning:
                 tasks_doc.append({"entry": entry, "meta_attr": None if meta is None else str(meta), "group": -1})
                 known.append(entry)
         groups_doc = prev.doc["task_groups"]
-        group_index = {g["entry"]: i for i, g in enumerate(groups_doc)}
 
         kb = self.knowledge_base()
         writer = kb.begin_version(parent=prev)

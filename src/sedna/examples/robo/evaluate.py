@@ -8,7 +8,7 @@ from train import _load_txt_dataset, with_scenes
 
 from sedna.examples.robo.jobspec import TASK_ALLOCATION, TASK_DEFINITION, UNSEEN_RECOGNITION
 
-import sedna.examples.robo.plugins  # noqa: F401
+import sedna.examples.robo.plugins  # noqa: F401  - registers robo_image_stats
 from sedna.common.config import BaseConfig, Context
 from sedna.common.log import setup
 from sedna.core.lifelong_learning import LifelongLearning

@@ -18,7 +18,7 @@ import time
 import numpy as np
 from interface import Estimator
 
-import sedna.examples.robo.plugins  # noqa: F401
+import sedna.examples.robo.plugins  # noqa: F401  - registers robo_image_stats
 from sedna.common.config import Context
 from sedna.common.log import LOGGER, setup
 from sedna.core.lifelong_learning import LifelongLearning

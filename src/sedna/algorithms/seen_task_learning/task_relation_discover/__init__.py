@@ -1,3 +1,6 @@
-"""Alias of :mod:`sedna.algorithms.seen_task_learning.task_relation_discovery` (older name)."""
-from sedna.algorithms.seen_task_learning.task_relation_discovery import (  # noqa: F401
-    BaseTaskRelationDiscover, BaseTaskRelationDiscovery, DefaultTaskRelationDiscover)
+"""Alias of :mod:`sedna.algorithms.seen_task_learning.task_relation_discovery` (the original's older name)."""
+from sedna.algorithms.seen_task_learning.task_relation_discovery import (BaseTaskRelationDiscover,
+                                                                         BaseTaskRelationDiscovery,
+                                                                         DefaultTaskRelationDiscover)
+
+__all__ = ("BaseTaskRelationDiscover", "BaseTaskRelationDiscovery", "DefaultTaskRelationDiscover")
