@@ -72,3 +72,15 @@ def test_logs_follow_streams_until_the_worker_ends(tmp_path):
         assert "train worker digits-ll-train-1" in p.stdout and "knowledge base version 1" in p.stdout
     finally:
         cp.stop()
+
+
+def test_up_on_a_port_in_use_says_so(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        p = sedna("up", "--state-dir", str(tmp_path / "st"), "--port", str(port))
+    assert p.returncode == 2 and f"port {port} on 127.0.0.1 is in use" in p.stderr
+    assert "Traceback" not in p.stderr

@@ -164,6 +164,11 @@ def cmd_up(args):
         import uvicorn  # noqa: F401
     except ImportError:
         raise UserError("the control plane needs the server extra: pip install 'sedna[server]'") from None
+    from sedna.runtimes.local.runtime import port_free
+
+    if not port_free(args.host, args.port):
+        raise UserError(f"port {args.port} on {args.host} is in use (another `sedna up`?); "
+                        "stop it with `sedna down` or choose --port")
     if args.detach:
         return _up_detached(args)
     setup()

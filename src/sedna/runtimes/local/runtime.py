@@ -18,6 +18,20 @@ def state_paths(state_dir):
             "server": os.path.join(state_dir, "server.json"), "log": os.path.join(state_dir, "server.log")}
 
 
+def port_free(host, port):
+    """Whether ``host:port`` can be bound now."""
+    import socket
+
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def ensure_token(state_dir):
     """The API token: created at first start, mode 0600."""
     path = state_paths(state_dir)["token"]
@@ -72,10 +86,11 @@ class LocalRuntime:
             raise SystemExit(0)
 
         signal.signal(signal.SIGTERM, _term)
+        code = 0
         try:
             server.run()
-        except SystemExit:
-            pass
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 0
         finally:
             self._stop.set()
             self.controller.wake()
@@ -84,6 +99,9 @@ class LocalRuntime:
                 os.remove(self.paths["server"])
             except FileNotFoundError:
                 pass
+        if not server.started:
+            LOG.error("the API server did not start on %s:%d", self.host, self.port)
+            return code or 1
         return 0
 
     def stop(self, *_):
