@@ -160,3 +160,25 @@ def test_deleting_a_job_stops_its_workers(plane, tmp_path):
         return False
     wait_for(gone, what="the inference worker to stop")
     assert "No resources found" in plane.cli("get", "ll").stdout
+
+
+def test_an_unmapped_image_fails_the_round_with_a_message_that_says_how_to_map_it(tmp_path):
+    cp = ControlPlane(str(tmp_path), ["--backoff", "0.2", "--max-attempts", "2"]).start()
+    try:
+        data = DigitsIndex(str(tmp_path / "data"))
+        os.makedirs(tmp_path / "td")
+        docs = manifests(data.index, str(tmp_path / "out"), str(tmp_path / "td"), str(tmp_path / "res"), threshold=5)
+        for d in docs[1:]:
+            for spec in ("trainSpec", "evalSpec", "deploySpec"):
+                d["spec"][spec]["template"]["spec"]["containers"][0]["image"] = "nobody/unknown:v9"
+        cp.cli("apply", "-f", write_yaml(str(tmp_path / "j.yaml"), docs), check=True)
+        data.append(data.lines("plain", 20))
+
+        def failed():
+            st = cp.get("ll", "digits-ll")["status"]
+            return st.get("lastFailure")
+        fail = wait_for(failed, timeout=60, what="the failure to be recorded")
+        assert "nobody/unknown:v9" in fail["logTail"] and "--image" in fail["logTail"]
+        assert cp.healthy()
+    finally:
+        cp.stop()
