@@ -91,8 +91,9 @@ class UpdateStrategyDefault(BaseTaskUpdateDecision):
         if len(rest):
             new_tasks, new_extractor = self.define(subset(samples, rest))
             for nt in new_tasks:
-                if nt.entry in self.known:
-                    strategies[nt.entry] = self.existing_strategy
+                if nt.entry in self.known:  # unseen by appearance, but of a task we have
+                    enough = len(nt.samples.x) >= self.min_samples
+                    strategies[nt.entry] = self.existing_strategy if enough else "absorb"
                 else:
                     self.known.append(nt.entry)
                     self._extend_extractor(nt, new_extractor, len(self.known) - 1)
