@@ -269,8 +269,9 @@ class LifelongLearning:
         for t in list(t1) + list(t2):
             new_samples.setdefault(t.entry, []).append(t)
         strategies.update(s1)
-        for k, v in s2.items():
-            strategies.setdefault(k, v)
+        for k, v in s2.items():  # a task that gets enough samples from either side is retrained
+            if k not in strategies or strategies[k] == "absorb":
+                strategies[k] = v
 
         old_tasks = prev.doc.get("tasks", [])
         known = [t["entry"] for t in old_tasks]
