@@ -24,6 +24,7 @@ Anything else the caller puts in the document is kept as is.
 
 import json
 import os
+import shutil
 
 from sedna.common.exceptions import CorruptKnowledgeBaseError
 from sedna.common.file_ops import FileOps
@@ -113,7 +114,8 @@ class KBVersion:
         return FileOps.join_path(self.base_url, str(relpath_or_url).replace(os.sep, "/"))
 
     def local_path(self, relpath):
-        """A local path of an artifact, downloading a remote one into the cache once.
+        """A local path of an artifact (a file or a folder), downloading a remote
+        one into the cache once.
 
         Version folders are immutable, so a cached copy is reused.
         """
@@ -125,7 +127,17 @@ class KBVersion:
         else:
             target = os.path.join(artifact_cache_dir(self.base_url), *str(relpath).split("/"))
         if not os.path.exists(target):
-            FileOps.download(url, target)
+            # fetch beside the target, then rename: a crash never leaves a half copy in the cache
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            tmp = f"{target}.part-{os.getpid()}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            got = FileOps.download(url, tmp)
+            try:
+                os.replace(got, target)
+            except OSError:  # another process filled the cache first
+                if not os.path.exists(target):
+                    raise
+                shutil.rmtree(got, ignore_errors=True) if os.path.isdir(got) else os.remove(got)
         return target
 
     def model_urls(self):

@@ -763,6 +763,18 @@ class LifelongLearning:
         except (PluginParamError, KeyError, ValueError):
             return self.slots[name]
 
+    @staticmethod
+    def _model_path(version, url):
+        """Local path of a model artifact. From a remote knowledge base the model's
+        whole folder is fetched: an estimator's save() may write several files
+        beside the one it names (a weights file, a side array file...)."""
+        from sedna.common.file_ops import FileOps
+
+        if FileOps.is_local(version.resolve(url)) or "/" not in url:
+            return version.local_path(url)
+        folder, name = url.rsplit("/", 1)
+        return os.path.join(version.local_path(folder), name)
+
     def _load(self, version):
         """Load every model of a KB version (one estimator instance per group)."""
         with self._lock:
@@ -776,7 +788,7 @@ class LifelongLearning:
             if url not in by_url:
                 est = Estimator.create(self.estimator)
                 try:
-                    est.load(version.local_path(gd["model"]["url"]))
+                    est.load(self._model_path(version, gd["model"]["url"]))
                 except (OSError, ValueError) as e:
                     from sedna.common.exceptions import CorruptKnowledgeBaseError
 
