@@ -39,8 +39,12 @@ class Progress:
         self.out = out
         self.t0 = time.monotonic()
 
+    @property
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
     def __call__(self, msg):
-        self.out(f"[{time.monotonic() - self.t0:6.1f}s] {msg}")
+        self.out(f"[{self.elapsed:6.1f}s] {msg}")
 
 
 # --------------------------------------------------------------------- helpers
@@ -333,16 +337,12 @@ def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40,
                    "measures": measures, "unseen": {"precision": precision, "recall": recall, "tp": tp,
                                                     "fp": fp, "fn": fn},
                    "stages": {f"round {r} {s}": v for (r, s), v in sorted(stages.items())},
-                   "wall": wall, "total_seconds": progress_elapsed(progress), "workdir": work}
+                   "wall": wall, "total_seconds": progress.elapsed, "workdir": work}
         _write_outputs(work, summary)
         _print_table(out, summary)
     finally:
         plane.stop(keep_workers=keep)
     return summary
-
-
-def progress_elapsed(progress):
-    return time.monotonic() - progress.t0
 
 
 def wait_for_worker(plane, name, timeout=120):
