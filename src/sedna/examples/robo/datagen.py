@@ -19,6 +19,19 @@ Domains (``origin/name``; the origin is part of every path):
   dog (low camera): dark, blue-purple cast, noisy, grass and vegetation, and
   the robot classes stair, curb and ramp in every frame; no cars.
 
+Shift scenarios (:data:`SHIFTS`, mildest first; not part of :data:`DOMAINS`,
+rendered only when asked for) for benchmarks of graded severity:
+
+* ``real/zurich``      -- a new city's look: pale grey/ochre/mint facades of
+  even height in long blocks, bright sky with clouds, darker blue-grey road,
+  yellow lane marks; the seen cities' camera geometry.
+* ``real/aachenlow``   -- aachen seen from the robot's own low viewpoint
+  (camera 0.65 m above the ground, horizon lower in the image): aachen's
+  palette and layout statistics, a different geometry.
+* ``real/bremennight`` -- bremen at night in light rain: dark, bluish, lit
+  windows, more sensor noise, fog and rain streaks.
+* ``real/garden``      -- the held-out garden (above): the strongest shift.
+
 Layout written under ``root`` (``<name>`` is the city or style)::
 
     leftImg8bit/<split>/<origin>/<name>/<name>_<seq:06d>_leftImg8bit.png
@@ -33,7 +46,7 @@ Layout written under ``root`` (``<name>`` is the city or style)::
 Every index line is ``rgb depth label``, relative to the index file's folder
 (the root), as in the tutorial's ``segmentation_data/data.txt``.
 
-``python -m sedna.examples.robo.datagen ROOT [--frames N] [--size H W]``
+``python -m sedna.examples.robo.datagen ROOT [--frames N] [--size H W] [--domains D ...]``
 """
 
 import argparse
@@ -51,12 +64,16 @@ from sedna.common.exceptions import DataFileNotFoundError
 from sedna.examples.robo.classes import ID, IGNORE
 from sedna.examples.robo.imageio import write_depth, write_label, write_rgb
 
-__all__ = ("DOMAINS", "SEEN", "HELDOUT", "SPLITS", "render_frame", "generate", "domain_of",
-           "frame_paths", "frame_truth", "domain_name", "main")
+__all__ = ("DOMAINS", "SEEN", "HELDOUT", "SHIFTS", "ALL_DOMAINS", "SPLITS", "render_frame", "generate",
+           "domain_of", "frame_paths", "frame_truth", "domain_name", "main")
 
 DOMAINS = ["real/aachen", "real/bremen", "sim/synthia", "real/garden"]
 HELDOUT = "real/garden"
 SEEN = [d for d in DOMAINS if d != HELDOUT]
+# shift scenarios of graded severity, mildest first (the garden, the strongest, is the held-out domain)
+SHIFTS = ["real/zurich", "real/aachenlow", "real/bremennight", "real/garden"]
+# every domain the generator renders: DOMAINS, then the shifts that are not among them
+ALL_DOMAINS = DOMAINS + [d for d in SHIFTS if d not in DOMAINS]
 SPLITS = ("train", "val", "test")
 DEFAULT_FRACTIONS = {"train": 0.6, "val": 0.2, "test": 0.2}
 ORIGINS = ("real", "sim")
@@ -128,7 +145,28 @@ _STYLES = {
         brightness=0.5, tint=(0.85, 0.88, 1.22), noise=11.0, lowfreq=0.18, jitter=8.0,
         fog=(0.3, (70, 60, 95)), far="vegetation",
     ),
+    # a new city's look, the seen cities' camera geometry
+    "real/zurich": dict(
+        horizon=0.42, cam_height=1.30, focal=1.0, road=(3.0, 3.8), curb=0.18, sidewalk=(2.2, 3.2),
+        verge=(0.0, 0.4), facade_h=(14.0, 19.0), block=(18.0, 34.0), gap=(1.0, 3.0), gap_prob=0.1,
+        facades=[(214, 214, 206), (196, 190, 150), (178, 196, 188), (226, 200, 150), (170, 176, 186)],
+        windows=(0.30, (48, 58, 66)), sky=((95, 150, 215), (215, 228, 240)), clouds=0.18,
+        cars=(2, 4), persons=(1, 4), poles=(2, 5), trees=(1, 3), bushes=(0, 1), hedge=0.0,
+        car_colours=[(215, 215, 220), (20, 20, 25), (90, 95, 105), (150, 30, 35), (40, 70, 60)],
+        colours={"road": (72, 76, 86), "sidewalk": (140, 140, 146), "vegetation": (55, 100, 55),
+                 "terrain": (100, 130, 70), "curb": (165, 165, 170)},
+        brightness=1.04, tint=(0.98, 1.0, 1.03), noise=6.0, lowfreq=0.08, jitter=6.0,
+        fog=(0.2, (205, 215, 228)), lane=(230, 200, 60), far="building",
+    ),
 }
+# aachen from the robot's own low viewpoint: aachen's appearance, the camera 0.65 m high
+_STYLES["real/aachenlow"] = dict(_STYLES["real/aachen"], horizon=0.52, cam_height=0.65)
+# bremen at night in light rain: dark, bluish, lit windows, noisier, foggy
+_STYLES["real/bremennight"] = dict(
+    _STYLES["real/bremen"], windows=(0.38, (255, 205, 120)), sky=((8, 10, 26), (48, 52, 78)), clouds=0.08,
+    brightness=0.6, tint=(0.82, 0.92, 1.25), noise=12.0, lowfreq=0.2, fog=(0.3, (55, 60, 85)),
+    rain=(0.004, 6, 0.35, (170, 180, 205)),
+)
 
 # texture noise strength per class, relative to the domain's sigma
 _NOISE_GAIN = np.full(256, 0.7, dtype=np.float32)
@@ -145,7 +183,7 @@ def domain_name(domain):
 
 def _check_domain(domain):
     if domain not in _STYLES:
-        raise ValueError(f"unknown domain {domain!r}; domains: {', '.join(DOMAINS)}")
+        raise ValueError(f"unknown domain {domain!r}; domains: {', '.join(ALL_DOMAINS)}")
 
 
 # ---------------------------------------------------------------------------
@@ -634,6 +672,8 @@ def _finish(sc):
         sigma = st["noise"] * _NOISE_GAIN[sc.label]
         col += rng.standard_normal((sc.H, sc.W, 3), dtype=np.float32) * sigma[..., None]
         col += rng.standard_normal((sc.H, sc.W, 1), dtype=np.float32) * (0.5 * st["noise"])
+    if st.get("rain"):
+        col = _rain(sc, col, *st["rain"])
     # ego vehicle / robot body at the bottom: ignore, no disparity
     ego = max(1, sc.H // 64)
     sc.label[-ego:] = IGNORE
@@ -641,6 +681,25 @@ def _finish(sc):
     col[-ego:] = (22, 22, 24)
     rgb = np.clip(col + 0.5, 0, 255).astype(np.uint8)
     return rgb, sc.disp.astype(np.float32), sc.label
+
+
+def _rain(sc, col, density, length, alpha, colour):
+    """Rain streaks: ``density`` x H x W short slanted bright lines of ``length`` pixels (at 128 rows)."""
+    rng = sc.rng
+    n = int(round(density * sc.H * sc.W))
+    if n <= 0:
+        return col
+    ln = max(2, int(round(length * sc.H / 128)))
+    y0 = rng.uniform(-ln, sc.H, n)
+    x0 = rng.uniform(0, sc.W, n)
+    slope = rng.uniform(0.15, 0.3)
+    t = np.arange(ln, dtype=np.float64)
+    ys = np.floor(y0[:, None] + t[None, :]).astype(np.int64).ravel()
+    xs = np.floor(x0[:, None] + slope * t[None, :]).astype(np.int64).ravel()
+    ok = (ys >= 0) & (ys < sc.H) & (xs >= 0) & (xs < sc.W)
+    ys, xs = ys[ok], xs[ok]
+    col[ys, xs] = col[ys, xs] * (1.0 - alpha) + np.asarray(colour, np.float32) * alpha
+    return col
 
 
 def render_frame(domain, seed, size=(128, 256)):
@@ -681,9 +740,9 @@ def _frame_seed(seed, seq):
 def _plan_counts(domains, frames_per_domain, splits, split_counts):
     """{domain: {split: n}}."""
     if isinstance(frames_per_domain, dict):
-        unknown = set(frames_per_domain) - set(DOMAINS)
+        unknown = set(frames_per_domain) - set(ALL_DOMAINS)
         if unknown:
-            raise ValueError(f"unknown domains {sorted(unknown)}; domains: {', '.join(DOMAINS)}")
+            raise ValueError(f"unknown domains {sorted(unknown)}; domains: {', '.join(ALL_DOMAINS)}")
     plan = {}
     for dom in domains:
         total = frames_per_domain.get(dom, 0) if isinstance(frames_per_domain, dict) else frames_per_domain
@@ -691,7 +750,7 @@ def _plan_counts(domains, frames_per_domain, splits, split_counts):
         if total < 0:
             raise ValueError(f"frames for {dom} must be >= 0, got {total}")
         spec = split_counts
-        if isinstance(spec, dict) and spec and set(spec) <= set(DOMAINS):
+        if isinstance(spec, dict) and spec and set(spec) <= set(ALL_DOMAINS):
             spec = spec.get(dom)  # per-domain counts; a domain left out gets the default fractions
         fr = {s: DEFAULT_FRACTIONS.get(s, 0.2) for s in splits}
         if spec is None:
@@ -761,7 +820,7 @@ def generate(root, frames_per_domain=100, size=(128, 256), seed=0, splits=SPLITS
         if not re.fullmatch(r"[A-Za-z0-9-]+", s):
             raise ValueError(f"split name {s!r}: letters, digits and '-' only")
     if domains is None:
-        domains = [d for d in DOMAINS if d in frames_per_domain] if isinstance(frames_per_domain, dict) \
+        domains = [d for d in ALL_DOMAINS if d in frames_per_domain] if isinstance(frames_per_domain, dict) \
             else list(DOMAINS)
     domains = list(domains)
     for d in domains:
@@ -842,7 +901,7 @@ def domain_of(path):
         m = _CITY.match(parts[-1])
         if m:
             name = m.group(1)
-            for d in DOMAINS:
+            for d in ALL_DOMAINS:
                 if domain_name(d) == name:
                     return d
             return f"real/{name}"
@@ -883,7 +942,7 @@ def frame_paths(root, rgb_path):
         except ValueError:
             domain = None
         doms = [domain] if domain and domain_name(domain) == name else \
-            [d for d in DOMAINS if domain_name(d) == name]
+            [d for d in ALL_DOMAINS if domain_name(d) == name]
         gt_root = os.path.join(root, "gtFine")
         splits = sorted(os.listdir(gt_root)) if os.path.isdir(gt_root) else []
         for d in doms:
@@ -912,7 +971,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
                     help="processes (default: the CPUs, at most 4); the files do not depend on it")
-    ap.add_argument("--domains", nargs="+", default=None, choices=DOMAINS)
+    ap.add_argument("--domains", nargs="+", default=None, choices=ALL_DOMAINS,
+                    help="default: the four of DOMAINS; the shift scenarios (SHIFTS) only when named")
     args = ap.parse_args(argv)
     info = generate(args.root, frames_per_domain=args.frames, size=tuple(args.size), seed=args.seed,
                     domains=args.domains, workers=args.workers)
