@@ -428,6 +428,60 @@ class Estimator:
                 labels.append(self._upsample(logits[k], orig).argmax(1)[0].to(torch.uint8).cpu().numpy())
         return labels, np.asarray(conf, dtype=np.float64)
 
+    # ------------------------------------------------------------- embeddings
+    EMBED_LAYERS = ("fused4", "decoder")
+    EMBED_TAIL = ("mean_entropy", "mean_max_softmax", "share_below_threshold")
+
+    def _feature_batches(self, data, batch_size=None):
+        """Yield (logits (N,C,h,w), features dict) per batch: one forward pass each."""
+        items = _items(data)
+        bs = 1 if self.size is None else int(batch_size or self.batch_size or 1)
+        self.model.eval()
+        with torch.no_grad():
+            for start in range(0, len(items), bs):
+                loaded = [_load_input(it, self.size) for it in items[start:start + bs]]
+                rgb = torch.from_numpy(np.stack([r for r, _, _ in loaded])).to(self.device)
+                depth = None
+                if self.use_depth and all(d is not None for _, d, _ in loaded):
+                    depth = torch.from_numpy(np.stack([d for _, d, _ in loaded])).to(self.device)
+                yield self.model.forward_features(rgb, depth)
+
+    @staticmethod
+    def _layer(feats, name):
+        if name.startswith("fused"):
+            return feats["fused"][int(name[5:]) - 1]
+        if name in ("spp", "decoder"):
+            return feats[name]
+        raise ValueError(f"embed: unknown layer {name!r}; expected fused1..fused4, spp or decoder")
+
+    def embed(self, data, layers=None, threshold=None, **kwargs):
+        """Per-frame features from the model itself, one forward pass per batch:
+        ``float32 (N, D)``.
+
+        For each of ``layers`` (default :attr:`EMBED_LAYERS`: the deepest fused
+        encoder stage and the last decoder map) the channels' spatial mean and
+        standard deviation, then the three uncertainty summaries of
+        :attr:`EMBED_TAIL` over the frame's pixels: mean normalised entropy of
+        the softmax, mean max-softmax, and the share of pixels whose max-softmax
+        is below ``threshold`` (default ``confidence_threshold``, 0.9).
+        """
+        layers = tuple(layers or self.EMBED_LAYERS)
+        thr = self.confidence_threshold if threshold is None else float(threshold)
+        out = []
+        for logits, feats in self._feature_batches(data, kwargs.get("batch_size")):
+            cols = []
+            for name in layers:
+                f = self._layer(feats, name).float().flatten(2)
+                cols += [f.mean(2), f.std(2, unbiased=False)]
+            prob = torch.softmax(logits.float(), 1)
+            top = prob.amax(1)
+            ent = -(prob * torch.log(prob.clamp_min(1e-12))).sum(1) / math.log(prob.shape[1])
+            cols += [ent.mean((1, 2))[:, None], top.mean((1, 2))[:, None], (top < thr).float().mean((1, 2))[:, None]]
+            out.append(torch.cat(cols, 1).cpu().numpy())
+        if not out:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.concatenate(out).astype(np.float32, copy=False)
+
     def evaluate(self, data, **kwargs):
         """mIoU, pixel accuracy, class pixel accuracy and fwIoU on ``data`` (``.x``, ``.y``)."""
         ev = Evaluator(self.num_class, IGNORE)

@@ -189,6 +189,14 @@ class RFNetLite(nn.Module):
                 nn.init.zeros_(m.bn2.weight)
 
     def forward(self, rgb, depth=None):
+        return self.forward_features(rgb, depth)[0]
+
+    def forward_features(self, rgb, depth=None):
+        """One pass: ``(logits, features)``; ``logits`` exactly as :meth:`forward`
+        returns them, ``features`` a dict of intermediate maps: ``"fused"`` (the
+        four fused encoder stages, strides 4 to 32), ``"spp"`` (the pyramid
+        pooling output, stride 32) and ``"decoder"`` (the last decoder map,
+        stride 4, what the classifier head sees). Adds no parameters."""
         size = rgb.shape[-2:]
         x = self.rgb.stem((rgb - self.rgb_mean) / self.rgb_std)
         d = None
@@ -204,7 +212,9 @@ class RFNetLite(nn.Module):
             x = self.fusion[i](x, d)
             skips.append(x)
         y = self.spp(skips[3])
+        spp = y
         for up, skip in zip(self.up, (skips[2], skips[1], skips[0])):
             y = up(y, skip)
         logits = self.head(y)
-        return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+        logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+        return logits, {"fused": skips, "spp": spp, "decoder": y}
