@@ -28,6 +28,7 @@ from sedna.algorithms.unseen_task_detection.unseen_sample_recognition import (Ba
                                                                               SampleRegonitionAllSeen,
                                                                               SampleRegonitionByConfidence,
                                                                               SampleRegonitionByDistance,
+                                                                              SampleRegonitionByModel,
                                                                               SampleRegonitionByTaskAttr,
                                                                               SampleRegonitionDefault)
 from sedna.algorithms.unseen_task_processing.unseen_task_allocation import (BaseUnseenTaskAllocation,
@@ -74,6 +75,7 @@ BUILTINS = [
     (ClassType.UTD, "SampleRegonitionByTaskAttr", SampleRegonitionByTaskAttr),
     (ClassType.UTD, "SampleRegonitionByConfidence", SampleRegonitionByConfidence),
     (ClassType.UTD, "SampleRegonitionByDistance", SampleRegonitionByDistance),
+    (ClassType.UTD, "SampleRegonitionByModel", SampleRegonitionByModel),
     (ClassType.UTD, "SampleReRegonitionDefault", SampleReRegonitionDefault),
     (ClassType.UTD, "SampleReRecognitionDefault", SampleReRegonitionDefault),
     (ClassType.UTD, "SampleReRegonitionAllSeen", SampleReRegonitionAllSeen),
