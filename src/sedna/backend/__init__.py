@@ -82,6 +82,36 @@ class Estimator:
         return f"{t.__module__}.{t.__qualname__}"
 
     # ------------------------------------------------------------------ train
+    @property
+    def transfer_mode(self):
+        """How this estimator can start from another (see :mod:`sedna.backend.transfer`)."""
+        from sedna.backend.transfer import transfer_mode
+
+        return transfer_mode(self.est)
+
+    def train_from(self, source, train_data, valid_data=None, teacher=None, **kwargs):
+        """Train starting from ``source`` (an :class:`Estimator` already trained),
+        distilling from ``teacher`` where the estimator takes one. Falls back to
+        training from scratch when the estimator cannot start from another, or
+        when a warm start is refused (e.g. other classes)."""
+        from sedna.backend.transfer import accepts_keyword, start_from
+
+        fresh = self.est
+        if source is not None:
+            self.est, extra = start_from(self.est, source.est)
+            kwargs = dict(kwargs, **extra)
+        train = getattr(self.est, "train", None) or getattr(self.est, "fit", None)
+        if teacher is not None and train is not None and accepts_keyword(train, "teacher"):
+            kwargs["teacher"] = teacher.est
+        try:
+            return self.train(train_data, valid_data, **kwargs)
+        except ValueError:
+            if self.est is fresh:
+                raise
+            self.est = fresh  # a warm start the estimator refused: from scratch
+            kwargs.pop("init_from", None)
+            return self.train(train_data, valid_data, **kwargs)
+
     def train(self, train_data, valid_data=None, **kwargs):
         est = self.est
         if hasattr(est, "train"):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from sedna.common.comparison import COMPARISONS
 from sedna.common.exceptions import ManifestError
 
 API_VERSION = "sedna.io/v1alpha1"
@@ -42,7 +43,7 @@ KINDS = {
     },
 }
 
-OPERATORS = (">", ">=", "=", "==", "!=", "<=", "<")
+OPERATORS = tuple(COMPARISONS)
 METRICS = ("num_of_samples",)
 DATASET_FORMATS = ("txt", "csv")
 DEFAULT_TRAIN_PROB = 0.8  # filled in when spec.dataset.trainProb is absent (the tutorial's value)

@@ -6,18 +6,15 @@ Pure: every method takes the time it should use; nothing reads a clock.
 
 from __future__ import annotations
 
-import operator as _op
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sedna.control.resources import METRICS, OPERATORS, minutes_to_time, time_to_minutes
+from sedna.common.comparison import COMPARISONS
+from sedna.control.resources import METRICS, minutes_to_time, time_to_minutes
 
 DEFAULT_CHECK_PERIOD = 30  # seconds, when checkPeriodSeconds is absent
 
-_COMPARE = {
-    ">": _op.gt, ">=": _op.ge, "=": _op.eq, "==": _op.eq, "!=": _op.ne, "<=": _op.le, "<": _op.lt,
-}
-assert set(_COMPARE) == set(OPERATORS)
+_COMPARE = COMPARISONS
 
 
 @dataclass(frozen=True)
@@ -43,7 +40,7 @@ class Trigger:
         cond = spec.get("condition") or {}
         op = cond.get("operator")
         if op not in _COMPARE:
-            raise ValueError(f"trigger operator must be one of {' '.join(OPERATORS)} (got {op!r})")
+            raise ValueError(f"trigger operator must be one of {' '.join(COMPARISONS)} (got {op!r})")
         metric = cond.get("metric") or "num_of_samples"
         if metric not in METRICS:
             raise ValueError(f"trigger metric must be one of {' '.join(METRICS)} (got {metric!r})")

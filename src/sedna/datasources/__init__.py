@@ -6,7 +6,8 @@ read tabular and record data the same way.
 """
 
 from sedna.datasources.base import BaseDataSource
+from sedna.datasources.ops import concat, subset
 from sedna.datasources.tabular import CSVDataParse, JSONDataParse
 from sedna.datasources.txt import TxtDataParse
 
-__all__ = ("BaseDataSource", "TxtDataParse", "CSVDataParse", "JSONDataParse")
+__all__ = ("BaseDataSource", "TxtDataParse", "CSVDataParse", "JSONDataParse", "subset", "concat")

@@ -1,6 +1,6 @@
 """Built-in task relationship discovery."""
 
-from sedna.algorithms._util import concat
+from sedna.datasources.ops import concat
 from sedna.algorithms.seen_task_learning.artifact import TaskGroup
 from sedna.algorithms.seen_task_learning.task_relation_discovery.base_task_relation_discovery import (
     BaseTaskRelationDiscover,

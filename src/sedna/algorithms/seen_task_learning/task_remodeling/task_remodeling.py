@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sedna.algorithms._util import subset
+from sedna.datasources.ops import subset
 from sedna.algorithms.seen_task_learning.task_remodeling.base_task_remodeling import BaseTaskRemodeling
 
 __all__ = ("DefaultTaskRemodeling",)

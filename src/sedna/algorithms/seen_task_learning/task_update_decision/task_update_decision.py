@@ -13,7 +13,7 @@ continues training the task's current model on the new samples only.
 
 import numpy as np
 
-from sedna.algorithms._util import subset
+from sedna.datasources.ops import subset
 from sedna.algorithms.seen_task_learning.artifact import Task
 from sedna.algorithms.seen_task_learning.task_update_decision.base_task_update_decision import (
     BaseTaskUpdateDecision,

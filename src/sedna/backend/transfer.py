@@ -1,0 +1,100 @@
+"""Starting a task model from another one's knowledge (the transfer contract).
+
+The engine trains a task's model from a related, already trained model (the
+shared base, or the closest task's model) when the estimator can take it:
+
+1. ``train(train_data, valid_data=None, init_from=None, teacher=None, **kw)``:
+   an estimator whose ``train`` (or ``fit``) names ``init_from`` receives the
+   source estimator instance (trained, same class) and starts from it itself;
+   one that names ``teacher`` also receives the model to distil from
+   (Learning-without-Forgetting style) when the engine retrains a known task.
+2. PyTorch: an estimator exposing its network as ``.model`` (an
+   ``nn.Module``), or being one, gets the source's ``state_dict`` loaded
+   before ``train`` (same keys and shapes, else it trains from scratch).
+3. scikit-learn models with ``warm_start`` and fitted coefficients
+   (``coef_``: linear models; ``coefs_``: MLPs): a copy of the source is fitted
+   on the new data with ``warm_start=True``. Ensembles are not warm-started
+   (``warm_start`` there means "add trees", not "start from").
+4. Anything else trains from scratch, as without transfer.
+
+Pure decisions (:func:`transfer_mode`) apart from the one effect
+(:func:`start_from`).
+"""
+
+import copy
+import inspect
+
+__all__ = ("transfer_mode", "start_from", "accepts_keyword", "torch_module")
+
+
+def accepts_keyword(func, name):
+    """Whether ``func`` names the keyword ``name`` (``**kwargs`` alone does not count)."""
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    p = params.get(name)
+    return p is not None and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+
+
+def _train_method(est):
+    return getattr(est, "train", None) or getattr(est, "fit", None)
+
+
+def torch_module(est):
+    """The ``torch.nn.Module`` an estimator trains (``est`` itself or ``est.model``), or None."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is optional
+        return None
+    if isinstance(est, torch.nn.Module):
+        return est
+    model = getattr(est, "model", None)
+    return model if isinstance(model, torch.nn.Module) else None
+
+
+def transfer_mode(est):
+    """How ``est`` (a raw estimator, class or instance) can start from another:
+    ``"init_from"``, ``"state_dict"``, ``"warm_start"`` or ``None``."""
+    train = _train_method(est)
+    if train is not None and accepts_keyword(train, "init_from"):
+        return "init_from"
+    if not inspect.isclass(est) and torch_module(est) is not None:
+        return "state_dict"
+    if inspect.isclass(est):
+        try:
+            est = est()
+        except TypeError:
+            return None
+        if torch_module(est) is not None:
+            return "state_dict"
+    if hasattr(est, "warm_start") and hasattr(est, "get_params"):
+        return "warm_start"
+    return None
+
+
+def _same_shapes(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(sa[k].shape == sb[k].shape for k in sa)
+
+
+def start_from(dst, src):
+    """Make raw estimator ``dst`` start from trained raw estimator ``src``.
+
+    Returns ``(estimator to train, extra train kwargs)``; the estimator may be
+    a new object (a warm-start copy of ``src``). With no usable mode it
+    returns ``(dst, {})``: training from scratch.
+    """
+    mode = transfer_mode(dst)
+    if mode == "init_from":
+        return dst, {"init_from": src}
+    if mode == "state_dict":
+        d, s = torch_module(dst), torch_module(src)
+        if s is not None and _same_shapes(d, s):
+            d.load_state_dict(s.state_dict())
+        return dst, {}
+    if mode == "warm_start" and (hasattr(src, "coef_") or hasattr(src, "coefs_")):
+        warm = copy.deepcopy(src)
+        warm.set_params(warm_start=True)
+        return warm, {}
+    return dst, {}

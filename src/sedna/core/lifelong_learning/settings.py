@@ -1,0 +1,137 @@
+"""Every environment read of the lifelong-learning engine, in one place.
+
+The worker contract (CONTRACTS §2) hands a job its configuration through
+environment variables; the engine reads them here, when asked, never at
+import time. Explicit constructor or call arguments win over the environment.
+"""
+
+import os
+
+import numpy as np
+
+from sedna.common.class_factory import ClassFactory, ClassType
+from sedna.common.comparison import COMPARISONS
+from sedna.common.config import BaseConfig, Context
+from sedna.common.exceptions import PluginParamError
+from sedna.common.log import LOGGER
+
+__all__ = ("output_url", "min_train_sample", "has_completed_initial_training", "cloud_kb_index",
+           "first_model_url", "resolve_index_url", "drop_rule", "metric_fns", "unseen_save_url",
+           "model_poll_period", "eval_output_dir", "callback")
+
+DEFAULT_MIN_TRAIN_SAMPLE = 10
+
+
+def output_url(explicit=None):
+    """Where knowledge-base versions go: ``explicit``, else ``OUTPUT_URL``, else ``./sedna-kb``."""
+    url = explicit or BaseConfig.output_url
+    if not url:
+        url = os.path.abspath("sedna-kb")
+        LOGGER.info("OUTPUT_URL is not set; the knowledge base goes to %s", url)
+    return url
+
+
+def min_train_sample(explicit=None):
+    """Task groups with fewer samples share one model (``MIN_TRAIN_SAMPLE``, default 10)."""
+    if explicit is not None:
+        return int(explicit)
+    return Context.get_int("MIN_TRAIN_SAMPLE", DEFAULT_MIN_TRAIN_SAMPLE)
+
+
+def has_completed_initial_training():
+    return Context.get_bool("HAS_COMPLETED_INITIAL_TRAINING", False)
+
+
+def cloud_kb_index():
+    return Context.get_parameters("CLOUD_KB_INDEX")
+
+
+def first_model_url():
+    """The knowledge-base index among ``MODEL_URLS`` (``;``-joined), or None."""
+    urls = Context.get_parameters("MODEL_URLS") or Context.get_parameters("MODEL_URL")
+    if not urls:
+        return None
+    parts = [u.strip() for u in str(urls).split(";") if u.strip()]
+    for u in parts:
+        if u.endswith(".json"):
+            return u
+    return parts[0] if parts else None
+
+
+def resolve_index_url(url):
+    """A local folder stands for its ``index.json``."""
+    from sedna.common.file_ops import FileOps
+
+    if FileOps.is_local(url) and os.path.isdir(url):
+        return os.path.join(url, "index.json")
+    return url
+
+
+def drop_rule(operator=None, model_threshold=None):
+    """``(name, compare, threshold)`` of the evaluation drop rule (env
+    ``operator``/``model_threshold``; the tutorial's ``<`` with ``0`` drops nothing)."""
+    op_name = operator or Context.get_parameters("operator", "<")
+    if op_name not in COMPARISONS:
+        raise PluginParamError(f"operator: must be one of {' '.join(COMPARISONS)}, got {op_name!r}")
+    thr = model_threshold if model_threshold is not None else Context.get_parameters("model_threshold", 0)
+    try:
+        thr = float(thr)
+    except (TypeError, ValueError):
+        raise PluginParamError(f"model_threshold: expected a number, got {thr!r}") from None
+    return op_name, COMPARISONS[op_name], thr
+
+
+def _accuracy(y, p):
+    return float((np.asarray(y) == np.asarray(p)).mean())
+
+
+def metric_fns(metrics, metrics_param=None):
+    """``{name: fn(y_true, y_pred)}`` from a name, a callable, a list or a dict (None: the estimator's own)."""
+    if metrics is None:
+        return None
+    if callable(metrics):
+        return {getattr(metrics, "__name__", "metric"): metrics}
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if isinstance(metrics, dict):
+        return dict(metrics)
+    out = {}
+    for m in metrics:
+        if callable(m):
+            out[getattr(m, "__name__", "metric")] = m
+        elif m == "accuracy":
+            out[m] = _accuracy
+        else:
+            out[m] = ClassFactory.get_cls(ClassType.GENERAL, m)
+    return out
+
+
+def unseen_save_url(kwargs):
+    return kwargs.get("unseen_save_url") or Context.get_parameters("unseen_save_url")
+
+
+def model_poll_period():
+    return Context.get_float("MODEL_POLL_PERIOD_SECONDS", 60.0)
+
+
+def eval_output_dir(kb_root, version_number):
+    """Where evaluate writes the deployable index: ``OUTPUT_URL``, unless that is
+    the knowledge base's own folder (its pointer is never overwritten)."""
+    from sedna.common.file_ops import FileOps
+
+    out_dir = Context.get_parameters("OUTPUT_URL")
+    if not out_dir or out_dir.rstrip("/") == kb_root.rstrip("/") or (
+            FileOps.is_local(out_dir) and os.path.abspath(out_dir) == os.path.abspath(kb_root)):
+        out_dir = FileOps.join_path(kb_root, "evaluations", f"{version_number:04d}")
+    return out_dir
+
+
+def callback(post_process):
+    """A ``post_process`` argument as a callable: itself, or a registered CALLBACK by name."""
+    if post_process is None or callable(post_process):
+        return post_process
+    cls = ClassFactory.get_cls(ClassType.CALLBACK, post_process)
+    try:
+        return cls()
+    except TypeError:
+        return cls

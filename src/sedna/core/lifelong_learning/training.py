@@ -1,0 +1,283 @@
+"""Training the knowledge base: grouping, fitting, holdout, recognizer fit,
+sample storage.
+
+:class:`Trainer` turns task groups into models inside a version being written
+(:class:`~sedna.knowledge.base.VersionWriter`): one model per group, groups
+under ``min_train_sample`` share one model, each group's samples are stored
+beside its model so a later update can retrain on them.
+"""
+
+import copy
+import os
+
+import numpy as np
+
+from sedna.algorithms._util import safe_name
+from sedna.algorithms.seen_task_learning.artifact import Task
+from sedna.backend import Estimator
+from sedna.common.exceptions import PluginParamError
+from sedna.common.log import LOGGER
+from sedna.core.lifelong_learning import kb_doc, replay
+from sedna.datasources.ops import concat, subset
+
+__all__ = ("Trainer", "holdout_mask", "stored_samples")
+
+SAMPLES_DIR = "samples"
+MODELS_DIR = "models"
+
+
+def _storable(a):
+    return a is not None and np.asarray(a).dtype.kind in "biufUSb"
+
+
+def _n(samples):
+    return len(samples.x) if samples is not None and samples.x is not None else 0
+
+
+def holdout_mask(n, split):
+    """Every ``1/split``-th row (the last of each block) is held out; none under 10 rows."""
+    if split <= 0 or n < 10:
+        return np.zeros(n, dtype=bool)
+    k = max(2, int(round(1 / split)))
+    return (np.arange(n) % k) == (k - 1)
+
+
+def stored_samples(version, group_doc):
+    """The samples a group's model was trained on, as stored in ``version``."""
+    from sedna.datasources import BaseDataSource
+
+    url = group_doc.get("samples_url")
+    src = BaseDataSource(data_type="train")
+    if not url:
+        LOGGER.warning("task %s: no stored samples; retraining on the new samples only", group_doc["entry"])
+        src.x = np.array([])
+        return src
+    with np.load(version.local_path(url), allow_pickle=False) as z:
+        src.x = z["x"]
+        src.y = z["y"] if "y" in z.files else np.array([])
+        if "meta_attr" in z.files:
+            src.meta_attr = z["meta_attr"]
+    return src
+
+
+def _needs_model_holdout(rec, samples):
+    need = getattr(rec, "needs_model_holdout", False) if rec is not None else False
+    return bool(need(samples) if callable(need) else need)
+
+
+class Trainer:
+    """Fits task models and stores them, with their replay buffers, in a version being written.
+
+    ``transfer``: task models start from a related trained model (the shared
+    base, the closest task's, or their own previous one) where the estimator
+    can (:mod:`sedna.backend.transfer`), for ``task_epochs`` of its ``epochs``;
+    groups too small for their own model are served by the base.
+    ``replay_size``: samples kept per task (None: all). ``distill``: a retrained
+    task's previous model is passed as ``teacher`` where ``train`` takes one.
+    """
+
+    def __init__(self, estimator, min_train_sample, calibration_split, transfer=False, task_epochs=0.5,
+                 replay_size=None, distill=False):
+        self.estimator = estimator
+        self.min_train_sample = min_train_sample
+        self.calibration_split = calibration_split
+        self.transfer = bool(transfer) and Estimator.create(estimator).transfer_mode is not None
+        self.task_epochs = float(task_epochs)
+        self.replay_size = replay_size
+        self.distill = bool(distill)
+
+    # ------------------------------------------------------------- storage
+    @staticmethod
+    def save_samples(writer, entry, samples):
+        if samples is None or not _storable(samples.x):
+            return None
+        y = getattr(samples, "y", None)
+        arrays = {"x": np.asarray(samples.x)}
+        if y is not None and len(y) == len(samples.x) and _storable(y):
+            arrays["y"] = np.asarray(y)
+        meta = getattr(samples, "meta_attr", None)
+        if meta is not None and len(meta) == len(samples.x) and _storable(meta):
+            arrays["meta_attr"] = np.asarray(meta)
+        rel = f"{SAMPLES_DIR}/{safe_name(entry)}.npz"
+        np.savez(writer.path(rel), **arrays)
+        return rel
+
+    def store_buffer(self, writer, doc, old, n_seen, new):
+        """Bound ``old`` (standing for ``n_seen``) + ``new`` to the replay size and store it in ``doc``."""
+        buf, seen = replay.reservoir(old, n_seen, new, self.replay_size, f"{doc['entry']}@{writer.number}")
+        doc["samples_url"] = self.save_samples(writer, doc["entry"], buf)
+        doc["n_seen"] = int(seen)
+        doc["n_buffer"] = int(_n(buf))
+        return buf
+
+    @staticmethod
+    def save_model(writer, est, entry, metrics, version, strategy):
+        folder = writer.artifact_dir(f"{MODELS_DIR}/{safe_name(entry)}")
+        path = est.save(folder)
+        rel = os.path.relpath(path, writer.staging)  # the local folder that becomes the version
+        return {"url": rel.replace(os.sep, "/"), "format": type(est.est).__name__, "estimator": est.name,
+                "metrics": metrics, "trained_version": version, "strategy": strategy}
+
+    # ------------------------------------------------------------- fitting
+    def _scaled(self, kwargs):
+        """``kwargs`` with ``epochs`` scaled by ``task_epochs`` for a model that starts from another."""
+        epochs = kwargs.get("epochs", getattr(self.estimator, "epochs", None))
+        if isinstance(epochs, (int, np.integer)) and not isinstance(epochs, bool) and epochs > 0:
+            return dict(kwargs, epochs=max(1, int(round(epochs * self.task_epochs))))
+        return kwargs
+
+    def fit(self, samples, valid_data, kwargs, strategy, previous, source=None):
+        if strategy == "finetune" and previous is not None:
+            est = Estimator(copy.deepcopy(previous.est))
+            metrics = est.finetune(samples, valid_data, **kwargs)
+        elif source is not None and self.transfer:
+            est = Estimator.create(self.estimator)
+            teacher = previous if self.distill else None
+            metrics = est.train_from(source, samples, valid_data, teacher=teacher, **self._scaled(kwargs))
+        else:
+            est = Estimator.create(self.estimator)
+            metrics = est.train(samples, valid_data, **kwargs)
+        return est, {k: float(v) for k, v in (metrics or {}).items() if np.isscalar(v) and not isinstance(v, str)}
+
+    def _train_rows(self, samples, valid_data, recognizer):
+        if valid_data is None and _needs_model_holdout(recognizer, samples):
+            mask = holdout_mask(_n(samples), self.calibration_split)
+            if mask.any():
+                return subset(samples, np.flatnonzero(~mask))
+        return samples
+
+    def train_base(self, writer, specs, valid_data, kwargs, recognizer=None):
+        """The shared base: one model on every group's training rows, that task
+        models start from. ``(Estimator, model doc)``, or ``(None, None)`` without
+        transfer or with a single group."""
+        parts = [self._train_rows(s, valid_data, recognizer) for _, _, s in specs if _n(s)]
+        if not self.transfer or len(parts) < 2:
+            return None, None
+        pooled = concat(parts, data_type="train")
+        LOGGER.info("shared base model: train on %d samples of %d task groups", len(pooled.x), len(parts))
+        est, metrics = self.fit(pooled, valid_data, kwargs, "base", None)
+        mdoc = self.save_model(writer, est, kb_doc.BASE_ENTRY, metrics, writer.number, "base")
+        mdoc["n_samples"] = int(len(pooled.x))
+        return est, mdoc
+
+    def train_groups(self, writer, specs, valid_data, kwargs, version, strategies=None, recognizer=None,
+                     sources=None, base=None, buffers=None):
+        """Train one model per (entry, tasks, samples); small groups are served by
+        ``base`` (an ``(Estimator, doc)`` pair) or share a global model.
+
+        ``sources``: ``{entry: (Estimator, name)}`` a group's model starts from;
+        ``buffers``: ``{entry: (old buffer, n_seen, new samples)}`` for groups whose
+        replay buffer is not simply their samples. When the unseen-sample
+        recognizer calibrates on model outputs (``needs_model_holdout``), the
+        models are trained without the rows :meth:`fit_recognizer` holds out.
+        """
+        group_docs, models, small = [], [], []
+        for entry, members, samples in specs:
+            n = _n(samples)
+            doc = {"entry": entry, "n_samples": int(n), "deployed": True,
+                   "tasks": [kb_doc.task_doc(m) for m in members]}
+            group_docs.append(doc)
+            models.append(None)
+            if n == 0:
+                continue
+            old, n_seen, new = (buffers or {}).get(entry, (None, 0, samples))
+            self.store_buffer(writer, doc, old, n_seen, new)
+            if n < self.min_train_sample:
+                small.append(len(group_docs) - 1)
+                continue
+            train = self._train_rows(samples, valid_data, recognizer)
+            strategy, previous = (strategies or {}).get(entry, ("new" if strategies else "train", None))
+            source, source_name = (sources or {}).get(entry, (None, None))
+            LOGGER.info("task %s: %s on %d samples%s", entry, strategy, len(train.x),
+                        f", starting from {source_name}" if source is not None and self.transfer else "")
+            est, metrics = self.fit(train, valid_data, kwargs, strategy, previous, source)
+            models[-1] = est
+            doc["model"] = self.save_model(writer, est, entry, metrics, version, strategy)
+            if source is not None and self.transfer:
+                doc["model"]["init_from"] = source_name
+        if small:
+            self._serve_small(writer, specs, small, group_docs, models, valid_data, kwargs, version, base)
+        for i, doc in enumerate(group_docs):
+            if models[i] is None:  # empty group: nothing to learn from
+                raise PluginParamError(f"task group {doc['entry']!r} has no samples")
+        return group_docs, models
+
+    def _serve_small(self, writer, specs, small, group_docs, models, valid_data, kwargs, version, base):
+        names = ", ".join(group_docs[i]["entry"] for i in small)
+        if base is not None and base[0] is not None:
+            LOGGER.info("tasks %s: fewer than %d samples each: served by the shared base model",
+                        names, self.min_train_sample)
+            est, mdoc = base[0], dict(base[1], shared=True)
+        else:
+            pooled = concat([specs[i][2] for i in small], data_type="train")
+            LOGGER.info("tasks %s: fewer than %d samples each: one shared model on %d samples",
+                        names, self.min_train_sample, len(pooled.x))
+            est, metrics = self.fit(pooled, valid_data, kwargs, "train", None)
+            mdoc = self.save_model(writer, est, kb_doc.GLOBAL_ENTRY, metrics, version, "train")
+            mdoc["shared"] = True
+        for i in small:
+            group_docs[i]["model"] = dict(mdoc)
+            models[i] = est
+
+    def fit_recognizer(self, rec, parts, loaded, valid_data):
+        """Fit the unseen-sample recognizer on the groups' samples minus a held-out
+        share, and calibrate it on that share (or on ``valid_data``). ``parts[i]``
+        are group ``i``'s samples; a ``fit`` that accepts ``models``/``allocate``
+        gets the loaded models too."""
+        from sedna.backend import call_with_accepted
+
+        if rec is None or not (hasattr(rec, "fit") or hasattr(rec, "calibrate")):
+            return {}
+        fit_parts, holds = [], []
+        for p in parts:
+            if p is None or p.x is None or not len(p.x):
+                continue
+            mask = holdout_mask(len(p.x), self.calibration_split) if valid_data is None \
+                else np.zeros(len(p.x), dtype=bool)
+            fit_parts.append(subset(p, np.flatnonzero(~mask)) if mask.any() else p)
+            if mask.any():
+                holds.append(subset(p, np.flatnonzero(mask)))
+        try:
+            if hasattr(rec, "fit"):
+                call_with_accepted(rec.fit, fit_parts, models=loaded.models, allocate=loaded.allocate)
+            data = valid_data if valid_data is not None else (concat(holds, "eval") if holds else None)
+            if data is None or not hasattr(rec, "calibrate"):
+                # too few samples to hold some out: keep what was fitted; evaluate() calibrates
+                return rec.state() if hasattr(rec, "state") else {}
+            return rec.calibrate(data, loaded.models, loaded.allocate) or {}
+        except (TypeError, ValueError) as e:
+            LOGGER.warning("unseen-sample recognition not calibrated: %s", e)
+            return {}
+
+    # ------------------------------------------------------------- update
+    @staticmethod
+    def tasks_with_samples(prev, tasks_doc, groups_doc, new_samples):
+        """Every task with its stored (single-task groups) and new samples, for refitting the allocation."""
+        out = []
+        for t in tasks_doc:
+            parts = [s.samples for s in new_samples.get(t["entry"], [])]
+            gi = t.get("group", -1)
+            if gi >= 0 and len(groups_doc[gi].get("tasks", [])) == 1:
+                parts = [stored_samples(prev, groups_doc[gi])] + parts
+            out.append(Task(entry=t["entry"], samples=concat(parts), meta_attr=t.get("meta_attr")))
+        return out
+
+    def keep_groups(self, writer, prev, kept, loaded):
+        """Groups not retrained: same model artifact (by absolute URL: versions are
+        immutable); samples absorbed this round are stored with the old ones."""
+        groups_doc = prev.doc["task_groups"]
+        group_docs, models, parts = [], [], []
+        for entry, (gi, incoming) in kept.items():
+            gd = copy.deepcopy(groups_doc[gi])
+            gd["model"]["url"] = prev.resolve(gd["model"]["url"])
+            stored = stored_samples(prev, groups_doc[gi])
+            if incoming:
+                stored = self.store_buffer(writer, gd, stored, gd.get("n_seen", _n(stored)),
+                                           concat(list(incoming), data_type="train"))
+                gd["n_samples"] = int(len(stored.x))
+            elif gd.get("samples_url"):
+                gd["samples_url"] = prev.resolve(gd["samples_url"])
+            parts.append(stored)
+            group_docs.append(gd)
+            models.append(loaded.models[gi])
+        return group_docs, models, parts
