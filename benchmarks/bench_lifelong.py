@@ -1,22 +1,35 @@
-"""Lifelong-learning benchmark of the robot-dog job (issue 4).
+"""Lifelong-learning benchmark of the robot-dog job on shifts of graded severity (issue 7).
 
-The rounds of `sedna demo`, run in-process with the library: round 1 learns
-the three seen scenes, round 2 the held-out garden. Two learners:
+For every shift S of ``datagen.SHIFTS`` (a new city's look, the robot's own low
+viewpoint of a seen city, a seen city at night in the rain, the held-out
+garden): round 1 learns the three seen scenes from their train frames, round 2
+learns S from its labelled train frames; every learner is tested on the test
+frames of the three seen scenes and of S after each round. Round 1 is the same
+for every shift: it is trained once per learner and each shift branches from it.
+Learners, side by side, with the same Estimator settings and epochs:
 
-* **sedna**: the knowledge base, one RFNet-lite per scene, allocation by the
-  frames' appearance (what `sedna demo` deploys);
-* **baseline**: a single RFNet-lite trained on round 1 and fine-tuned on each
-  later round's data (what a plain retraining pipeline does).
+* ``sedna``     -- the knowledge base with the robot job's slots and the engine's defaults;
+* ``isolation`` -- the same with ``transfer=False`` (per-scene models that start from scratch);
+* ``finetune``  -- one model trained on round 1, then trained again on round 2's frames only;
+* ``joint``     -- one fresh model trained on everything seen so far (the upper bound).
 
-Prints the rounds × scenes mIoU matrices side by side with BWT/FWT (GEM and
-Ianvs forms) and forgetting; writes ``matrix.csv`` and ``matrix.png`` under
-the output folder.
+Also the unseen detection of the round-1 knowledge base: the share of each
+scene's test frames it flags (recall on a shift, false alarms on the seen
+scenes) and an AUROC when the recognizer exposes per-sample scores.
 
-    python benchmarks/bench_lifelong.py [--out DIR] [--frames 40] [--epochs 10] [--size 96x192]
+Prints markdown tables (per shift: the rounds x scenes matrix, BWT/FWT/forgetting and train seconds per
+learner; a summary, one row per shift); writes ``matrix.csv`` and ``matrix.png`` under ``--out``. The
+digits scenario (scikit-learn) is ``benchmarks/bench_lifelong_digits.py``.
+
+    python benchmarks/bench_lifelong.py [--out DIR] [--frames 40] [--test-frames 16] [--epochs 10]
+        [--size 96x192] [--seeds 0,1] [--shifts real/zurich,real/garden] [--learners sedna,finetune]
 """
 
 import argparse
+import contextlib
+import copy
 import csv
+import inspect
 import os
 import sys
 import tempfile
@@ -24,172 +37,419 @@ import time
 
 import numpy as np
 
+LEARNERS = ("sedna", "isolation", "finetune", "joint")
+KB_LEARNERS = ("sedna", "isolation")
+_ENV = ("LC_SERVER", "MODEL_URLS", "MODEL_URL", "CLOUD_KB_INDEX", "OUTPUT_URL", "HAS_COMPLETED_INITIAL_TRAINING",
+        "unseen_save_url")
 
-def scene_sources(root, lines, data_type="train"):
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def data_source(x, y=None, attr=None, data_type="test"):
     from sedna.datasources import BaseDataSource
-    from sedna.examples.robo.datagen import domain_of
 
     src = BaseDataSource(data_type=data_type)
-    rows = [ln.split() for ln in lines]
-    src.x = np.array([[os.path.join(root, r[0]), os.path.join(root, r[1])] for r in rows])
-    src.y = np.array([os.path.join(root, r[2]) for r in rows])
-    src.meta_attr = np.array([domain_of(r[0]) for r in rows])
+    src.x = np.asarray(x)
+    if y is not None:
+        src.y = np.asarray(y)
+    if attr is not None:
+        src.meta_attr = np.asarray(attr)
     return src
 
 
-def read(root, name):
-    with open(os.path.join(root, name), encoding="utf-8") as f:
-        return [ln.strip() for ln in f if ln.strip()]
+@contextlib.contextmanager
+def clean_env():
+    """The job's environment would redirect the engine (deployed index, output folder): hide it."""
+    saved = {k: os.environ.pop(k) for k in _ENV if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
-def miou_of(predict, root, lines):
-    from sedna.examples.robo.imageio import read_label
-    from sedna.examples.robo.metrics import Evaluator
+# ------------------------------------------------------------------ robot scenario
+class RoboScenario:
+    """The generator's scenes; RFNet-lite; mIoU."""
 
-    rows = [ln.split() for ln in lines]
-    preds = predict([[os.path.join(root, r[0]), os.path.join(root, r[1])] for r in rows])
-    ev = Evaluator(24)
-    for p, r in zip(preds, rows):
-        ev.add(np.asarray(p), read_label(os.path.join(root, r[2])))
-    return float(ev.mean_iou())
+    metric = "mIoU"
+
+    def __init__(self, root, seed=0, frames=40, test_frames=16, epochs=10, size=(96, 192), shifts=None):
+        import sedna.examples.robo.plugins  # noqa: F401  (registers robo_image_stats)
+        from sedna.examples.robo import datagen, jobspec
+
+        self.root, self.seed, self.epochs, self.size = root, seed, epochs, tuple(size)
+        self.seen = list(datagen.SEEN)
+        self.shifts = list(shifts or datagen.SHIFTS)
+        doms = self.seen + self.shifts
+        counts = {d: {"train": frames, "test": test_frames} for d in doms}
+        t = time.perf_counter()
+        datagen.generate(root, split_counts=counts, splits=("train", "test"), size=self.size, seed=seed,
+                         domains=doms, heldout=None, workers=min(2, os.cpu_count() or 1))
+        log(f"[seed {seed}] rendered {len(doms)} scenes in {time.perf_counter() - t:.0f} s")
+        self.slots = dict(task_definition=jobspec.TASK_DEFINITION, task_allocation=jobspec.TASK_ALLOCATION,
+                          unseen_sample_recognition=jobspec.UNSEEN_RECOGNITION,
+                          task_update_decision=jobspec.TASK_UPDATE_DECISION)
+        self._labels = {}
+
+    def _rows(self, domains, split):
+        from sedna.examples.robo.datagen import domain_name
+
+        rows = []
+        for d in domains:
+            with open(os.path.join(self.root, f"{split}_{domain_name(d)}.txt"), encoding="utf-8") as f:
+                rows += [[os.path.join(self.root, p) for p in ln.split()] for ln in f if ln.strip()]
+        return rows
+
+    def train_source(self, domains):
+        from sedna.examples.robo.datagen import domain_of
+
+        rows = self._rows(domains, "train")
+        return data_source([r[:2] for r in rows], [r[2] for r in rows], [domain_of(r[0]) for r in rows], "train")
+
+    def test_x(self, domain):
+        return np.array([r[:2] for r in self._rows([domain], "test")])
+
+    def score(self, preds, domain):
+        from sedna.examples.robo.imageio import read_label
+        from sedna.examples.robo.metrics import Evaluator
+
+        if domain not in self._labels:
+            self._labels[domain] = [read_label(r[2]) for r in self._rows([domain], "test")]
+        ev = Evaluator(24)
+        for p, lab in zip(preds, self._labels[domain]):
+            ev.add(np.asarray(p), lab)
+        return float(ev.mean_iou())
+
+    def estimator(self, seed_offset=0):
+        from sedna.examples.robo.interface import Estimator
+
+        return Estimator(num_class=24, epochs=self.epochs, size=self.size, seed=self.seed + seed_offset)
+
+    def fit(self, est, src):
+        est.train(src)
+
+    def predict(self, est, x):
+        return est.predict(x)
+
+    def untrained(self, domain):
+        return self.score(self.estimator(seed_offset=1).predict(self.test_x(domain)), domain)
+
+    def warmup(self):
+        """Untimed: the frames' appearance features (cached by the plugin) and torch's first training step,
+        so that no learner pays them for the others."""
+        from sedna.examples.robo.plugins import image_stats
+
+        for split in ("train", "test"):
+            image_stats(data_source([r[:2] for r in self._rows(self.seen + self.shifts, split)]))
+        src = self.train_source(self.seen[:1])
+        self.estimator(seed_offset=2).train(data_source(src.x[:2], src.y[:2], src.meta_attr[:2], "train"), epochs=1)
 
 
-def run(out, frames=40, epochs=10, size=(96, 192), heldout_frames=40, test_frames=16, seed=0):
-    import sedna.examples.robo.plugins  # noqa: F401
+# ------------------------------------------------------------------ learners
+def make_ll(sc, name, url):
     from sedna.core.lifelong_learning import LifelongLearning
-    from sedna.core.lifelong_learning.measures import all_measures
-    from sedna.examples.robo import datagen
-    from sedna.examples.robo.interface import Estimator
-    from sedna.examples.robo.jobspec import TASK_ALLOCATION, TASK_DEFINITION, TASK_UPDATE_DECISION, UNSEEN_RECOGNITION
 
-    os.makedirs(out, exist_ok=True)
-    root = os.path.join(out, "data")
-    seen, held = list(datagen.SEEN), datagen.HELDOUT
-    domains = seen + [held]
-    counts = {d: {"train": frames, "val": 0, "test": test_frames} for d in seen}
-    counts[held] = {"train": heldout_frames, "val": 0, "test": test_frames}
-    datagen.generate(root, split_counts=counts, size=size, seed=seed, domains=domains, heldout=held)
-    rounds = [read(root, "train_seen.txt"), read(root, f"train_{held.split('/')[1]}.txt")]
-    tests = {d: read(root, f"test_{d.split('/')[1]}.txt") for d in domains}
-    times = {}
+    kw = dict(sc.slots)
+    # until the engine has a ``transfer`` switch its default IS per-task isolation: both rows then match
+    if name == "isolation" and "transfer" in inspect.signature(LifelongLearning.__init__).parameters:
+        kw["transfer"] = False
+    return LifelongLearning(sc.estimator(), output_url=url, **kw)
 
-    # ---- sedna: per-scene knowledge base
-    os.environ.pop("LC_SERVER", None)
-    kb_matrix = []
-    for r, lines in enumerate(rounds):
-        kb = os.path.join(out, "kb", str(r + 1))
-        ll = LifelongLearning(Estimator(num_class=24, epochs=epochs, size=size, seed=seed),
-                              task_definition=TASK_DEFINITION, task_allocation=TASK_ALLOCATION,
-                              unseen_sample_recognition=UNSEEN_RECOGNITION, task_update_decision=TASK_UPDATE_DECISION,
-                              output_url=kb)
+
+def predictor(sc, model):
+    if hasattr(model, "inference"):
+        return lambda x: model.inference(data_source(x), recognize_unseen=False)[0]
+    return lambda x: sc.predict(model, x)
+
+
+def round1(sc, learners, out):
+    """{learner: (model, index_url or None, seconds)}; finetune and joint share one training (it is the same)."""
+    done, single = {}, None
+    for name in learners:
         t = time.perf_counter()
-        if r == 0:
-            ll.train(scene_sources(root, lines))
+        if name in KB_LEARNERS:
+            ll = make_ll(sc, name, os.path.join(out, "kb", name, "round1"))
+            res = ll.train(sc.train_source(sc.seen))
+            done[name] = (ll, res["index_url"], time.perf_counter() - t)
         else:
-            ll.update(scene_sources(root, lines), index_url=os.path.join(out, "kb", str(r), "index.json"))
-        times[f"sedna round {r + 1}"] = time.perf_counter() - t
+            if single is None:
+                est = sc.estimator()
+                sc.fit(est, sc.train_source(sc.seen))
+                single = (est, None, time.perf_counter() - t)
+            done[name] = single
+        log(f"[seed {sc.seed}] {name} round 1: {done[name][2]:.1f} s")
+    return done
 
-        def predict(rows, ll=ll):
-            from sedna.datasources import BaseDataSource
 
-            d = BaseDataSource(data_type="test")
-            d.x = np.array(rows)
-            return ll.inference(d, recognize_unseen=False)[0]
-        kb_matrix.append([miou_of(predict, root, tests[d]) for d in domains])
+def round2(sc, name, r1, shift, out):
+    """The learner after learning ``shift``, and its train seconds."""
+    t = time.perf_counter()
+    model, index_url, _ = r1
+    if name in KB_LEARNERS:
+        model = make_ll(sc, name, os.path.join(out, "kb", name, shift.replace("/", "-")))
+        model.update(sc.train_source([shift]), index_url=index_url)
+    elif name == "finetune":
+        model = copy.deepcopy(model)
+        sc.fit(model, sc.train_source([shift]))
+    else:
+        model = sc.estimator()
+        sc.fit(model, sc.train_source(sc.seen + [shift]))
+    return model, time.perf_counter() - t
 
-    # ---- baseline: one model, fine-tuned on each round's data
-    base_matrix = []
-    single = Estimator(num_class=24, epochs=epochs, size=size, seed=seed)
-    untrained = [miou_of(Estimator(num_class=24, size=size, seed=seed + 1).predict, root, tests[d]) for d in domains]
-    for r, lines in enumerate(rounds):
-        t = time.perf_counter()
-        single.train(scene_sources(root, lines))
-        times[f"baseline round {r + 1}"] = time.perf_counter() - t
-        base_matrix.append([miou_of(single.predict, root, tests[d]) for d in domains])
 
-    learned = [0] * len(seen) + [1]
-    res = {"domains": domains, "sedna": kb_matrix, "baseline": base_matrix, "untrained": untrained,
-           "measures": {"sedna": all_measures(kb_matrix, learned, untrained),
-                        "baseline": all_measures(base_matrix, learned, untrained)},
-           "times": times}
+# ------------------------------------------------------------------ unseen detection
+def rec_scores(ll, x):
+    """Per-sample unseen scores of the serving recognizer (higher: more unseen), or None."""
+    loaded = ll._serving()
+    fn = getattr(loaded.recognizer, "scores", None)
+    if fn is None:
+        return None
+    samples = data_source(x)
+    for call in (lambda: fn(samples), lambda: fn(samples, models=loaded.models, allocate=loaded.allocate)):
+        try:
+            s = np.asarray(call(), dtype=float).ravel()
+            return s if len(s) == len(x) and np.isfinite(s).all() else None
+        except Exception:  # noqa: BLE001 - any recognizer: no scores is an answer too
+            continue
+    return None
+
+
+def auroc(neg, pos):
+    """P(score of a shift frame > score of a seen frame), ties counted half."""
+    neg, pos = np.asarray(neg, float)[None, :], np.asarray(pos, float)[:, None]
+    return float((pos > neg).mean() + 0.5 * (pos == neg).mean())
+
+
+def unseen_detection(sc, ll):
+    """Flagged share per scene (recognition on) and AUROC per shift against the seen scenes' frames."""
+    flagged, scores = {}, {}
+    for d in sc.seen + sc.shifts:
+        x = sc.test_x(d)
+        flagged[d] = float(np.mean(ll.inference(data_source(x))[1]))
+        scores[d] = rec_scores(ll, x)
+    seen = [scores[d] for d in sc.seen]
+    auc = {}
+    for s in sc.shifts:
+        ok = scores[s] is not None and all(v is not None for v in seen)
+        auc[s] = auroc(np.concatenate(seen), scores[s]) if ok else None
+    return flagged, auc
+
+
+# ------------------------------------------------------------------ one seed
+def run_seed(sc, learners, out):
+    from sedna.core.lifelong_learning.measures import all_measures
+
+    untrained = {d: sc.untrained(d) for d in sc.seen + sc.shifts}
+    if hasattr(sc, "warmup"):
+        sc.warmup()
+    r1 = round1(sc, learners, out)
+    kb = next((n for n in learners if n in KB_LEARNERS), None)
+    flagged, auc = unseen_detection(sc, r1[kb][0]) if kb else ({}, {})
+    r1_scores = {}
+    for name in learners:
+        pred = predictor(sc, r1[name][0])
+        r1_scores[name] = {d: sc.score(pred(sc.test_x(d)), d) for d in sc.seen + sc.shifts}
+    run = {"untrained": untrained, "flagged": flagged, "auroc": auc, "shifts": {}}
+    for shift in sc.shifts:
+        scenes = sc.seen + [shift]
+        per = {}
+        for name in learners:
+            model, secs = round2(sc, name, r1[name], shift, out)
+            pred = predictor(sc, model)
+            row2 = [sc.score(pred(sc.test_x(d)), d) for d in scenes]
+            matrix = [[r1_scores[name][d] for d in scenes], row2]
+            per[name] = {"matrix": matrix, "times": [r1[name][2], secs],
+                         "measures": all_measures(matrix, [0] * len(sc.seen) + [1], [untrained[d] for d in scenes])}
+            log(f"[seed {sc.seed}] {name} round 2 on {shift}: {secs:.1f} s, mean {sc.metric} {np.mean(row2):.3f}")
+        run["shifts"][shift] = per
+    return run
+
+
+def run(make_scenario, out, seeds=(0,), learners=LEARNERS):
+    """Every seed; returns the results and writes ``matrix.csv`` and ``matrix.png`` under ``out``."""
+    os.makedirs(out, exist_ok=True)
+    res = {"seeds": list(seeds), "learners": list(learners), "runs": {}}
+    with clean_env():
+        for seed in seeds:
+            sc = make_scenario(seed, os.path.join(out, f"seed{seed}"))
+            res["runs"][seed] = run_seed(sc, learners, os.path.join(out, f"seed{seed}"))
+    res.update(seen=sc.seen, shifts=sc.shifts, metric=sc.metric)
     write_csv(os.path.join(out, "matrix.csv"), res)
     plot(os.path.join(out, "matrix.png"), res)
     return res
 
 
+# ------------------------------------------------------------------ reporting
+def summary(res, run):
+    """One dict per shift: r1 figures of the first KB learner, then per learner r2 mean / new / max drop."""
+    rows = []
+    kb = next((n for n in res["learners"] if n in KB_LEARNERS), res["learners"][0])
+    for shift, per in run["shifts"].items():
+        row = {"shift": shift, "r1": per[kb]["matrix"][0][-1], "flagged": run["flagged"].get(shift),
+               "auroc": run["auroc"].get(shift)}
+        for name, r in per.items():
+            m = np.asarray(r["matrix"])
+            row[name] = (float(m[1].mean()), float(m[1, -1]), float((m[1, :-1] - m[0, :-1]).min()))
+        rows.append(row)
+    return rows
+
+
+def _mean_rows(all_rows):
+    """Average the summary rows of several seeds (None when any seed has none)."""
+    def mean(vals):
+        if isinstance(vals[0], str) or any(x is None for x in vals):
+            return vals[0] if isinstance(vals[0], str) else None
+        return tuple(np.mean(vals, axis=0)) if isinstance(vals[0], tuple) else float(np.mean(vals))
+    return [{k: mean([r[k] for r in rows]) for k in rows[0]} for rows in zip(*all_rows)]
+
+
+def _f(v, fmt):
+    return "n/a" if v is None else format(v, fmt)
+
+
+def summary_table(res, rows):
+    ln = res["learners"]
+    head = ["shift", f"r1 shift {res['metric']}", "flagged %", "AUROC"]
+    for n in ln:
+        head += [f"{n} mean r2", f"{n} new", f"{n} max drop"]
+    out = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for r in rows:
+        cells = [r["shift"], _f(r["r1"], ".3f"), _f(None if r["flagged"] is None else 100 * r["flagged"], ".0f"),
+                 _f(r["auroc"], ".2f")]
+        for n in ln:
+            cells += [f"{r[n][0]:.3f}", f"{r[n][1]:.3f}", f"{r[n][2]:+.3f}"]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def shift_table(res, run, shift):
+    per, scenes = run["shifts"][shift], res["seen"] + [shift]
+    out = [f"#### {shift}", "", "| learner | after round | " + " | ".join(scenes) + " | mean | train s |",
+           "|---|---|" + "---|" * (len(scenes) + 2)]
+    for name, r in per.items():
+        for k, row in enumerate(r["matrix"]):
+            out.append(f"| {name} | {k + 1} | " + " | ".join(f"{v:.3f}" for v in row)
+                       + f" | {np.mean(row):.3f} | {r['times'][k]:.1f} |")
+    out.append("| untrained | — | " + " | ".join(f"{run['untrained'][d]:.3f}" for d in scenes) + " | | |")
+    out += ["", "| measure | " + " | ".join(per) + " |", "|---|" + "---|" * len(per)]
+    for key in ("BWT", "BWT_ianvs", "FWT", "FWT_ianvs", "forgetting"):
+        out.append(f"| {key} | " + " | ".join(f"{r['measures'][key]:+.4f}" for r in per.values()) + " |")
+    return "\n".join(out)
+
+
+def report(res):
+    parts, all_rows = [], []
+    for seed, run in res["runs"].items():
+        parts.append(f"### seed {seed}")
+        if run["flagged"]:
+            fa = np.mean([run["flagged"][d] for d in res["seen"]])
+            parts.append(f"round-1 knowledge base: {100 * fa:.1f} % of the seen scenes' test frames flagged unseen "
+                         f"(false alarms)")
+        parts += [shift_table(res, run, s) for s in res["shifts"]]
+        rows = summary(res, run)
+        all_rows.append(rows)
+        parts += [f"summary, seed {seed}", summary_table(res, rows)]
+    if len(all_rows) > 1:
+        parts += [f"summary, mean over seeds {res['seeds']}", summary_table(res, _mean_rows(all_rows))]
+    return "\n\n".join(parts)
+
+
 def write_csv(path, res):
+    seen = res["seen"]
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["learner", "after round"] + res["domains"])
-        for who in ("sedna", "baseline"):
-            for r, row in enumerate(res[who], 1):
-                w.writerow([who, r] + [f"{v:.4f}" for v in row])
-        w.writerow(["untrained", 0] + [f"{v:.4f}" for v in res["untrained"]])
+        w.writerow(["seed", "shift", "learner", "round"] + seen + ["new", "mean", "train_seconds", "BWT", "FWT",
+                                                                  "forgetting"])
+        for seed, run in res["runs"].items():
+            for shift, per in run["shifts"].items():
+                for name, r in per.items():
+                    m = r["measures"]
+                    for k, row in enumerate(r["matrix"]):
+                        w.writerow([seed, shift, name, k + 1] + [f"{v:.4f}" for v in row]
+                                   + [f"{np.mean(row):.4f}", f"{r['times'][k]:.2f}"]
+                                   + [f"{m[key]:.4f}" for key in ("BWT", "FWT", "forgetting")])
+
+
+_COLOURS = [(30, 80, 180), (120, 160, 220), (200, 80, 30), (90, 160, 90), (150, 90, 160), (120, 120, 120)]
 
 
 def plot(path, res):
-    """Grouped bars: per scene, mIoU after rounds 1 and 2 for both learners."""
+    """Grouped bars: per shift, each learner's mean score over the scenes after round 2 (mean over seeds);
+    a black tick marks the new scene's score."""
     from PIL import Image, ImageDraw
 
-    W, H, pad = 900, 420, 50
+    W, H, pad = 960, 440, 50
     img = Image.new("RGB", (W, H), "white")
     d = ImageDraw.Draw(img)
-    doms = res["domains"]
-    series = [("sedna r1", res["sedna"][0], (120, 160, 220)), ("sedna r2", res["sedna"][1], (30, 80, 180)),
-              ("baseline r1", res["baseline"][0], (240, 170, 120)), ("baseline r2", res["baseline"][1], (200, 80, 30))]
-    group = (W - 2 * pad) / len(doms)
-    bar = group / (len(series) + 1)
+    shifts, ln = res["shifts"], res["learners"]
+    rows = _mean_rows([summary(res, run) for run in res["runs"].values()])
+    group = (W - 2 * pad) / max(1, len(shifts))
+    bar = group / (len(ln) + 1)
     d.line([(pad, H - pad), (W - pad, H - pad)], fill="black")
     d.line([(pad, pad), (pad, H - pad)], fill="black")
+    y_of = lambda v: H - pad - (H - 2 * pad) * max(0.0, min(1.0, v))  # noqa: E731
     for k in range(0, 11, 2):
-        y = H - pad - (H - 2 * pad) * k / 10
-        d.line([(pad - 4, y), (pad, y)], fill="black")
-        d.text((8, y - 6), f"{k / 10:.1f}", fill="black")
-    for i, dom in enumerate(doms):
+        d.line([(pad - 4, y_of(k / 10)), (pad, y_of(k / 10))], fill="black")
+        d.text((8, y_of(k / 10) - 6), f"{k / 10:.1f}", fill="black")
+    for i, row in enumerate(rows):
         x0 = pad + i * group + bar / 2
-        for j, (_, vals, color) in enumerate(series):
-            v = max(0.0, min(1.0, vals[i]))
+        for j, name in enumerate(ln):
             x = x0 + j * bar
-            d.rectangle([x, H - pad - (H - 2 * pad) * v, x + bar * 0.9, H - pad], fill=color)
-        d.text((pad + i * group + 10, H - pad + 8), dom, fill="black")
-    for j, (name, _, color) in enumerate(series):
-        d.rectangle([W - 190, 20 + j * 18, W - 178, 32 + j * 18], fill=color)
-        d.text((W - 172, 20 + j * 18), name, fill="black")
-    d.text((pad, 15), "mIoU per scene after each round (round 2 learns the held-out garden)", fill="black")
+            d.rectangle([x, y_of(row[name][0]), x + bar * 0.9, H - pad], fill=_COLOURS[j % len(_COLOURS)])
+            d.line([(x, y_of(row[name][1])), (x + bar * 0.9, y_of(row[name][1]))], fill="black", width=2)
+        d.text((pad + i * group + 10, H - pad + 8), row["shift"], fill="black")
+    for j, name in enumerate(ln):
+        d.rectangle([W - 150, 20 + j * 18, W - 138, 32 + j * 18], fill=_COLOURS[j % len(_COLOURS)])
+        d.text((W - 132, 20 + j * 18), name, fill="black")
+    d.text((pad, 15), f"mean {res['metric']} over the scenes after round 2 (tick: the new scene), per shift",
+           fill="black")
     img.save(path)
 
 
-def table(res):
-    doms = res["domains"]
-    lines = ["| learner | after round | " + " | ".join(doms) + " |", "|---|---|" + "---|" * len(doms)]
-    for who in ("sedna", "baseline"):
-        for r, row in enumerate(res[who], 1):
-            lines.append(f"| {who} | {r} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
-    lines.append("| untrained | — | " + " | ".join(f"{v:.3f}" for v in res["untrained"]) + " |")
-    lines += ["", "| measure | sedna (per-scene KB) | baseline (one model, fine-tuned) |", "|---|---|---|"]
-    ms, mb = res["measures"]["sedna"], res["measures"]["baseline"]
-    for key in ("BWT", "BWT_ianvs", "FWT", "FWT_ianvs", "forgetting"):
-        lines.append(f"| {key} | {ms[key]:+.4f} | {mb[key]:+.4f} |")
-    gain = lambda m: m[1][-1] - m[0][-1]  # noqa: E731
-    worst = lambda m: min(m[1][j] - m[0][j] for j in range(len(doms) - 1))  # noqa: E731
-    lines.append(f"| held-out mIoU gain in round 2 | {gain(res['sedna']):+.3f} | {gain(res['baseline']):+.3f} |")
-    lines.append(f"| worst change on a seen scene | {worst(res['sedna']):+.3f} | {worst(res['baseline']):+.3f} |")
-    lines += ["", "| stage | seconds |", "|---|---|"] + [f"| {k} | {v:.1f} |" for k, v in res["times"].items()]
-    return "\n".join(lines)
+# ------------------------------------------------------------------ command line
+def parse_common(p, argv):
+    p.add_argument("--out", default=None)
+    p.add_argument("--seeds", default="0", help="comma-separated, e.g. 0,1")
+    p.add_argument("--shifts", default=None, help="comma-separated subset of the shifts")
+    p.add_argument("--learners", default=",".join(LEARNERS), help="comma-separated subset of " + ",".join(LEARNERS))
+    a = p.parse_args(argv)
+    a.seeds = [int(s) for s in a.seeds.split(",") if s.strip()]
+    a.shifts = [s.strip() for s in a.shifts.split(",") if s.strip()] if a.shifts else None
+    a.learners = [s.strip() for s in a.learners.split(",") if s.strip()]
+    bad = set(a.learners) - set(LEARNERS)
+    if bad or not a.learners:
+        p.error(f"unknown learners {sorted(bad)}; learners: {', '.join(LEARNERS)}")
+    return a
+
+
+def run_robo(out, frames=40, test_frames=16, epochs=10, size=(96, 192), seeds=(0,), shifts=None, learners=LEARNERS):
+    def make(seed, root):
+        return RoboScenario(os.path.join(root, "data"), seed=seed, frames=frames, test_frames=test_frames,
+                            epochs=epochs, size=size, shifts=shifts)
+    return run(make, out, seeds=seeds, learners=learners)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", default=None)
-    p.add_argument("--frames", type=int, default=40)
+    p.add_argument("--frames", type=int, default=40, help="train frames per scene (default 40)")
+    p.add_argument("--test-frames", type=int, default=16, help="test frames per scene (default 16)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--size", default="96x192")
-    a = p.parse_args(argv)
+    a = parse_common(p, argv)
+    from sedna.examples.robo.datagen import SHIFTS
+
+    if a.shifts and set(a.shifts) - set(SHIFTS):
+        p.error(f"unknown shifts {sorted(set(a.shifts) - set(SHIFTS))}; shifts: {', '.join(SHIFTS)}")
     h, w = (int(v) for v in a.size.split("x"))
     out = a.out or tempfile.mkdtemp(prefix="bench-lifelong-")
-    res = run(out, frames=a.frames, epochs=a.epochs, size=(h, w))
-    print(table(res))
-    print(f"\nmatrix.csv and matrix.png in {out}")
+    t = time.perf_counter()
+    res = run_robo(out, frames=a.frames, test_frames=a.test_frames, epochs=a.epochs, size=(h, w), seeds=a.seeds,
+                   shifts=a.shifts, learners=a.learners)
+    print(report(res))
+    print(f"\nmatrix.csv and matrix.png in {out} ({time.perf_counter() - t:.0f} s)")
+    return 0
 
 
 if __name__ == "__main__":
