@@ -203,7 +203,7 @@ def test_unseen_path_samples_are_copied_for_labelling(dataset, tmp_path, monkeyp
     data = BaseDataSource_of([[known, known], [frames[0], frames[0].replace("rgb", "depth")]])
     res, unseen, tasks = ll.inference(data)
     assert unseen.tolist() == [False, True]
-    assert res[1] is None and res[0] is not None
+    assert res[1] is not None and res[0] is not None  # the unseen frame is flagged and still served
     saved = sorted(os.listdir(tmp_path / "unseen"))
     assert "rgb_0000.npy" in saved and "depth_0000.npy" in saved
     listed = (tmp_path / "unseen" / "unseen.txt").read_text().split()

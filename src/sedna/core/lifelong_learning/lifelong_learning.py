@@ -430,10 +430,12 @@ class LifelongLearning:
     def inference(self, data, post_process=None, unseen_sample_postprocess=None, recognize_unseen=True, **kwargs):
         """Predict ``data``; returns ``(result, is_unseen_task, tasks)``.
 
-        ``result`` is in input order (``None`` / the unseen estimator's output
-        for unseen samples), ``is_unseen_task`` a boolean array, ``tasks`` the
-        per-task batches with their results. Unseen samples are saved to
-        ``unseen_save_url`` for labelling. ``recognize_unseen=False`` sends
+        ``result`` is in input order; unseen samples are still predicted, by
+        the unseen estimator when one is given, else by the task model the
+        allocation finds closest (flagged in ``is_unseen_task``, a boolean
+        array). ``tasks`` are the per-task batches with their results (those
+        that served unseen samples have ``unseen = True``). Unseen samples are
+        saved to ``unseen_save_url`` for labelling. ``recognize_unseen=False`` sends
         every sample to its allocated task (for measuring a knowledge base on
         data it may not know).
         """

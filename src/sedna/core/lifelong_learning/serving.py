@@ -260,7 +260,7 @@ class Serving:
         if not is_unseen.any() and seen_result is not None and len(seen_pos) == n \
                 and (seen_pos == np.arange(n)).all():
             return seen_result, is_unseen, tasks
-        return self._assemble(kb, n, seen_pos, seen_result, is_unseen, samples), is_unseen, tasks
+        return self._assemble(kb, n, seen_pos, seen_result, is_unseen, samples, tasks), is_unseen, tasks
 
     @staticmethod
     def _predict_seen(kb, seen, unseen, n, memo, allocate, is_unseen):
@@ -324,10 +324,37 @@ class Serving:
                 out[r] = v
         return out
 
-    def _assemble(self, kb, n, seen_pos, seen_result, is_unseen, samples):
+    @staticmethod
+    def _closest_predictions(kb, useen, tasks):
+        """Unseen samples served by the deployed task model the allocation finds
+        closest (else the largest deployed one): flagged, but never left blind."""
+        deployed = np.flatnonzero(kb.deployed)
+        if not len(deployed):
+            return None
+        sizes = [kb.doc["task_groups"][i].get("n_samples", 0) for i in deployed]
+        fallback = kb.fallback if kb.deployed[kb.fallback] else int(deployed[int(np.argmax(sizes))])
+        groups = kb.allocate(useen).copy()
+        bad = (groups < 0) | (groups >= len(kb.deployed))
+        groups[bad] = fallback
+        groups[~kb.deployed[groups]] = fallback
+        out = [None] * len(useen.x)
+        for g in np.unique(groups).tolist():
+            rows = np.flatnonzero(groups == g)
+            part = subset(useen, rows)
+            t = Task(entry=kb.entries[g], samples=part, meta_attr=kb.entries[g])
+            t.model, t.unseen = Model(g, kb.entries[g], kb.models[g]), True
+            t.result = kb.models[g].predict(part.x)
+            tasks.append(t)
+            for r, v in zip(rows.tolist(), list(t.result)):
+                out[r] = v
+        return out
+
+    def _assemble(self, kb, n, seen_pos, seen_result, is_unseen, samples, tasks):
         unseen_out = None
-        if is_unseen.any() and self.unseen_estimator is not None:
-            unseen_out = self._unseen_predictions(kb, subset(samples, np.flatnonzero(is_unseen)))
+        if is_unseen.any():
+            useen = subset(samples, np.flatnonzero(is_unseen))
+            unseen_out = self._unseen_predictions(kb, useen) if self.unseen_estimator is not None \
+                else self._closest_predictions(kb, useen, tasks)
         if isinstance(seen_result, np.ndarray) and unseen_out is None and not is_unseen.any():
             return seen_result
         out = [None] * n

@@ -3,7 +3,8 @@
 Frames arrive in the ``test_data`` folder (``*_leftImg8bit.png`` with a
 ``*_disparity.png`` beside it). Each one is segmented by the task model the
 knowledge base allocates; frames that match no known scene are flagged unseen
-and saved to ``unseen_save_url`` for labelling. A worker that replaces an
+and saved to ``unseen_save_url`` for labelling, and still segmented by the
+closest scene's model. A worker that replaces an
 earlier one (a new deployment) continues the stream where it stopped. Results (label, colour and
 overlay PNGs) go to ``INFERENCE_RESULT_DIR``, with one JSON line per frame in
 ``results.jsonl``. A newly deployed knowledge base is picked up without
@@ -75,7 +76,7 @@ def run():
             data.x = np.array([[rgb, depth if os.path.exists(depth) else rgb]])
             res, is_unseen, tasks = ll_job.inference(data)
             version = ll_job.serving_version()
-            if not is_unseen[0]:
+            if res[0] is not None:  # unseen frames are flagged and still segmented
                 estimator.save_results([rgb], [res[0]], [name.replace("_leftImg8bit.png", "")], out)
             results.write(json.dumps({"frame": name, "unseen": bool(is_unseen[0]),
                                       "task": tasks[0].entry if tasks else None, "kb_version": version,

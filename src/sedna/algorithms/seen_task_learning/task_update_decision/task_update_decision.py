@@ -4,8 +4,10 @@
 model this round and only stores them (strategy ``"absorb"``), so a handful of
 samples never triggers a full retraining; they count at its next one.
 
-New samples go to the task they belong to (by the knowledge base's own task
-allocation); samples that match no task are grouped by the knowledge base's
+New samples go to the task they belong to: by their own task attribute when
+they carry one and the tasks are defined by it (``route_by_attribute``:
+labelled frames say which scene they are of), else by the knowledge base's own
+task allocation; samples that match no task are grouped by the knowledge base's
 task definition into new tasks. The default retrains a task that received
 samples on its stored samples plus the new ones; the fine-tune variant
 continues training the task's current model on the new samples only.
@@ -13,6 +15,7 @@ continues training the task's current model on the new samples only.
 
 import numpy as np
 
+from sedna.algorithms._util import lookup, meta_values, value_map_of
 from sedna.datasources.ops import subset
 from sedna.algorithms.seen_task_learning.artifact import Task
 from sedna.algorithms.seen_task_learning.task_update_decision.base_task_update_decision import (
@@ -34,12 +37,26 @@ class UpdateStrategyDefault(BaseTaskUpdateDecision):
 
     existing_strategy = "retrain"
 
-    def __init__(self, task_index=None, min_samples=1, **kwargs):
-        super().__init__(task_index, min_samples=min_samples, **kwargs)
+    def __init__(self, task_index=None, min_samples=1, route_by_attribute=True, **kwargs):
+        super().__init__(task_index, min_samples=min_samples, route_by_attribute=route_by_attribute, **kwargs)
         if int(min_samples) < 1:
             raise ValueError("min_samples must be >= 1")
         self.min_samples = int(min_samples)
+        self.route_by_attribute = bool(route_by_attribute)
         self.known = [t["entry"] for t in self.task_index.get("tasks", [])]
+
+    def by_attribute(self, samples):
+        """Task index per sample from the samples' own task attribute (labelled
+        data says which scene it is of): ``-1`` for a value no task has; None when
+        the samples carry no attribute or the knowledge base's tasks are not
+        defined by one."""
+        if not self.route_by_attribute:
+            return None
+        vmap = value_map_of(self.task_extractor)
+        values = meta_values(samples)
+        if not vmap or values is None:
+            return None
+        return lookup(values, {str(k): int(v) for k, v in vmap.items()})
 
     def allocate(self, samples):
         from sedna.common.class_factory import ClassType
@@ -79,7 +96,9 @@ class UpdateStrategyDefault(BaseTaskUpdateDecision):
         n = len(samples.x) if samples is not None and samples.x is not None else 0
         if n == 0:
             return [], {}
-        ids = self.allocate(samples) if task_type == "seen_task" else np.full(n, -1)
+        ids = self.by_attribute(samples)
+        if ids is None:
+            ids = self.allocate(samples) if task_type == "seen_task" else np.full(n, -1)
         tasks, strategies = [], {}
         for t in sorted(set(ids.tolist()) - {-1}):
             entry = self.known[t]
