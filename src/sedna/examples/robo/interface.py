@@ -429,7 +429,7 @@ class Estimator:
         return labels, np.asarray(conf, dtype=np.float64)
 
     # ------------------------------------------------------------- embeddings
-    EMBED_LAYERS = ("fused4", "decoder")
+    EMBED_LAYERS = ("decoder",)
     EMBED_TAIL = ("mean_entropy", "mean_max_softmax", "share_below_threshold")
 
     def _feature_batches(self, data, batch_size=None):
@@ -458,8 +458,9 @@ class Estimator:
         """Per-frame features from the model itself, one forward pass per batch:
         ``float32 (N, D)``.
 
-        For each of ``layers`` (default :attr:`EMBED_LAYERS`: the deepest fused
-        encoder stage and the last decoder map) the channels' spatial mean and
+        For each of ``layers`` (``fused1``..``fused4``: the fused encoder stages,
+        ``spp``, ``decoder``; default :attr:`EMBED_LAYERS`: the last decoder map,
+        what the classifier head sees) the channels' spatial mean and
         standard deviation, then the three uncertainty summaries of
         :attr:`EMBED_TAIL` over the frame's pixels: mean normalised entropy of
         the softmax, mean max-softmax, and the share of pixels whose max-softmax

@@ -1,0 +1,228 @@
+"""Unseen-frame detection benchmark of the robot-dog job (issue 7, item 4).
+
+Trains the knowledge base of the seen scenes exactly as the job does
+(``LifelongLearning`` with the slots of ``sedna.examples.robo.jobspec``), then
+scores frames of each shift scenario (``datagen.SHIFTS``: a new city's look,
+the robot's low viewpoint, night and rain, the garden) and of the seen
+scenes' test split with four recognisers:
+
+* (a) **appearance**: ``SampleRegonitionByDistance`` over ``robo_image_stats``
+  (the job's recogniser before this benchmark);
+* (b) **max-softmax**: one minus the allocated model's mean per-pixel max-softmax;
+* (c) **embedding**: ``SampleRegonitionByModel(combine="model")``, the distance of
+  the allocated model's own features to those of its training frames;
+* (d) **combined**: ``SampleRegonitionByModel(combine="sum")``, (c) and the
+  appearance distance, each z-normalised on the calibration frames, summed.
+
+Every threshold is calibrated for 5 % false alarms on held-out seen frames
+(the seen scenes' ``val`` split, never trained on). Per shift: AUROC (seen
+test frames against the shift's frames) and recall at that threshold; the
+false alarms on the seen test frames in the last row. Per frame, then
+windowed: each frame's score pooled (mean) with the previous ``window - 1``
+frames of the same scene's stream (frames in stream order; the calibration
+frames pooled the same way).
+
+    python benchmarks/bench_unseen.py [--frames 40] [--test-frames 16] [--epochs 10] [--size 96x192] [--window 5]
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+METHODS = ("appearance", "max-softmax", "embedding", "combined")
+
+
+def scene_source(root, lines, data_type="train"):
+    from sedna.datasources import BaseDataSource
+    from sedna.examples.robo.datagen import domain_of
+
+    src = BaseDataSource(data_type=data_type)
+    rows = [ln.split() for ln in lines]
+    src.x = np.array([[os.path.join(root, r[0]), os.path.join(root, r[1])] for r in rows])
+    src.y = np.array([os.path.join(root, r[2]) for r in rows])
+    src.meta_attr = np.array([domain_of(r[0]) for r in rows])
+    return src
+
+
+def read(root, name):
+    with open(os.path.join(root, name), encoding="utf-8") as f:
+        return [ln.strip() for ln in f if ln.strip()]
+
+
+def auroc(neg, pos):
+    """P(score of a positive > score of a negative), ties counted half."""
+    neg, pos = np.asarray(neg, dtype=np.float64), np.asarray(pos, dtype=np.float64)
+    if not len(neg) or not len(pos):
+        return float("nan")
+    greater = (pos[:, None] > neg[None, :]).mean()
+    ties = (pos[:, None] == neg[None, :]).mean()
+    return float(greater + 0.5 * ties)
+
+
+def render(root, seen, shifts, frames, cal_frames, test_frames, size, seed):
+    from sedna.examples.robo import datagen
+
+    counts = {d: {"train": frames, "val": cal_frames, "test": test_frames} for d in seen}
+    counts.update({d: {"train": 0, "val": 0, "test": test_frames} for d in shifts})
+    datagen.generate(root, split_counts=counts, size=size, seed=seed, domains=seen + shifts, heldout=None)
+    name = datagen.domain_name
+    return ({d: scene_source(root, read(root, f"train_{name(d)}.txt")) for d in seen},
+            {d: scene_source(root, read(root, f"val_{name(d)}.txt"), "eval") for d in seen},
+            {d: scene_source(root, read(root, f"test_{name(d)}.txt"), "test") for d in seen + shifts})
+
+
+def train_kb(out, train, epochs, size, seed):
+    """The job's round 1 on the seen scenes; returns (ll, loaded KB, seconds)."""
+    import sedna.examples.robo.plugins  # noqa: F401  (registers robo_image_stats)
+    from sedna.algorithms._util import concat
+    from sedna.core.lifelong_learning import LifelongLearning
+    from sedna.examples.robo.interface import Estimator
+    from sedna.examples.robo.jobspec import TASK_ALLOCATION, TASK_DEFINITION, TASK_UPDATE_DECISION, UNSEEN_RECOGNITION
+
+    os.environ.pop("LC_SERVER", None)
+    ll = LifelongLearning(Estimator(num_class=24, epochs=epochs, size=size, seed=seed),
+                          task_definition=TASK_DEFINITION, task_allocation=TASK_ALLOCATION,
+                          unseen_sample_recognition=UNSEEN_RECOGNITION, task_update_decision=TASK_UPDATE_DECISION,
+                          output_url=os.path.join(out, "kb"))
+    t = time.perf_counter()
+    ll.train(concat(list(train.values()), "train"))
+    return ll, ll._serving(), time.perf_counter() - t
+
+
+def group_parts(kb, train):
+    """Each group's training frames, in the KB's group order."""
+    from sedna.algorithms._util import concat
+
+    by_group = {}
+    for t in kb.doc["tasks"]:
+        if t.get("group", -1) >= 0 and t.get("meta_attr") in train:
+            by_group.setdefault(t["group"], []).append(train[t["meta_attr"]])
+    return [concat(by_group.get(g, []), "train") for g in range(len(kb.models))]
+
+
+def scorers(kb, parts, cal):
+    """{method: samples -> per-frame unseen score}, each recogniser fitted on the
+    groups' training frames (and calibrated, for the z-normalisation of (d))."""
+    from sedna.algorithms._util import concat
+    from sedna.algorithms.unseen_task_detection.unseen_sample_recognition import (SampleRegonitionByDistance,
+                                                                                  SampleRegonitionByModel)
+    from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.by_model import model_embedding
+
+    models, allocate = kb.models, kb.allocate
+    cal_all = concat(list(cal.values()), "eval")
+    app = SampleRegonitionByDistance(features="robo_image_stats", target_fpr=0.05, shrinkage=0.3).fit(parts)
+    emb = SampleRegonitionByModel(combine="model").fit(parts, models=models)
+    comb = SampleRegonitionByModel(combine="sum", features="robo_image_stats").fit(parts, models=models)
+    for rec in (app, emb, comb):
+        rec.calibrate(cal_all, models, allocate)
+
+    def max_softmax(s):
+        groups = np.asarray(allocate(s), dtype=np.int64)
+        out = np.zeros(len(s.x))
+        for g in sorted(set(groups.tolist())):
+            rows = np.flatnonzero(groups == g)
+            out[rows] = 1.0 - model_embedding(models[max(g, 0)], s.x[rows])[:, -2]  # EMBED_TAIL: mean max-softmax
+        return out
+
+    return {"appearance": app.scores, "max-softmax": max_softmax,
+            "embedding": lambda s: emb.scores(s, models, allocate),
+            "combined": lambda s: comb.scores(s, models, allocate)}
+
+
+def miou(ll, src):
+    from sedna.datasources import BaseDataSource
+    from sedna.examples.robo.imageio import read_label
+    from sedna.examples.robo.metrics import Evaluator
+
+    d = BaseDataSource(data_type="test")
+    d.x = src.x
+    preds = ll.inference(d, recognize_unseen=False)[0]
+    ev = Evaluator(24)
+    for p, y in zip(preds, src.y):
+        ev.add(np.asarray(p), read_label(str(y)))
+    return float(ev.mean_iou())
+
+
+def measure(score_fns, cal, tests, seen, shifts, window, fpr=0.05):
+    """{method: {"frame"|"window": {"threshold", "fpr", scene: (auroc, recall)}}}."""
+    from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.by_model import window_pool
+
+    res = {}
+    for name, fn in score_fns.items():
+        per = {d: fn(s) for d, s in cal.items()}
+        test = {d: fn(s) for d, s in tests.items()}
+        res[name] = {}
+        for kind, w in (("frame", 1), ("window", window)):
+            c = np.concatenate([window_pool(v, w) for v in per.values()])
+            t = {d: window_pool(v, w) for d, v in test.items()}
+            thr = float(np.quantile(c, 1 - fpr))
+            neg = np.concatenate([t[d] for d in seen])
+            row = {"threshold": thr, "fpr": float((neg > thr).mean())}
+            for d in shifts:
+                row[d] = (auroc(neg, t[d]), float((t[d] > thr).mean()))
+            res[name][kind] = row
+    return res
+
+
+def run(out, frames=40, cal_frames=16, test_frames=16, epochs=10, size=(96, 192), window=5, seed=0):
+    from sedna.examples.robo import datagen
+
+    seen = list(datagen.SEEN)
+    shifts = [d for d in getattr(datagen, "SHIFTS", [datagen.HELDOUT]) if d not in seen]
+    if datagen.HELDOUT not in shifts:
+        shifts.append(datagen.HELDOUT)
+    t0 = time.perf_counter()
+    train, cal, tests = render(os.path.join(out, "data"), seen, shifts, frames, cal_frames, test_frames, size, seed)
+    ll, kb, train_s = train_kb(out, train, epochs, size, seed)
+    t1 = time.perf_counter()
+    fns = scorers(kb, group_parts(kb, train), cal)
+    res = measure(fns, cal, tests, seen, shifts, window)
+    score_s = time.perf_counter() - t1
+    mious = {d: miou(ll, tests[d]) for d in seen + shifts}
+    return {"seen": seen, "shifts": shifts, "window": window, "results": res, "mIoU": mious,
+            "seconds": {"train": train_s, "fit, calibrate and score": score_s, "total": time.perf_counter() - t0},
+            "n": {"calibration": sum(len(s.x) for s in cal.values()),
+                  "seen test": sum(len(tests[d].x) for d in seen), "per shift": test_frames}}
+
+
+def table(res, kind):
+    r, shifts = res["results"], res["shifts"]
+    seen_miou = float(np.mean([res["mIoU"][d] for d in res["seen"]]))
+    head = "| shift (mIoU; seen mean %.3f) | " % seen_miou + " | ".join(f"{m} AUROC / recall" for m in r) + " |"
+    lines = [head, "|---|" + "---|" * len(r)]
+    for d in shifts:
+        cells = [f"{r[m][kind][d][0]:.2f} / {r[m][kind][d][1]:.2f}" for m in r]
+        lines.append(f"| {d} ({res['mIoU'][d]:.3f}) | " + " | ".join(cells) + " |")
+    lines.append("| false alarms on seen test frames | " + " | ".join(f"{r[m][kind]['fpr']:.2f}" for m in r) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default=None)
+    p.add_argument("--frames", type=int, default=40, help="training frames per seen scene")
+    p.add_argument("--cal-frames", type=int, default=16, help="held-out calibration frames per seen scene")
+    p.add_argument("--test-frames", type=int, default=16, help="test frames per scene (seen and shifts)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--size", default="96x192")
+    p.add_argument("--window", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args(argv)
+    h, w = (int(v) for v in a.size.split("x"))
+    out = a.out or tempfile.mkdtemp(prefix="bench-unseen-")
+    res = run(out, frames=a.frames, cal_frames=a.cal_frames, test_frames=a.test_frames, epochs=a.epochs,
+              size=(h, w), window=a.window, seed=a.seed)
+    n = res["n"]
+    print(f"thresholds for 5 % false alarms on {n['calibration']} held-out seen frames; "
+          f"{n['seen test']} seen test frames, {n['per shift']} per shift\n")
+    print("per frame\n" + table(res, "frame"))
+    print(f"\nwindowed (mean over {res['window']} consecutive frames of a scene's stream)\n" + table(res, "window"))
+    print("\n" + " · ".join(f"{k} {v:.0f} s" for k, v in res["seconds"].items()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
