@@ -268,3 +268,12 @@ def test_rfnet_embedding_flags_frames_unlike_the_training_frames(toy_rfnet):
     assert len(unseen.x) >= 18
     _, unseen = rec(src(frames(40, 4, (100, 30, 0)), "test"), models=[est])
     assert len(unseen.x) <= 6
+
+
+def test_scores_need_every_calibrated_component(tasks):
+    _, models = tasks
+    rec, _ = fitted(tasks, combine="sum")
+    with pytest.raises(ValueError, match="pass the models"):
+        rec.scores(mixed(10, 1))
+    assert rec.scores(mixed(10, 1), models, allocate_nearest).shape == (20,)
+    assert SampleRegonitionByModel().scores(mixed(10, 1)) is None

@@ -265,9 +265,15 @@ class SampleRegonitionByModel(BaseSampleRegonition):
 
     def scores(self, samples, models=None, allocate=None):
         """Per-sample unseen score (higher: less like the tasks' training data):
-        the calibrated combination of the components, ``None`` when none can be
-        computed. No window pooling."""
-        return self._decision(self.component_scores(samples, models, allocate))[0]
+        the calibrated combination of the components, no window pooling.
+        Raises ``ValueError`` when a component it was calibrated with cannot be
+        computed (e.g. no ``models``), ``None`` before ``fit``."""
+        comp = self.component_scores(samples, models, allocate)
+        missing = [k for k in self._components if k not in comp]
+        if missing:
+            raise ValueError(f"SampleRegonitionByModel.scores: calibrated with {self._components}; "
+                             f"{missing} cannot be computed here (pass the models)")
+        return self._decision(comp)[0]
 
     def _decision(self, comp):
         """(per-frame score, per-frame threshold, pooled threshold) for the components at hand."""
