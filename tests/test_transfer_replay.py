@@ -187,7 +187,7 @@ def test_kb_with_transfer_has_a_base_and_task_models_start_from_it(tmp_path, mon
     groups = {g["entry"].split(".")[0]: g for g in doc["task_groups"]}
     assert groups["a"]["model"]["init_from"] == "__base__"
     assert groups["c"]["model"]["url"] == doc["base_model"]["url"]  # too small: served by the base
-    assert groups["a"]["n_buffer"] == 25 and groups["a"]["n_seen"] == 40
+    assert groups["a"]["n_buffer"] == 25 and groups["a"]["n_samples"] == 40
     with np.load(os.path.join(os.path.dirname(res["index_url"]), groups["a"]["samples_url"]),
                  allow_pickle=False) as z:
         assert len(z["x"]) == 25
@@ -198,7 +198,7 @@ def test_kb_with_transfer_has_a_base_and_task_models_start_from_it(tmp_path, mon
     doc2 = ll2._serving().doc
     g2 = {g["entry"].split(".")[0]: g for g in doc2["task_groups"]}
     assert g2["d"]["model"]["init_from"] in ("a.model", "b.model", "c.model", "__base__")
-    assert g2["a"]["model"]["init_from"] == "a.model" and g2["a"]["n_seen"] == 60 and g2["a"]["n_buffer"] == 25
+    assert g2["a"]["model"]["init_from"] == "a.model" and g2["a"]["n_samples"] == 60 and g2["a"]["n_buffer"] == 25
     assert g2["b"]["model"]["url"].endswith(groups["b"]["model"]["url"])  # kept: same artifact
     assert _sha(ll2._serving().version.local_path(g2["b"]["model"]["url"])) == before_b
     assert doc2["base_model"]["url"].startswith(os.path.dirname(res["index_url"]))

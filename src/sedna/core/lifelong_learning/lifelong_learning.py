@@ -28,7 +28,7 @@ from sedna.algorithms.registry import SLOTS
 from sedna.algorithms.seen_task_learning.artifact import Task
 from sedna.common.exceptions import EstimatorError, KnowledgeBaseError
 from sedna.common.log import LOGGER
-from sedna.core.lifelong_learning import kb_doc, settings
+from sedna.core.lifelong_learning import kb_doc, replay, settings
 from sedna.core.lifelong_learning.serving import Serving
 from sedna.core.lifelong_learning.slots import parse_slot
 from sedna.core.lifelong_learning.training import Trainer, stored_samples
@@ -100,7 +100,7 @@ class LifelongLearning:
                  inference_integrate=None, task_update_decision=None, unseen_task_allocation=None,
                  unseen_sample_recognition=None, unseen_sample_re_recognition=None, *,
                  seen_estimator=None, output_url=None, min_train_sample=None, calibration_split=0.1,
-                 transfer=False, task_epochs=0.5, replay_size=None, distill=False):
+                 transfer=True, task_epochs=0.5, replay_size=replay.DEFAULT_SIZE, distill=False):
         estimator = seen_estimator if estimator is None else estimator
         _check_estimator(estimator)
         self.estimator = estimator
@@ -291,7 +291,7 @@ class LifelongLearning:
             if strategy == "retrain" and gi is not None:
                 gd = prev.doc["task_groups"][gi]
                 old = stored_samples(prev, gd)
-                buffers[entry] = (old, gd.get("n_seen", len(old.x)), new)
+                buffers[entry] = (old, gd.get("n_samples", len(old.x)), new)
                 sources[entry] = (loaded.models[gi], entry)
                 new = concat([old, new], data_type="train")
             elif strategy == "new":

@@ -106,8 +106,8 @@ class Trainer:
         """Bound ``old`` (standing for ``n_seen``) + ``new`` to the replay size and store it in ``doc``."""
         buf, seen = replay.reservoir(old, n_seen, new, self.replay_size, f"{doc['entry']}@{writer.number}")
         doc["samples_url"] = self.save_samples(writer, doc["entry"], buf)
-        doc["n_seen"] = int(seen)
-        doc["n_buffer"] = int(_n(buf))
+        doc["n_samples"] = int(seen)  # every sample the task has learned from
+        doc["n_buffer"] = int(_n(buf))  # the ones kept for replay
         return buf
 
     @staticmethod
@@ -272,9 +272,8 @@ class Trainer:
             gd["model"]["url"] = prev.resolve(gd["model"]["url"])
             stored = stored_samples(prev, groups_doc[gi])
             if incoming:
-                stored = self.store_buffer(writer, gd, stored, gd.get("n_seen", _n(stored)),
+                stored = self.store_buffer(writer, gd, stored, gd.get("n_samples", _n(stored)),
                                            concat(list(incoming), data_type="train"))
-                gd["n_samples"] = int(len(stored.x))
             elif gd.get("samples_url"):
                 gd["samples_url"] = prev.resolve(gd["samples_url"])
             parts.append(stored)

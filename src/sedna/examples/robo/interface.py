@@ -187,6 +187,14 @@ def _read_label(y):
     return read_label(_as_str(y))
 
 
+def _distillation(logits, teacher_model, rgb, depth, temperature=2.0):
+    """KL(teacher || student) per pixel at ``temperature``, scaled by its square."""
+    with torch.no_grad():
+        target = torch.softmax(teacher_model(rgb, depth) / temperature, 1)
+    log_p = torch.log_softmax(logits / temperature, 1)
+    return F.kl_div(log_p, target, reduction="batchmean") * temperature ** 2 / (logits.shape[-1] * logits.shape[-2])
+
+
 class Estimator:
     """RFNet-lite behind the tutorial's Estimator interface.
 
@@ -310,9 +318,13 @@ class Estimator:
         label = label.to(self.device, non_blocking=True).long()
         return rgb, depth, label
 
-    def train(self, train_data, valid_data=None, **kwargs):
+    def train(self, train_data, valid_data=None, teacher=None, **kwargs):
         """Train (or, when already trained, fine-tune: the weights are kept).
 
+        ``teacher``: a trained Estimator to distil from (Learning without
+        Forgetting): the loss adds ``distill_weight`` (default 1.0) times the
+        KL divergence between the teacher's and this model's class
+        distributions at temperature 2, so retraining keeps what it predicted.
         ``kwargs``: ``epochs``, ``lr`` override the constructor's for this call;
         ``progress``: a callable given ``{"epoch", "epochs", "loss", "pixel_accuracy"}``
         after every epoch. Returns ``{"mIoU", "loss"}`` with ``valid_data``, else
@@ -330,6 +342,9 @@ class Estimator:
                     self.num_parameters, n, self.size, epochs, self.device)
         weight = self._class_weights(cache[2])
         model = self.model
+        distill = float(kwargs.get("distill_weight", 1.0))
+        if teacher is not None:
+            teacher.model.to(self.device).eval()
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=self.weight_decay)
         steps_per_epoch = len(self._batches(n, shuffle=False))
         total = max(1, epochs * steps_per_epoch)
@@ -347,6 +362,8 @@ class Estimator:
                     g["lr"] = lr * max(scale, 0.01)
                 logits = model(rgb, depth)
                 loss = F.cross_entropy(logits, label, weight=weight, ignore_index=IGNORE)
+                if teacher is not None:
+                    loss = loss + distill * _distillation(logits, teacher.model, rgb, depth)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
