@@ -277,3 +277,19 @@ def test_scores_need_every_calibrated_component(tasks):
         rec.scores(mixed(10, 1))
     assert rec.scores(mixed(10, 1), models, allocate_nearest).shape == (20,)
     assert SampleRegonitionByModel().scores(mixed(10, 1)) is None
+
+
+def test_calibrated_threshold_keeps_the_false_alarm_rate_from_few_samples():
+    from statistics import NormalDist
+
+    from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.by_model import calibrated_threshold
+
+    rng = np.random.default_rng(0)
+    normal = NormalDist()
+    for n in (12, 48, 400):  # 12: what a job with 40 frames per scene holds out for three scenes
+        fpr = np.mean([1 - normal.cdf(calibrated_threshold(rng.normal(size=n), 0.05)) for _ in range(1500)])
+        assert 0.035 < fpr < 0.06, (n, fpr)
+    assert calibrated_threshold(np.arange(100.0), 0.05) == 95.0  # rank ceil(101 * 0.95) = 96
+    assert calibrated_threshold([1.0, 2.0], 0.05) == 2.0
+    assert calibrated_threshold([np.inf, 3.0, 1.0, 2.0], 0.0) == 3.0
+    assert calibrated_threshold([], 0.05) is None
