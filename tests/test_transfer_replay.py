@@ -212,3 +212,29 @@ def test_without_transfer_no_base_is_trained(tmp_path, monkeypatch):
     doc = ll._serving().doc
     assert "base_model" not in doc
     assert all("init_from" not in g["model"] for g in doc["task_groups"])
+
+
+def test_update_decision_routes_labelled_samples_by_their_attribute():
+    """Labelled frames say which scene they are of: a new scene's frames all make
+    its new task, whichever side of the re-recognition they fell on, and a known
+    scene's frames go to its task even when they looked unseen."""
+    from sedna.algorithms.seen_task_learning.task_update_decision.task_update_decision import UpdateStrategyDefault
+
+    index = {"tasks": [{"entry": "a.model", "meta_attr": "a", "group": 0},
+                       {"entry": "b.model", "meta_attr": "b", "group": 1}],
+             "extractor": {"kind": "classifier", "base": {"a": 0, "b": 1}},
+             "task_definition": {"method": "TaskDefinitionByDataAttr", "param": {}}}
+    decision = UpdateStrategyDefault(index, min_samples=2)
+    seen = _data(5, meta="c")
+    seen.meta_attr = np.array(["a", "c", "c", "c", "a"])
+    t1, s1 = decision(seen, task_type="seen_task")
+    unseen = _data(3, meta="c")
+    unseen.meta_attr = np.array(["c", "b", "c"])
+    t2, s2 = decision(unseen, task_type="unseen_task")
+    sizes = {}
+    for t in t1 + t2:
+        sizes[t.entry] = sizes.get(t.entry, 0) + len(t.samples.x)
+    assert sizes == {"a.model": 2, "c.model": 5, "b.model": 1}
+    assert s1 == {"a.model": "retrain", "c.model": "new"}
+    assert s2 == {"b.model": "absorb", "c.model": "new"}
+    assert [t.meta_attr for t in t2 if t.entry == "c.model"] == ["c"]

@@ -44,6 +44,7 @@ class UpdateStrategyDefault(BaseTaskUpdateDecision):
         self.min_samples = int(min_samples)
         self.route_by_attribute = bool(route_by_attribute)
         self.known = [t["entry"] for t in self.task_index.get("tasks", [])]
+        self._new_meta = {}  # tasks this update created: their attribute value
 
     def by_attribute(self, samples):
         """Task index per sample from the samples' own task attribute (labelled
@@ -100,12 +101,17 @@ class UpdateStrategyDefault(BaseTaskUpdateDecision):
         if ids is None:
             ids = self.allocate(samples) if task_type == "seen_task" else np.full(n, -1)
         tasks, strategies = [], {}
+        stored = self.task_index.get("tasks", [])
         for t in sorted(set(ids.tolist()) - {-1}):
             entry = self.known[t]
-            tasks.append(Task(entry=entry, samples=subset(samples, np.flatnonzero(ids == t)),
-                              meta_attr=self.task_index["tasks"][t].get("meta_attr")))
+            rows = np.flatnonzero(ids == t)
+            if t >= len(stored):  # a task this update created (an earlier call): still new
+                tasks.append(Task(entry=entry, samples=subset(samples, rows), meta_attr=self._new_meta[entry]))
+                strategies[entry] = "new"
+                continue
+            tasks.append(Task(entry=entry, samples=subset(samples, rows), meta_attr=stored[t].get("meta_attr")))
             # an existing task retrains only for enough new samples; fewer are stored ("absorb")
-            strategies[entry] = self.existing_strategy if (ids == t).sum() >= self.min_samples else "absorb"
+            strategies[entry] = self.existing_strategy if len(rows) >= self.min_samples else "absorb"
         rest = np.flatnonzero(ids == -1)
         if len(rest):
             new_tasks, new_extractor = self.define(subset(samples, rest))
@@ -115,6 +121,7 @@ class UpdateStrategyDefault(BaseTaskUpdateDecision):
                     strategies[nt.entry] = self.existing_strategy if enough else "absorb"
                 else:
                     self.known.append(nt.entry)
+                    self._new_meta[nt.entry] = nt.meta_attr
                     self._extend_extractor(nt, new_extractor, len(self.known) - 1)
                     strategies[nt.entry] = "new"
                 tasks.append(nt)
