@@ -242,7 +242,7 @@ def run_seed(sc, learners, out):
     from sedna.core.lifelong_learning.measures import all_measures
 
     untrained = {d: sc.untrained(d) for d in sc.seen + sc.shifts}
-    if hasattr(sc, "warmup"):
+    if getattr(sc, "warmup", None):
         sc.warmup()
     r1 = round1(sc, learners, out)
     kb = next((n for n in learners if n in KB_LEARNERS), None)
@@ -424,10 +424,14 @@ def parse_common(p, argv):
     return a
 
 
-def run_robo(out, frames=40, test_frames=16, epochs=10, size=(96, 192), seeds=(0,), shifts=None, learners=LEARNERS):
+def run_robo(out, frames=40, test_frames=16, epochs=10, size=(96, 192), seeds=(0,), shifts=None, learners=LEARNERS,
+             warmup=True):
     def make(seed, root):
-        return RoboScenario(os.path.join(root, "data"), seed=seed, frames=frames, test_frames=test_frames,
-                            epochs=epochs, size=size, shifts=shifts)
+        sc = RoboScenario(os.path.join(root, "data"), seed=seed, frames=frames, test_frames=test_frames,
+                          epochs=epochs, size=size, shifts=shifts)
+        if not warmup:  # the times then include one-off costs in the first learner's round 1
+            sc.warmup = None
+        return sc
     return run(make, out, seeds=seeds, learners=learners)
 
 
@@ -437,7 +441,13 @@ def main(argv=None):
     p.add_argument("--test-frames", type=int, default=16, help="test frames per scene (default 16)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--size", default="96x192")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: torch's choice); 1 is much faster on a CPU shared with others")
     a = parse_common(p, argv)
+    if a.threads:
+        import torch
+
+        torch.set_num_threads(a.threads)
     from sedna.examples.robo.datagen import SHIFTS
 
     if a.shifts and set(a.shifts) - set(SHIFTS):
