@@ -125,7 +125,8 @@ def test_state_round_trip_through_the_constructor(tasks):
     again = SampleRegonitionByModel(doc, combine="sum", window=3)
     assert again.threshold == rec.threshold and again.window_threshold == rec.window_threshold
     data = mixed(100, 5)
-    np.testing.assert_array_equal(again.scores(data, models, allocate_nearest), rec.scores(data, models, allocate_nearest))
+    np.testing.assert_array_equal(again.scores(data, models, allocate_nearest),
+                                  rec.scores(data, models, allocate_nearest))
     for r in (rec, again):
         r.reset()
     a = rec(data, models=models, allocate=allocate_nearest)[1].index

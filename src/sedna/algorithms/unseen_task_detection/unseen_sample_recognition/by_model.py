@@ -115,7 +115,9 @@ def _take(x, rows):
 
 def _can_embed(model):
     est = getattr(model, "est", model)
-    return model is not None and (callable(getattr(est, "embed", None)) or callable(getattr(model, "predict_proba", None)))
+    if model is None:
+        return False
+    return callable(getattr(est, "embed", None)) or callable(getattr(model, "predict_proba", None))
 
 
 def _log(s):
