@@ -22,7 +22,7 @@ learner; a summary, one row per shift); writes ``matrix.csv`` and ``matrix.png``
 digits scenario (scikit-learn) is ``benchmarks/bench_lifelong_digits.py``.
 
     python benchmarks/bench_lifelong.py [--out DIR] [--frames 40] [--test-frames 16] [--epochs 10]
-        [--size 96x192] [--seeds 0,1] [--shifts real/zurich,real/garden] [--learners sedna,finetune]
+        [--size 96x192] [--seeds 0,1] [--shifts real/zurich,real/garden] [--learners sedna,finetune] [--threads 1]
 """
 
 import argparse
