@@ -31,6 +31,15 @@ def test_demo_runs_two_rounds_through_the_control_plane(tmp_path):
     kb2 = json.load(open(work / "output" / "robo-demo" / "train" / "2" / "index.json"))
     assert kb2["version"] == 2
     assert "real/garden.model" in [g["entry"] for g in kb2["task_groups"]]
+    # knowledge transfer through the control plane: round 1 trained a shared base the scene
+    # models started from; the garden's model started from an existing model, not from scratch
+    kb1 = json.load(open(work / "output" / "robo-demo" / "train" / "1" / "index.json"))
+    assert kb1["base_model"]["strategy"] == "base"
+    for g in kb1["task_groups"]:  # started from the base, or (too few frames) served by it
+        assert g["model"].get("init_from") == "__base__" or g["model"]["url"] == kb1["base_model"]["url"]
+    garden = next(g for g in kb2["task_groups"] if g["entry"] == "real/garden.model")
+    started = garden["model"].get("init_from") in [g["entry"] for g in kb1["task_groups"]] + ["__base__"]
+    assert started or garden["model"].get("shared")  # (too few frames: served by the base)
     # inference results as the tutorial describes them: label, colour and overlay PNGs
     for sub in ("label", "color", "merge"):
         assert os.listdir(work / "infer_results" / sub)

@@ -188,6 +188,10 @@ def test_kb_with_transfer_has_a_base_and_task_models_start_from_it(tmp_path, mon
     assert groups["a"]["model"]["init_from"] == "__base__"
     assert groups["c"]["model"]["url"] == doc["base_model"]["url"]  # too small: served by the base
     assert groups["a"]["n_buffer"] == 25 and groups["a"]["n_samples"] == 40
+    # specialising the base takes task_epochs (0.3) of the estimator's 4 epochs; the base all 4
+    served = ll._serving()
+    epochs = {e.split(".")[0]: m.est.epochs_used for e, m in zip(served.entries, served.models)}
+    assert epochs == {"a": 1, "b": 1, "c": 4}
     with np.load(os.path.join(os.path.dirname(res["index_url"]), groups["a"]["samples_url"]),
                  allow_pickle=False) as z:
         assert len(z["x"]) == 25
@@ -198,6 +202,9 @@ def test_kb_with_transfer_has_a_base_and_task_models_start_from_it(tmp_path, mon
     doc2 = ll2._serving().doc
     g2 = {g["entry"].split(".")[0]: g for g in doc2["task_groups"]}
     assert g2["d"]["model"]["init_from"] in ("a.model", "b.model", "c.model", "__base__")
+    served2 = ll2._serving()
+    epochs2 = {e.split(".")[0]: m.est.epochs_used for e, m in zip(served2.entries, served2.models)}
+    assert epochs2["d"] == 4 and epochs2["a"] == 4  # new samples: full epochs
     assert g2["a"]["model"]["init_from"] == "a.model" and g2["a"]["n_samples"] == 60 and g2["a"]["n_buffer"] == 25
     assert g2["b"]["model"]["url"].endswith(groups["b"]["model"]["url"])  # kept: same artifact
     assert _sha(ll2._serving().version.local_path(g2["b"]["model"]["url"])) == before_b

@@ -86,7 +86,9 @@ class LifelongLearning:
         another (:mod:`sedna.backend.transfer`); others train as without it.
     task_epochs : float
         Share of the estimator's ``epochs`` a task model trains for when it
-        starts from another model (estimators with an integer ``epochs``).
+        is specialised from the shared base on samples the base learned
+        already (first round; estimators with an integer ``epochs``). New and
+        retrained tasks learn new samples: full epochs.
     replay_size : int or None
         Samples kept per task in the knowledge base (a uniform reservoir of
         all it has seen) and replayed when the task is retrained; None keeps all.
@@ -100,7 +102,7 @@ class LifelongLearning:
                  inference_integrate=None, task_update_decision=None, unseen_task_allocation=None,
                  unseen_sample_recognition=None, unseen_sample_re_recognition=None, *,
                  seen_estimator=None, output_url=None, min_train_sample=None, calibration_split=0.1,
-                 transfer=True, task_epochs=0.5, replay_size=replay.DEFAULT_SIZE, distill=False):
+                 transfer=True, task_epochs=0.3, replay_size=replay.DEFAULT_SIZE, distill=False):
         estimator = seen_estimator if estimator is None else estimator
         _check_estimator(estimator)
         self.estimator = estimator

@@ -70,13 +70,14 @@ class Trainer:
 
     ``transfer``: task models start from a related trained model (the shared
     base, the closest task's, or their own previous one) where the estimator
-    can (:mod:`sedna.backend.transfer`), for ``task_epochs`` of its ``epochs``;
+    can (:mod:`sedna.backend.transfer`); a task model specialised from the base
+    in the first round trains for ``task_epochs`` of the estimator's ``epochs``;
     groups too small for their own model are served by the base.
     ``replay_size``: samples kept per task (None: all). ``distill``: a retrained
     task's previous model is passed as ``teacher`` where ``train`` takes one.
     """
 
-    def __init__(self, estimator, min_train_sample, calibration_split, transfer=False, task_epochs=0.5,
+    def __init__(self, estimator, min_train_sample, calibration_split, transfer=False, task_epochs=0.3,
                  replay_size=None, distill=False):
         self.estimator = estimator
         self.min_train_sample = min_train_sample
@@ -133,7 +134,10 @@ class Trainer:
         elif source is not None and self.transfer:
             est = Estimator.create(self.estimator)
             teacher = previous if self.distill else None
-            metrics = est.train_from(source, samples, valid_data, teacher=teacher, **self._scaled(kwargs))
+            # specialising the base on samples it has learned already needs fewer epochs; a
+            # new or retrained task learns samples no model has seen: full epochs
+            fit_kwargs = self._scaled(kwargs) if strategy == "train" else kwargs
+            metrics = est.train_from(source, samples, valid_data, teacher=teacher, **fit_kwargs)
         else:
             est = Estimator.create(self.estimator)
             metrics = est.train(samples, valid_data, **kwargs)
