@@ -102,7 +102,7 @@ class LifelongLearning:
                  inference_integrate=None, task_update_decision=None, unseen_task_allocation=None,
                  unseen_sample_recognition=None, unseen_sample_re_recognition=None, *,
                  seen_estimator=None, output_url=None, min_train_sample=None, calibration_split=0.1,
-                 transfer=True, task_epochs=0.3, replay_size=replay.DEFAULT_SIZE, distill=False):
+                 transfer=True, task_epochs=0.5, replay_size=replay.DEFAULT_SIZE, distill=False):
         estimator = seen_estimator if estimator is None else estimator
         _check_estimator(estimator)
         self.estimator = estimator

@@ -77,7 +77,7 @@ class Trainer:
     task's previous model is passed as ``teacher`` where ``train`` takes one.
     """
 
-    def __init__(self, estimator, min_train_sample, calibration_split, transfer=False, task_epochs=0.3,
+    def __init__(self, estimator, min_train_sample, calibration_split, transfer=False, task_epochs=0.5,
                  replay_size=None, distill=False):
         self.estimator = estimator
         self.min_train_sample = min_train_sample
