@@ -392,18 +392,21 @@ class Estimator:
     def _forward_batches(self, data, batch_size=None):
         """Yield (logits at model size (N,C,h,w) on device, [original (H, W)]) per batch."""
         items = _items(data)
-        bs = int(batch_size or self.batch_size or 1)
-        if self.size is None:
-            bs = 1  # native resolution: sizes may differ
         self.model.eval()
         with torch.no_grad():
-            for start in range(0, len(items), bs):
-                loaded = [_load_input(it, self.size) for it in items[start:start + bs]]
-                rgb = torch.from_numpy(np.stack([r for r, _, _ in loaded])).to(self.device)
-                depth = None
-                if self.use_depth and all(d is not None for _, d, _ in loaded):
-                    depth = torch.from_numpy(np.stack([d for _, d, _ in loaded])).to(self.device)
-                yield self.model(rgb, depth), [o for _, _, o in loaded]
+            for rgb, depth, origs in self._input_batches(items, batch_size):
+                yield self.model(rgb, depth), origs
+
+    def _input_batches(self, items, batch_size=None):
+        """Yield (rgb, depth or None, [original (H, W)]) tensors per batch of ``items``."""
+        bs = 1 if self.size is None else int(batch_size or self.batch_size or 1)  # native sizes may differ
+        for start in range(0, len(items), bs):
+            loaded = [_load_input(it, self.size) for it in items[start:start + bs]]
+            rgb = torch.from_numpy(np.stack([r for r, _, _ in loaded])).to(self.device)
+            depth = None
+            if self.use_depth and all(d is not None for _, d, _ in loaded):
+                depth = torch.from_numpy(np.stack([d for _, d, _ in loaded])).to(self.device)
+            yield rgb, depth, [o for _, _, o in loaded]
 
     @staticmethod
     def _upsample(logits_one, orig):
@@ -451,16 +454,9 @@ class Estimator:
 
     def _feature_batches(self, data, batch_size=None):
         """Yield (logits (N,C,h,w), features dict) per batch: one forward pass each."""
-        items = _items(data)
-        bs = 1 if self.size is None else int(batch_size or self.batch_size or 1)
         self.model.eval()
         with torch.no_grad():
-            for start in range(0, len(items), bs):
-                loaded = [_load_input(it, self.size) for it in items[start:start + bs]]
-                rgb = torch.from_numpy(np.stack([r for r, _, _ in loaded])).to(self.device)
-                depth = None
-                if self.use_depth and all(d is not None for _, d, _ in loaded):
-                    depth = torch.from_numpy(np.stack([d for _, d, _ in loaded])).to(self.device)
+            for rgb, depth, _ in self._input_batches(_items(data), batch_size):
                 yield self.model.forward_features(rgb, depth)
 
     @staticmethod
