@@ -205,3 +205,26 @@ def test_environment_defaults(monkeypatch, tmp_path):
     assert est.color_label_save_path == os.path.join(str(tmp_path), "color")
     assert est.merge_label_save_path == os.path.join(str(tmp_path), "merge")
     assert Estimator(width=8, epochs=5, size=(32, 32)).epochs == 5
+
+
+def test_training_with_a_teacher_distils_and_starts_from_state_dict(dataset, trained):
+    """LwF: the distillation term is zero for a student that predicts as its teacher,
+    and a student trained from the teacher's weights with the teacher keeps to it."""
+    import copy
+
+    import torch
+
+    from sedna.backend import Estimator as Adapter
+    from sedna.examples.robo.interface import _distillation
+
+    teacher = trained.est
+    rgb, depth, _ = next(teacher._input_batches(list(dataset.data.x[:2])))
+    with torch.no_grad():
+        same = _distillation(teacher.model(rgb, depth), teacher.model, rgb, depth)
+    assert abs(float(same)) < 1e-5
+    student = Adapter(_estimator())
+    assert student.transfer_mode == "state_dict"
+    res = student.train_from(Adapter(teacher), dataset.data, teacher=Adapter(copy.deepcopy(teacher)), epochs=1)
+    assert np.isfinite(res["loss"])
+    agree = np.mean([(a == b).mean() for a, b in zip(student.predict(dataset.data.x), teacher.predict(dataset.data.x))])
+    assert agree > 0.5
