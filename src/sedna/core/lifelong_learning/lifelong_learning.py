@@ -89,6 +89,8 @@ class LifelongLearning:
         is specialised from the shared base on samples the base learned
         already (first round; estimators with an integer ``epochs``). New and
         retrained tasks learn new samples: full epochs.
+    base_epochs : float
+        Share of the estimator's ``epochs`` the shared base trains for.
     replay_size : int or None
         Samples kept per task in the knowledge base (a uniform reservoir of
         all it has seen) and replayed when the task is retrained; None keeps all.
@@ -102,7 +104,8 @@ class LifelongLearning:
                  inference_integrate=None, task_update_decision=None, unseen_task_allocation=None,
                  unseen_sample_recognition=None, unseen_sample_re_recognition=None, *,
                  seen_estimator=None, output_url=None, min_train_sample=None, calibration_split=0.1,
-                 transfer=True, task_epochs=0.5, replay_size=replay.DEFAULT_SIZE, distill=False):
+                 transfer=True, task_epochs=0.5, replay_size=replay.DEFAULT_SIZE, distill=False,
+                 base_epochs=0.8):
         estimator = seen_estimator if estimator is None else estimator
         _check_estimator(estimator)
         self.estimator = estimator
@@ -120,12 +123,14 @@ class LifelongLearning:
         if not 0 <= float(calibration_split) < 0.5:
             raise ValueError("calibration_split must be in [0, 0.5)")
         self.calibration_split = float(calibration_split)
-        if not 0 < float(task_epochs) <= 1:
-            raise ValueError("task_epochs must be in (0, 1]")
+        for name, share in (("task_epochs", task_epochs), ("base_epochs", base_epochs)):
+            if not 0 < float(share) <= 1:
+                raise ValueError(f"{name} must be in (0, 1]")
         if replay_size is not None and int(replay_size) < 1:
             raise ValueError("replay_size must be a positive number of samples or None")
         self.options = dict(transfer=bool(transfer), task_epochs=float(task_epochs),
-                            replay_size=None if replay_size is None else int(replay_size), distill=bool(distill))
+                            replay_size=None if replay_size is None else int(replay_size), distill=bool(distill),
+                            base_epochs=float(base_epochs))
         self._serving_kb = Serving(estimator, self.slots, self._explicit, unseen_estimator, output_url)
         self.log = LOGGER
 

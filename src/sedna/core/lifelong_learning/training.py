@@ -70,20 +70,22 @@ class Trainer:
 
     ``transfer``: task models start from a related trained model (the shared
     base, the closest task's, or their own previous one) where the estimator
-    can (:mod:`sedna.backend.transfer`); a task model specialised from the base
-    in the first round trains for ``task_epochs`` of the estimator's ``epochs``;
+    can (:mod:`sedna.backend.transfer`); the base trains for ``base_epochs`` and
+    a task model specialised from it in the first round for ``task_epochs`` of
+    the estimator's ``epochs`` (together 1.3 times one model per task);
     groups too small for their own model are served by the base.
     ``replay_size``: samples kept per task (None: all). ``distill``: a retrained
     task's previous model is passed as ``teacher`` where ``train`` takes one.
     """
 
     def __init__(self, estimator, min_train_sample, calibration_split, transfer=False, task_epochs=0.5,
-                 replay_size=None, distill=False):
+                 replay_size=None, distill=False, base_epochs=0.8):
         self.estimator = estimator
         self.min_train_sample = min_train_sample
         self.calibration_split = calibration_split
         self.transfer = bool(transfer) and Estimator.create(estimator).transfer_mode is not None
         self.task_epochs = float(task_epochs)
+        self.base_epochs = float(base_epochs)
         self.replay_size = replay_size
         self.distill = bool(distill)
 
@@ -120,11 +122,11 @@ class Trainer:
                 "metrics": metrics, "trained_version": version, "strategy": strategy}
 
     # ------------------------------------------------------------- fitting
-    def _scaled(self, kwargs):
-        """``kwargs`` with ``epochs`` scaled by ``task_epochs`` for a model that starts from another."""
+    def _scaled(self, kwargs, share):
+        """``kwargs`` with ``epochs`` scaled by ``share`` (estimators with an integer ``epochs``)."""
         epochs = kwargs.get("epochs", getattr(self.estimator, "epochs", None))
-        if isinstance(epochs, (int, np.integer)) and not isinstance(epochs, bool) and epochs > 0:
-            return dict(kwargs, epochs=max(1, int(round(epochs * self.task_epochs))))
+        if share != 1 and isinstance(epochs, (int, np.integer)) and not isinstance(epochs, bool) and epochs > 0:
+            return dict(kwargs, epochs=max(1, int(round(epochs * share))))
         return kwargs
 
     def fit(self, samples, valid_data, kwargs, strategy, previous, source=None):
@@ -136,7 +138,7 @@ class Trainer:
             teacher = previous if self.distill else None
             # specialising the base on samples it has learned already needs fewer epochs; a
             # new or retrained task learns samples no model has seen: full epochs
-            fit_kwargs = self._scaled(kwargs) if strategy == "train" else kwargs
+            fit_kwargs = self._scaled(kwargs, self.task_epochs) if strategy == "train" else kwargs
             metrics = est.train_from(source, samples, valid_data, teacher=teacher, **fit_kwargs)
         else:
             est = Estimator.create(self.estimator)
@@ -159,7 +161,7 @@ class Trainer:
             return None, None
         pooled = concat(parts, data_type="train")
         LOGGER.info("shared base model: train on %d samples of %d task groups", len(pooled.x), len(parts))
-        est, metrics = self.fit(pooled, valid_data, kwargs, "base", None)
+        est, metrics = self.fit(pooled, valid_data, self._scaled(kwargs, self.base_epochs), "base", None)
         mdoc = self.save_model(writer, est, kb_doc.BASE_ENTRY, metrics, writer.number, "base")
         mdoc["n_samples"] = int(len(pooled.x))
         return est, mdoc
