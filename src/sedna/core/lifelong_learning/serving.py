@@ -260,7 +260,8 @@ class Serving:
         if not is_unseen.any() and seen_result is not None and len(seen_pos) == n \
                 and (seen_pos == np.arange(n)).all():
             return seen_result, is_unseen, tasks
-        return self._assemble(kb, n, seen_pos, seen_result, is_unseen, samples, tasks), is_unseen, tasks
+        result = self._assemble(kb, n, seen_pos, seen_result, is_unseen, samples, tasks, allocate)
+        return result, is_unseen, tasks
 
     @staticmethod
     def _predict_seen(kb, seen, unseen, n, memo, allocate, is_unseen):
@@ -325,7 +326,7 @@ class Serving:
         return out
 
     @staticmethod
-    def _closest_predictions(kb, useen, tasks):
+    def _closest_predictions(kb, useen, tasks, allocate):
         """Unseen samples served by the deployed task model the allocation finds
         closest (else the largest deployed one): flagged, but never left blind."""
         deployed = np.flatnonzero(kb.deployed)
@@ -333,7 +334,7 @@ class Serving:
             return None
         sizes = [kb.doc["task_groups"][i].get("n_samples", 0) for i in deployed]
         fallback = kb.fallback if kb.deployed[kb.fallback] else int(deployed[int(np.argmax(sizes))])
-        groups = kb.allocate(useen).copy()
+        groups = np.array(allocate(useen), dtype=np.int64)  # the call's one allocation, reused
         bad = (groups < 0) | (groups >= len(kb.deployed))
         groups[bad] = fallback
         groups[~kb.deployed[groups]] = fallback
@@ -349,12 +350,12 @@ class Serving:
                 out[r] = v
         return out
 
-    def _assemble(self, kb, n, seen_pos, seen_result, is_unseen, samples, tasks):
+    def _assemble(self, kb, n, seen_pos, seen_result, is_unseen, samples, tasks, allocate):
         unseen_out = None
         if is_unseen.any():
             useen = subset(samples, np.flatnonzero(is_unseen))
             unseen_out = self._unseen_predictions(kb, useen) if self.unseen_estimator is not None \
-                else self._closest_predictions(kb, useen, tasks)
+                else self._closest_predictions(kb, useen, tasks, allocate)
         if isinstance(seen_result, np.ndarray) and unseen_out is None and not is_unseen.any():
             return seen_result
         out = [None] * n

@@ -15,6 +15,7 @@ import numpy as np
 from sedna.algorithms._util import safe_name
 from sedna.algorithms.seen_task_learning.artifact import Task
 from sedna.backend import Estimator
+from sedna.backend.transfer import transfer_mode
 from sedna.common.exceptions import PluginParamError
 from sedna.common.log import LOGGER
 from sedna.core.lifelong_learning import kb_doc, replay
@@ -83,7 +84,7 @@ class Trainer:
         self.estimator = estimator
         self.min_train_sample = min_train_sample
         self.calibration_split = calibration_split
-        self.transfer = bool(transfer) and Estimator.create(estimator).transfer_mode is not None
+        self.transfer = bool(transfer) and transfer_mode(estimator) is not None
         self.task_epochs = float(task_epochs)
         self.base_epochs = float(base_epochs)
         self.replay_size = replay_size
