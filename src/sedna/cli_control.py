@@ -11,9 +11,8 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 
+from sedna.common.api_paths import API
 from sedna.runtimes.local.runtime import DEFAULT_PORT, DEFAULT_STATE_DIR, state_paths
-
-API = "/apis/sedna.io/v1alpha1"
 
 
 class UserError(Exception):

@@ -76,3 +76,14 @@ class ManifestError(SednaError, ValueError):
 
 class WorkerError(SednaError, RuntimeError):
     """A worker process cannot be started (bad image mapping, missing script...)."""
+
+
+class NotFound(SednaError, KeyError):
+    """A resource, worker or object that does not exist."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
+
+
+class Conflict(SednaError, ValueError):
+    """An update based on an old resourceVersion, or a create of an existing name."""

@@ -22,6 +22,7 @@ import urllib.request
 
 import numpy as np
 
+from sedna.common.api_paths import report_path
 from sedna.common.config import BaseConfig, Context
 from sedna.common.log import LOGGER
 
@@ -112,7 +113,7 @@ def report_task_info(kind, status, results, owner_info=None, *, server=None, tok
                 return False
     token = token or Context.get_parameters("LC_TOKEN")
     worker = urllib.parse.quote(str(body["name"]), safe="")
-    url = f"{base}/sedna/workers/{worker}/info"
+    url = base + report_path(worker)
     data = json.dumps(body, default=_json_default).encode("utf-8")
     headers = {"Content-Type": "application/json"}
     if token:

@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 
+from sedna.common.api_paths import resource_path
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGE = "sedna/robo-demo:v1"
 MARKER = ".sedna-demo"
@@ -126,7 +128,7 @@ class Plane:
         return p.stdout
 
     def job(self):
-        return self.call("GET", "/apis/sedna.io/v1alpha1/namespaces/default/lifelonglearningjobs/robo-demo")
+        return self.call("GET", resource_path("lifelonglearningjobs", "default", "robo-demo"))
 
     def workers(self):
         return self.call("GET", "/api/v1/namespaces/default/workers")["items"]

@@ -17,7 +17,8 @@ from sedna.common.file_ops import FileOps
 from sedna.common.log import LOGGER
 from sedna.control.reconcile import DatasetObs, Settings, WorkerObs, reconcile
 from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState, split_in_order
-from sedna.runtimes.local.store import NotFound, now_ts
+from sedna.common.exceptions import NotFound
+from sedna.runtimes.local.store import now_ts
 
 LOG = LOGGER.getChild("controller")
 JOB = "LifelongLearningJob"

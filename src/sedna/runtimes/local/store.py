@@ -22,7 +22,9 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sedna.common.exceptions import SednaError
+from sedna.common.exceptions import Conflict, NotFound
+
+__all__ = ("Store", "Conflict", "NotFound", "now_ts")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -47,15 +49,6 @@ CREATE TABLE IF NOT EXISTS workers (
     exit_code INTEGER, report TEXT, created TEXT NOT NULL, finished TEXT,
     PRIMARY KEY (namespace, name));
 """
-
-
-class NotFound(SednaError, KeyError):
-    def __str__(self):
-        return str(self.args[0]) if self.args else ""
-
-
-class Conflict(SednaError, ValueError):
-    """An update based on an old resourceVersion, or a create of an existing name."""
 
 
 def now_ts():
