@@ -294,3 +294,23 @@ def test_calibrated_threshold_keeps_the_false_alarm_rate_from_few_samples():
     assert calibrated_threshold([1.0, 2.0], 0.05) == 2.0
     assert calibrated_threshold([np.inf, 3.0, 1.0, 2.0], 0.0) == 3.0
     assert calibrated_threshold([], 0.05) is None
+
+
+def test_pooled_calibration_adds_the_training_holdout_kept_in_the_state(tasks):
+    """The job's evaluate calibrates on its eval split pooled with the frames training held out:
+    the held-out scores travel in the index (no samples), and pooling never snowballs."""
+    parts, models = tasks
+    rec = SampleRegonitionByModel(combine="sum").fit(parts, models=models, allocate=allocate_nearest)
+    first = rec.calibrate(mixed(6, 10), models, allocate_nearest)          # 12 held-out samples
+    assert first["n_calibration"] == 12 and len(first["calibration_scores"]["model"]) > 0
+    restored = SampleRegonitionByModel(task_index={"unseen_sample_recognition": {"calibration": first}})
+    pooled = restored.calibrate(mixed(15, 11), models, allocate_nearest, pool=True)
+    assert pooled["n_calibration"] == 12 + 30
+    again = restored.calibrate(mixed(15, 11), models, allocate_nearest, pool=True)
+    assert again["n_calibration"] == 42 and again["threshold"] == pytest.approx(pooled["threshold"])
+    alone = restored.calibrate(mixed(15, 11), models, allocate_nearest)
+    assert alone["n_calibration"] == 30
+    # more calibration samples, a false-alarm rate closer to the target on fresh seen samples
+    fresh = mixed(2000, 99)
+    _, unseen = restored(fresh, models=models, allocate=allocate_nearest)
+    assert len(unseen.x) / len(fresh.x) < 0.2

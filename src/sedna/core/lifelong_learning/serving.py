@@ -217,12 +217,15 @@ class Serving:
 
     @staticmethod
     def calibrate(loaded, samples):
-        """Re-calibrate the deployed recognizer on held-out seen samples."""
+        """Re-calibrate the deployed recognizer on held-out seen samples, pooled
+        with the samples the training held out where the recognizer keeps them."""
+        from sedna.backend import call_with_accepted
+
         rec = loaded.recognizer
         if samples is None or not hasattr(rec, "calibrate") or not len(samples.x):
             return {}
         try:
-            return rec.calibrate(samples, loaded.models, loaded.allocate) or {}
+            return call_with_accepted(rec.calibrate, samples, loaded.models, loaded.allocate, pool=True) or {}
         except (TypeError, ValueError) as e:
             LOGGER.warning("unseen-sample calibration skipped: %s", e)
             return {}

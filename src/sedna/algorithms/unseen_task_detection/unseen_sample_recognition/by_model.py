@@ -22,6 +22,7 @@ __all__ = ("SampleRegonitionByModel", "model_embedding", "window_pool", "calibra
 
 _COMBINE = ("model", "appearance", "sum", "max")
 _MODES = ("allocated", "min")
+_KEEP_CALIBRATION = 500  # raw calibration scores kept per component for a later pooled calibration
 
 
 # --------------------------------------------------------------- embeddings
@@ -120,6 +121,12 @@ def _can_embed(model):
     return callable(getattr(est, "embed", None)) or callable(getattr(model, "predict_proba", None))
 
 
+def _kept(raw, cap=_KEEP_CALIBRATION):
+    """At most ``cap`` of the raw calibration scores (evenly spaced, in order), to pool with later."""
+    raw = np.asarray(raw, dtype=np.float64).ravel()
+    return raw if len(raw) <= cap else raw[np.linspace(0, len(raw) - 1, cap).round().astype(int)]
+
+
 def _log(s):
     return np.log(np.asarray(s, dtype=np.float64) + 1e-9)
 
@@ -199,7 +206,7 @@ class SampleRegonitionByModel(BaseSampleRegonition):
         self.target_fpr, self.shrinkage = float(target_fpr), float(shrinkage)
         self.window, self.max_rank = int(window), int(max_rank)
         self._model_stats = self._app_stats = self._pending = None
-        self._norm, self._thresholds, self._components = {}, {}, []
+        self._norm, self._thresholds, self._components, self._cal_raw = {}, {}, [], {}
         self.threshold = self.window_threshold = None
         self._history = deque(maxlen=max(self.window - 1, 1))
         cal = ((self.task_index.get("unseen_sample_recognition") or {}).get("calibration") or {})
@@ -312,10 +319,16 @@ class SampleRegonitionByModel(BaseSampleRegonition):
         return self._combined(comp, names), self.threshold, self.window_threshold
 
     # ----------------------------------------------------------- calibrate
-    def calibrate(self, samples, models=None, allocate=None):
+    def calibrate(self, samples, models=None, allocate=None, pool=False):
         """Set the z-normalisation and the threshold(s) for ``target_fpr`` on
         held-out seen ``samples`` (in stream order for the pooled threshold);
-        returns :meth:`state` with ``n_calibration`` and ``observed_fpr``."""
+        returns :meth:`state` with ``n_calibration`` and ``observed_fpr``.
+
+        ``pool=True`` adds the samples of the last calibration without it (the
+        training's holdout, kept as raw component scores in :meth:`state`, for
+        the same models): the job's evaluation calibrates on its eval split
+        together with the frames the training held out, so a small job's
+        threshold rests on both. Pooled samples are not kept for the next pool."""
         if self._pending is not None and models is not None:
             self._fit_models(self._pending, models)
             self._pending = None
@@ -324,6 +337,10 @@ class SampleRegonitionByModel(BaseSampleRegonition):
         comp = self.component_scores(samples, models, allocate)
         if not comp:
             return {}
+        if not pool:
+            self._cal_raw = {k: _kept(v) for k, v in comp.items()}
+        elif self._cal_raw:
+            comp = {k: np.concatenate([self._cal_raw[k], v]) if k in self._cal_raw else v for k, v in comp.items()}
         self._components = sorted(comp)
         self._norm, self._thresholds = {}, {}
         for name, raw in comp.items():
@@ -348,6 +365,7 @@ class SampleRegonitionByModel(BaseSampleRegonition):
                 "target_fpr": self.target_fpr, "combine": self.combine, "mode": self.mode, "window": self.window,
                 "components": list(self._components), "norm": {k: list(v) for k, v in self._norm.items()},
                 "component_thresholds": {k: list(v) for k, v in self._thresholds.items()},
+                "calibration_scores": {k: pack_array(v.astype(np.float32)) for k, v in self._cal_raw.items()} or None,
                 "model_stats": [_pack_gaussian(g) for g in self._model_stats or []] or None,
                 "appearance_stats": [_pack_gaussian(g) for g in self._app_stats or []] or None}
 
@@ -356,6 +374,8 @@ class SampleRegonitionByModel(BaseSampleRegonition):
         self._app_stats = [_unpack_gaussian(g) for g in cal["appearance_stats"]] \
             if cal.get("appearance_stats") else None
         self._components = list(cal.get("components") or [])
+        self._cal_raw = {k: unpack_array(v).astype(np.float64).ravel()
+                         for k, v in (cal.get("calibration_scores") or {}).items()}
         self._norm = {k: (float(v[0]), float(v[1])) for k, v in (cal.get("norm") or {}).items()}
         self._thresholds = {k: list(v) for k, v in (cal.get("component_thresholds") or {}).items()}
         self.threshold = cal.get("threshold")
