@@ -171,10 +171,11 @@ def test_fuzzed_manifests_never_break_the_server(plane, edits):
     assert plane.healthy()
 
 
-def test_mutating_calls_need_the_token(plane):
+def test_every_call_but_healthz_needs_the_token(plane):
     assert call(plane, "PUT", API + "/datasets/lifelong-robo-dataset", DATASET, token=False)[0] == 401
     assert call(plane, "PUT", API + "/datasets/lifelong-robo-dataset", DATASET, token="wrong")[0] == 401
-    assert call(plane, "GET", API + "/datasets", token=False)[0] == 200
+    assert call(plane, "GET", API + "/datasets", token=False)[0] == 401
+    assert call(plane, "GET", API + "/datasets")[0] == 200
     mode = os.stat(os.path.join(plane.state_dir, "token")).st_mode & 0o777
     assert mode == 0o600
 

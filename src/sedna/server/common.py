@@ -1,11 +1,16 @@
-"""What every router needs: the runtime, the token check, reading a JSON body."""
+"""What every router needs: the runtime, reading a bounded JSON body, the kind of a path."""
 
-import hmac
+import base64
+import binascii
 import json
 
 from fastapi import HTTPException, Request
 
 from sedna.common.exceptions import ManifestError
+
+MAX_BODY_BYTES = 4 * 1024 * 1024   # a manifest or a report; bigger bodies get 413
+MAX_JSON_DEPTH = 100               # a pod template nests ~12 deep
+MAX_PAGE = 500                     # items in one list response; ``continue`` fetches the next
 
 
 def runtime_of(request: Request):
@@ -13,19 +18,49 @@ def runtime_of(request: Request):
     return request.app.state.runtime
 
 
-def need_token(request: Request):
-    """Dependency: ``Authorization: Bearer <the admin token>``, else 401."""
-    got = request.headers.get("authorization", "")
-    if not got.startswith("Bearer ") or not hmac.compare_digest(got[7:].strip(), runtime_of(request).token):
-        raise HTTPException(401, "missing or wrong token (Authorization: Bearer <token from the state folder>)")
+def json_depth_over(text, limit):
+    """Whether brackets in JSON ``text`` nest deeper than ``limit`` (strings skipped)."""
+    depth, in_str, esc = 0, False, False
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
 
 
 async def body_json(request: Request):
-    """The request body parsed as JSON (400 naming the problem when it is not)."""
-    raw = await request.body()
+    """The request body parsed as JSON: 413 over :data:`MAX_BODY_BYTES`, 400
+    naming the problem when it is not JSON or nests deeper than :data:`MAX_JSON_DEPTH`."""
+    size = request.headers.get("content-length")
+    if size and size.isdigit() and int(size) > MAX_BODY_BYTES:
+        raise HTTPException(413, f"request body of {size} bytes is over the limit of {MAX_BODY_BYTES}")
+    chunks, n = [], 0
+    async for chunk in request.stream():
+        n += len(chunk)
+        if n > MAX_BODY_BYTES:
+            raise HTTPException(413, f"request body is over the limit of {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
     try:
-        return json.loads(raw or b"null")
-    except ValueError as e:
+        text = b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise HTTPException(400, f"request body is not UTF-8: {e}") from None
+    if json_depth_over(text, MAX_JSON_DEPTH):
+        raise HTTPException(400, f"request body nests deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text or "null")
+    except (ValueError, RecursionError) as e:
         raise HTTPException(400, f"request body is not JSON: {e}") from None
 
 
@@ -37,3 +72,31 @@ def kind_of(plural):
         return resources.resolve_kind(plural)
     except ManifestError as e:
         raise HTTPException(404, str(e)) from None
+
+
+def _decode_continue(token, width):
+    try:
+        after = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        after = None
+    if not (isinstance(after, list) and len(after) == width and all(isinstance(v, str) for v in after)):
+        raise HTTPException(400, "continue: not a token this server gave out")
+    return after
+
+
+def paged(fetch, key, width, limit=None, cont=None):
+    """A Kubernetes-style list page: ``{"items", "metadata": {"continue"}}``.
+
+    ``fetch(limit, after)`` returns items in key order after the key tuple
+    ``after``; ``key(item)`` is an item's tuple (``width`` strings). ``limit``
+    is capped at :data:`MAX_PAGE`; ``continue`` is empty on the last page."""
+    if limit is not None and limit < 1:
+        raise HTTPException(400, "limit: must be >= 1")
+    n = min(limit or MAX_PAGE, MAX_PAGE)
+    after = _decode_continue(cont, width) if cont else None
+    items = fetch(n + 1, after)
+    token = ""
+    if len(items) > n:
+        items = items[:n]
+        token = base64.urlsafe_b64encode(json.dumps(list(key(items[-1]))).encode()).decode("ascii")
+    return {"items": items, "metadata": {"continue": token}}

@@ -3,11 +3,14 @@
 list/get, POST create, PUT apply, DELETE) and ``/apis/sedna.io/v1alpha1/{plural}``
 across namespaces."""
 
-from fastapi import APIRouter, Depends, Request
+from typing import Optional
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from sedna.common.api_paths import API
 from sedna.common.exceptions import Conflict, ManifestError, NotFound
-from sedna.server.common import body_json, kind_of, need_token, runtime_of
+from sedna.server.common import body_json, kind_of, paged, runtime_of
 
 router = APIRouter()
 
@@ -36,28 +39,51 @@ def _validated(body, ns, plural, name=None):
     return obj
 
 
+def _list(request, plural, ns, limit, cont):
+    store, kind = runtime_of(request).store, kind_of(plural)
+    return paged(lambda n, after: store.list(kind, ns, limit=n, after=after),
+                 lambda o: (o["metadata"]["namespace"], o["metadata"]["name"]), 2, limit, cont)
+
+
 @router.get(API + "/{plural}")
-def list_all(plural: str, request: Request):
-    return {"items": runtime_of(request).store.list(kind_of(plural))}
+def list_all(plural: str, request: Request, limit: Optional[int] = None,
+             cont: Optional[str] = Query(None, alias="continue")):
+    return _list(request, plural, None, limit, cont)
 
 
 @router.get(API + "/namespaces/{ns}/{plural}")
-def list_ns(ns: str, plural: str, request: Request):
-    return {"items": runtime_of(request).store.list(kind_of(plural), ns)}
+def list_ns(ns: str, plural: str, request: Request, limit: Optional[int] = None,
+            cont: Optional[str] = Query(None, alias="continue")):
+    return _list(request, plural, ns, limit, cont)
 
 
-@router.post(API + "/namespaces/{ns}/{plural}", status_code=201, dependencies=[Depends(need_token)])
-async def create(ns: str, plural: str, request: Request):
+def _dry_run(value):
+    if value in (None, ""):
+        return False
+    if value != "All":
+        raise ManifestError([("dryRun", f"must be 'All' (got {value!r})")])
+    return True
+
+
+def _stored(rt, obj, dry_run):
+    out, verdict = rt.store.apply(obj, dry_run=dry_run)
+    if dry_run:
+        return {"object": out, "result": verdict, "dryRun": True}
+    rt.controller.wake()
+    return {"object": out, "result": verdict}
+
+
+@router.post(API + "/namespaces/{ns}/{plural}", status_code=201)
+async def create(ns: str, plural: str, request: Request, dryRun: Optional[str] = None):  # noqa: N803 - k8s name
     rt = runtime_of(request)
     obj = _validated(await body_json(request), ns, plural)
+    dry = _dry_run(dryRun)
     try:
-        rt.store.get(obj["kind"], ns, obj["metadata"]["name"])
+        await run_in_threadpool(rt.store.get, obj["kind"], ns, obj["metadata"]["name"])
         raise Conflict(f"{obj['kind']} {ns}/{obj['metadata']['name']} already exists")
     except NotFound:
         pass
-    out, verdict = rt.store.apply(obj)
-    rt.controller.wake()
-    return {"object": out, "result": verdict}
+    return await run_in_threadpool(_stored, rt, obj, dry)
 
 
 @router.get(API + "/namespaces/{ns}/{plural}/{name}")
@@ -65,16 +91,16 @@ def get(ns: str, plural: str, name: str, request: Request):
     return runtime_of(request).store.get(kind_of(plural), ns, name)
 
 
-@router.put(API + "/namespaces/{ns}/{plural}/{name}", dependencies=[Depends(need_token)])
-async def apply(ns: str, plural: str, name: str, request: Request):
+@router.put(API + "/namespaces/{ns}/{plural}/{name}")
+async def apply(ns: str, plural: str, name: str, request: Request, dryRun: Optional[str] = None):  # noqa: N803
+    """Create or update; ``?dryRun=All`` checks everything and stores nothing
+    (``"dryRun": true`` in the answer), so a client can apply several documents all or nothing."""
     rt = runtime_of(request)
     obj = _validated(await body_json(request), ns, plural, name)
-    out, verdict = rt.store.apply(obj)
-    rt.controller.wake()
-    return {"object": out, "result": verdict}
+    return await run_in_threadpool(_stored, rt, obj, _dry_run(dryRun))
 
 
-@router.delete(API + "/namespaces/{ns}/{plural}/{name}", dependencies=[Depends(need_token)])
+@router.delete(API + "/namespaces/{ns}/{plural}/{name}")
 def delete(ns: str, plural: str, name: str, request: Request):
     rt = runtime_of(request)
     kind = kind_of(plural)
@@ -92,7 +118,7 @@ def get_status(ns: str, plural: str, name: str, request: Request):
     return runtime_of(request).store.get(kind_of(plural), ns, name).get("status", {})
 
 
-@router.put(API + "/namespaces/{ns}/{plural}/{name}/status", dependencies=[Depends(need_token)])
+@router.put(API + "/namespaces/{ns}/{plural}/{name}/status")
 async def put_status(ns: str, plural: str, name: str, request: Request):
     rt = runtime_of(request)
     body = await body_json(request)
@@ -101,5 +127,6 @@ async def put_status(ns: str, plural: str, name: str, request: Request):
     rv = (body.get("metadata") or {}).get("resourceVersion")
     if rv is None:
         raise ManifestError([("metadata.resourceVersion", "required (optimistic concurrency)")])
-    rt.store.update_status(kind_of(plural), ns, name, body["status"], expect_version=rv)
-    return rt.store.get(kind_of(plural), ns, name)
+    kind = kind_of(plural)
+    await run_in_threadpool(rt.store.update_status, kind, ns, name, body["status"], expect_version=rv)
+    return await run_in_threadpool(rt.store.get, kind, ns, name)

@@ -14,17 +14,19 @@ Tables:
   report, the observed phase).
 """
 
+import hashlib
 import json
 import os
+import secrets
 import sqlite3
 import threading
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sedna.common.exceptions import Conflict, NotFound
+from sedna.common.exceptions import Conflict, NotFound, SednaError
 
-__all__ = ("Store", "Conflict", "NotFound", "now_ts")
+__all__ = ("Store", "StoreCorrupt", "Conflict", "NotFound", "now_ts", "repair")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -46,13 +48,55 @@ CREATE INDEX IF NOT EXISTS job_samples_round ON job_samples (namespace, job, rou
 CREATE TABLE IF NOT EXISTS workers (
     namespace TEXT NOT NULL, name TEXT NOT NULL, job TEXT NOT NULL, stage TEXT NOT NULL,
     round INTEGER NOT NULL, record TEXT NOT NULL DEFAULT '{}', phase TEXT NOT NULL DEFAULT 'Pending',
-    exit_code INTEGER, report TEXT, created TEXT NOT NULL, finished TEXT,
+    exit_code INTEGER, report TEXT, created TEXT NOT NULL, finished TEXT, token_hash TEXT,
     PRIMARY KEY (namespace, name));
 """
 
 
 def now_ts():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class StoreCorrupt(SednaError, RuntimeError):
+    """The state database cannot be read; :func:`repair` salvages it."""
+
+
+def repair(path):
+    """Move a corrupt state database aside (``<path>.corrupt-<time>``, with its
+    -wal/-shm files) and copy into a new one every row that can still be read.
+    Returns ``(aside, {table: rows copied or an error})``."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    aside = f"{path}.corrupt-{stamp}"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.replace(path + suffix, aside + suffix)
+    fresh = sqlite3.connect(path, isolation_level=None)
+    fresh.executescript("BEGIN;\n" + SCHEMA + "\nCOMMIT;")
+    copied = {}
+    try:
+        fresh.execute("ATTACH DATABASE ? AS old", (aside,))
+        tables = [r[0] for r in fresh.execute("SELECT name FROM main.sqlite_master WHERE type='table'")]
+        for t in tables:
+            try:
+                cols = ", ".join(r[1] for r in fresh.execute(f"PRAGMA old.table_info({t})"))
+                n = fresh.execute(f"INSERT OR IGNORE INTO main.{t} ({cols}) SELECT {cols} FROM old.{t}").rowcount
+                copied[t] = n
+            except sqlite3.DatabaseError as e:
+                copied[t] = f"unreadable: {e}"
+    except sqlite3.DatabaseError as e:
+        copied = {"(all)": f"unreadable: {e}"}
+    finally:
+        fresh.close()
+    os.chmod(path, 0o600)
+    return aside, copied
+
+
+class _Rollback(Exception):
+    """Raised inside a transaction to undo it (a dry run)."""
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 def _j(v):
@@ -66,7 +110,19 @@ class Store:
         self.path = path
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._local = threading.local()
+        try:
+            problem = self._conn().execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as e:
+            problem = str(e)
+        if problem != "ok":
+            self.close()
+            raise StoreCorrupt(f"the state database {path} is corrupt ({problem}); run `sedna up --repair` "
+                               "to keep it aside and start from what can still be read")
         self._conn().executescript("BEGIN;\n" + SCHEMA + "\nCOMMIT;")
+        cols = {r["name"] for r in self._conn().execute("PRAGMA table_info(workers)")}
+        if "token_hash" not in cols:  # a state folder from before per-worker tokens
+            self._conn().execute("ALTER TABLE workers ADD COLUMN token_hash TEXT")
+        self._conn().execute("CREATE INDEX IF NOT EXISTS workers_token ON workers (token_hash)")
 
     def _conn(self):
         conn = getattr(self._local, "conn", None)
@@ -122,47 +178,73 @@ class Store:
             obj["state"] = json.loads(row["state"])
         return obj
 
-    def list(self, kind, namespace=None, with_state=False):
+    def list(self, kind, namespace=None, with_state=False, limit=None, after=None):
+        """Objects of ``kind`` by (namespace, name); ``limit`` at most, those after
+        the (namespace, name) pair ``after`` (a page of a paginated list)."""
         sql, args = "SELECT * FROM resources WHERE kind=?", [kind]
         if namespace:
             sql += " AND namespace=?"
             args.append(namespace)
-        rows = self._conn().execute(sql + " ORDER BY namespace, name", args).fetchall()
+        if after:
+            sql += " AND (namespace > ? OR (namespace = ? AND name > ?))"
+            args += [after[0], after[0], after[1]]
+        sql += " ORDER BY namespace, name"
+        if limit:
+            sql += " LIMIT ?"
+            args.append(int(limit))
         out = []
-        for row in rows:
+        for row in self._conn().execute(sql, args).fetchall():
             obj = self._obj(row)
             if with_state:
                 obj["state"] = json.loads(row["state"])
             out.append(obj)
         return out
 
-    def apply(self, manifest):
-        """Create or update (kubectl apply). Returns (object, "created"|"configured"|"unchanged")."""
+    def apply(self, manifest, dry_run=False):
+        """Create or update (kubectl apply). Returns (object, "created"|"configured"|"unchanged").
+
+        A ``metadata.resourceVersion`` in ``manifest`` must be the stored one
+        (:class:`Conflict` otherwise, as Kubernetes answers 409). ``dry_run``:
+        every check and the verdict, nothing stored."""
         kind, meta = manifest["kind"], manifest["metadata"]
         ns, name = meta.get("namespace", "default"), meta["name"]
         body = {k: v for k, v in manifest.items() if k != "status"}
-        with self.tx() as c:
-            row = c.execute("SELECT * FROM resources WHERE kind=? AND namespace=? AND name=?",
-                            (kind, ns, name)).fetchone()
-            if row is None:
-                c.execute("INSERT INTO resources (kind, namespace, name, uid, resource_version, generation, "
-                          "created, body) VALUES (?,?,?,?,?,?,?,?)",
-                          (kind, ns, name, str(uuid.uuid4()), 1, 1, now_ts(), _j(body)))
-                verdict = "created"
-            else:
-                if row["deleting"]:
-                    raise Conflict(f"{kind} {ns}/{name} is being deleted")
-                old = json.loads(row["body"])
-                if _j(old.get("spec")) == _j(body.get("spec")) and _j(old.get("metadata", {}).get("labels")) == \
-                        _j(meta.get("labels")) and _j(old.get("metadata", {}).get("annotations")) == \
-                        _j(meta.get("annotations")):
-                    verdict = "unchanged"
-                else:
-                    gen = row["generation"] + (0 if _j(old.get("spec")) == _j(body.get("spec")) else 1)
-                    c.execute("UPDATE resources SET body=?, generation=?, resource_version=resource_version+1 "
-                              "WHERE kind=? AND namespace=? AND name=?", (_j(body), gen, kind, ns, name))
-                    verdict = "configured"
-        return self.get(kind, ns, name), verdict
+        expect = meta.get("resourceVersion")
+        try:
+            with self.tx() as c:
+                verdict = self._apply_in(c, kind, ns, name, body, meta, expect)
+                obj = self._obj(c.execute("SELECT * FROM resources WHERE kind=? AND namespace=? AND name=?",
+                                          (kind, ns, name)).fetchone())
+                if dry_run:
+                    raise _Rollback()
+        except _Rollback:
+            pass
+        return obj, verdict
+
+    def _apply_in(self, c, kind, ns, name, body, meta, expect):
+        row = c.execute("SELECT * FROM resources WHERE kind=? AND namespace=? AND name=?",
+                        (kind, ns, name)).fetchone()
+        if row is None:
+            if expect not in (None, ""):
+                raise Conflict(f"{kind} {ns}/{name} does not exist, but resourceVersion {expect} was given")
+            c.execute("INSERT INTO resources (kind, namespace, name, uid, resource_version, generation, "
+                      "created, body) VALUES (?,?,?,?,?,?,?,?)",
+                      (kind, ns, name, str(uuid.uuid4()), 1, 1, now_ts(), _j(body)))
+            return "created"
+        if row["deleting"]:
+            raise Conflict(f"{kind} {ns}/{name} is being deleted")
+        if expect not in (None, "") and str(expect) != str(row["resource_version"]):
+            raise Conflict(f"{kind} {ns}/{name}: resourceVersion {expect} is stale (now {row['resource_version']}); "
+                           "get the object again and reapply")
+        old = json.loads(row["body"])
+        old_meta = old.get("metadata", {})
+        same_spec = _j(old.get("spec")) == _j(body.get("spec"))
+        if same_spec and all(_j(old_meta.get(k)) == _j(meta.get(k)) for k in ("labels", "annotations")):
+            return "unchanged"
+        c.execute("UPDATE resources SET body=?, generation=?, resource_version=resource_version+1 "
+                  "WHERE kind=? AND namespace=? AND name=?",
+                  (_j(body), row["generation"] + (0 if same_spec else 1), kind, ns, name))
+        return "configured"
 
     def update_status(self, kind, namespace, name, status, state=None, expect_version=None):
         """Replace status (and the private state). With ``expect_version``, a
@@ -269,7 +351,24 @@ class Store:
         with self.tx() as c:
             c.execute(f"UPDATE workers SET {', '.join(cols)} WHERE namespace=? AND name=?", (*args, namespace, name))
 
-    def workers(self, namespace=None, job=None):
+    def mint_worker_token(self, namespace, name):
+        """A new secret for worker ``namespace/name`` (its ``LC_TOKEN``); only its hash is stored."""
+        token = "w." + secrets.token_urlsafe(32)
+        with self.tx() as c:
+            c.execute("UPDATE workers SET token_hash=? WHERE namespace=? AND name=?",
+                      (_token_hash(token), namespace, name))
+        return token
+
+    def worker_by_token(self, token):
+        """``(namespace, name)`` of the worker holding ``token``, or None."""
+        if not token or not token.startswith("w."):
+            return None
+        row = self._conn().execute("SELECT namespace, name FROM workers WHERE token_hash=?",
+                                   (_token_hash(token),)).fetchone()
+        return (row["namespace"], row["name"]) if row else None
+
+    def workers(self, namespace=None, job=None, limit=None, after=None):
+        """Workers by (created, namespace, name); ``limit``/``after`` page as in :meth:`list`."""
         sql, args = "SELECT * FROM workers WHERE 1=1", []
         if namespace:
             sql += " AND namespace=?"
@@ -277,11 +376,19 @@ class Store:
         if job:
             sql += " AND job=?"
             args.append(job)
+        if after:
+            sql += " AND (created, namespace, name) > (?, ?, ?)"
+            args += list(after)
+        sql += " ORDER BY created, namespace, name"
+        if limit:
+            sql += " LIMIT ?"
+            args.append(int(limit))
         out = []
-        for r in self._conn().execute(sql + " ORDER BY created, name", args):
+        for r in self._conn().execute(sql, args):
             d = dict(r)
             d["record"] = json.loads(d["record"] or "{}")
             d["report"] = json.loads(d["report"]) if d["report"] else None
+            d.pop("token_hash", None)
             out.append(d)
         return out
 

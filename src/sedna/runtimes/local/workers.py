@@ -378,7 +378,7 @@ class LocalLauncher:
         self.enforce_memory = enforce_memory
         self._procs = {}  # (pid, start_time) -> Popen, for the workers this launcher started
         for sub in ("logs", "tmp", "run"):
-            (self.state_dir / sub).mkdir(parents=True, exist_ok=True)
+            (self.state_dir / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
 
     # ------------------------------------------------------------------ paths
     def log_path(self, name, namespace="default"):
@@ -556,7 +556,7 @@ class LocalLauncher:
         wenv["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
         wenv["_SEDNA_WORKER_PYTHONPATH"] = env.get("PYTHONPATH", "")
         created = time.time()
-        with open(log_path, "ab") as log:
+        with os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as log:
             log.write((f"===== {time.strftime('%Y-%m-%dT%H:%M:%S%z', time.localtime(created))} start "
                        f"{spec.namespace}/{spec.name} job={spec.job} stage={spec.stage} round={spec.round} "
                        f"cwd={cwd} argv={json.dumps(argv)}\n").encode())
