@@ -246,3 +246,46 @@ def test_apply_with_a_stale_resource_version_is_a_409(plane):
     assert code == 409 and "stale" in body["message"]
     assert call(plane, "GET", f"{API}/namespaces/default/datasets/rv")[1]["spec"]["url"] == "/tmp/other/data.txt"
     wait_for(plane.healthy, timeout=5)
+
+
+def test_a_full_disk_is_a_507_simulated_in_process():
+    """A full disk cannot be made here without root: the store raises what SQLite and the OS raise then."""
+    import errno
+    import sqlite3
+    from types import SimpleNamespace
+
+    import threading
+
+    import uvicorn
+
+    from ctlplane import free_port
+    from sedna.server.app import create_app
+
+    class FullStore:
+        def __init__(self, exc):
+            self.exc = exc
+
+        def get(self, *a, **k):
+            from sedna.common.exceptions import NotFound
+            raise NotFound("no")
+
+        def apply(self, *a, **k):
+            raise self.exc
+
+        def worker_by_token(self, token):
+            return None
+
+    for exc in (sqlite3.OperationalError("database or disk is full"), OSError(errno.ENOSPC, "No space left")):
+        port = free_port()
+        rt = SimpleNamespace(token="t", store=FullStore(exc), controller=None, host="127.0.0.1", port=port)
+        server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="error"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            wait_for(lambda: server.started, timeout=20, what="the in-process server")
+            cp = SimpleNamespace(url=f"http://127.0.0.1:{port}", token="t")
+            code, body, _ = call(cp, "PUT", f"{API}/namespaces/default/datasets/d", dataset("d"))
+            assert code == 507 and "disk is full" in body["message"]
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
