@@ -14,6 +14,11 @@ Two passes keep the peak memory close to the size of the result:
 
 Chunks with bytes outside ASCII are decoded and split in Python, so Unicode
 whitespace and multi-byte characters behave exactly as ``str.split()``.
+
+Memory stays linear in the input: fields are copied in groups of similar
+width (no ``width x width`` mask), and a column whose fixed-width ``<U w``
+array would be mostly padding (one very long field among many short ones)
+becomes an object array of ``str`` instead.
 """
 
 import numpy as np
@@ -193,6 +198,8 @@ class FileScan:
         self.n = 0
         self.wa = 0          # widest first field (raw: widest field)
         self.wb = 0          # widest second field
+        self.ta = 0          # total length of first fields (raw: of all fields)
+        self.tb = 0          # total length of second fields
         self.missing_b = 0   # lines without a second field
         self.counts = set()  # raw: distinct numbers of fields per line
         self.max_chunk = 0
@@ -218,13 +225,14 @@ class FileScan:
     def _note_vec(self, rec):
         if not rec.n:
             return
+        self.wa = max(self.wa, int(rec.a_l.max()))
+        self.ta += int(rec.a_l.sum(dtype=np.int64))
         if self.raw:
-            self.wa = max(self.wa, int(rec.a_l.max()))
             self.counts.update(np.unique(rec.counts).tolist())
             return
-        self.wa = max(self.wa, int(rec.a_l.max()))
         if self.need_y:
             self.wb = max(self.wb, int(rec.b_l.max()))
+            self.tb += int(rec.b_l.sum(dtype=np.int64))
             self.missing_b += int(np.count_nonzero(rec.b_l == 0))
         else:
             rec.b_s = rec.b_l = None
@@ -234,40 +242,78 @@ class FileScan:
             if self.raw:
                 self.counts.add(len(row))
                 self.wa = max(self.wa, max(map(len, row)))
+                self.ta += sum(map(len, row))
             else:
                 self.wa = max(self.wa, len(row[0]))
+                self.ta += len(row[0])
                 if self.need_y:
                     if row[1] is None:
                         self.missing_b += 1
                     else:
                         self.wb = max(self.wb, len(row[1]))
+                        self.tb += len(row[1])
+
+
+# Fields up to this many bytes are copied with a (rows, width) window and a
+# keep-mask of that width; longer ones one by one (at most chunk/_WIDE of them).
+_WIDE = 256
 
 
 def _copy_fields(out, r0, arr, starts, lens):
-    """``out[r0+i, :len_i] = arr[start_i : start_i+len_i]`` for every i."""
-    n = len(starts)
-    w = int(lens.max()) if n else 0
-    if w == 0:
+    """``out[r0+i, :len_i] = arr[start_i : start_i+len_i]`` for every i.
+
+    Rows are grouped by the next power of two of their length, so the
+    temporary windows hold at most twice the bytes copied; fields longer
+    than ``_WIDE`` are copied one by one. ``out`` starts zeroed, so empty
+    fields need nothing.
+    """
+    if not len(starts):
         return
-    win = as_strided(arr, shape=(len(arr) - w + 1, w), strides=(1, 1), writeable=False)
-    g = win[starts]
-    if int(lens.min()) == w:
-        out[r0:r0 + n, :w] = g
-    else:  # keep the first len_i bytes of row i: multiply by a 0/1 row mask
-        np.multiply(g, _keep_mask(w)[lens], out=out[r0:r0 + n, :w])
+    lens = np.asarray(lens, dtype=np.int64)
+    wide = np.flatnonzero(lens > _WIDE)
+    for i in wide.tolist():
+        s, n = int(starts[i]), int(lens[i])
+        out[r0 + i, :n] = arr[s:s + n]
+    small = (lens > 0) & (lens <= _WIDE)
+    if not small.any():
+        return
+    group = np.zeros(len(lens), dtype=np.int64)
+    top = int(lens[small].max())
+    if len(lens) * top <= _PAD_FACTOR * int(lens[small].sum()) + 4096:
+        group[small] = (top - 1).bit_length()  # one window: little padding anyway
+    else:
+        group[small] = np.ceil(np.log2(lens[small])).astype(np.int64)
+    for k in np.unique(group[small]).tolist():
+        idx = np.flatnonzero(small & (group == k))
+        w = min(1 << k, out.shape[1])
+        win = as_strided(arr, shape=(len(arr) - w + 1, w), strides=(1, 1), writeable=False)
+        g = win[starts[idx]]
+        ls = lens[idx]
+        rows = slice(r0 + int(idx[0]), r0 + int(idx[0]) + len(idx)) \
+            if int(idx[-1]) - int(idx[0]) + 1 == len(idx) else r0 + idx
+        if int(ls.min()) == w:
+            out[rows, :w] = g
+        else:  # keep the first len_i bytes of row i: multiply by a 0/1 row mask
+            out[rows, :w] = g * _keep_mask(w)[ls]
 
 
 _MASKS = {}
 
 
 def _keep_mask(w):
-    """``(w+1, w)`` uint8: row ``k`` is ``k`` ones then zeros."""
+    """``(w+1, w)`` uint8: row ``k`` is ``k`` ones then zeros (``w <= _WIDE``)."""
     m = _MASKS.get(w)
     if m is None:
         m = (np.arange(w) < np.arange(w + 1)[:, None]).astype(np.uint8)
-        if len(_MASKS) < 64:
-            _MASKS[w] = m
+        _MASKS[w] = m
     return m
+
+
+# A column is stored fixed-width (``<U w``, what ``np.array`` of the strings
+# gives) unless that would take more than _PAD_FACTOR times its characters
+# and more than _FIXED_BUDGET characters in all: then it is an object array.
+_PAD_FACTOR = 4
+_FIXED_BUDGET = 16 << 20
 
 
 def _u_empty(n, w):
@@ -277,15 +323,48 @@ def _u_empty(n, w):
     return buf, buf.view(np.dtype(("U", w))).reshape(n)
 
 
+class _Column:
+    """The destination of one field over all lines: ``.arr`` when filled."""
+
+    def __init__(self, n, width, total):
+        self.width = max(width, 1)
+        self.fixed = n * self.width <= max(_FIXED_BUDGET, _PAD_FACTOR * total)
+        if self.fixed:
+            self.buf, self.arr = _u_empty(n, self.width)
+        else:
+            self.buf, self.arr = None, np.empty(n, dtype=object)
+
+    def put(self, r0, items):
+        """Rows ``r0...`` from a list of ``str``."""
+        self.arr[r0:r0 + len(items)] = items
+
+    def put_vec(self, r0, arr, starts, lens):
+        """Rows ``r0...`` from ASCII fields of a chunk read into ``arr``."""
+        if self.fixed:
+            _copy_fields(self.buf, r0, arr, starts, lens)
+            return
+        if not len(starts):
+            return
+        end = int((starts.astype(np.int64) + lens).max())
+        blob = arr[:end].tobytes()
+        self.put(r0, [blob[a:a + n].decode("ascii")
+                      for a, n in zip(starts.tolist(), lens.tolist())])
+
+    def fill(self, rows, text):
+        """Set the given (empty) rows to a one-character string."""
+        if self.fixed:
+            self.buf[rows, 0] = ord(text)
+        else:
+            self.arr[rows] = text
+
+
 def build_arrays(scans, need_y):
     """Pass 2: the ``x`` and ``y`` arrays of the tutorial's TxtDataParse."""
     n = sum(s.n for s in scans)
     if n == 0:
         return np.array([]), np.array([])
-    wa = max(s.wa for s in scans)
-    xbuf, x = _u_empty(n, wa)
-    y = np.array([])
-    ybuf = None
+    xcol = _Column(n, max(s.wa for s in scans), sum(s.ta for s in scans))
+    y, ycol = np.array([]), None
     missing = sum(s.missing_b for s in scans)
     if need_y:
         if missing == n:
@@ -294,8 +373,8 @@ def build_arrays(scans, need_y):
             wb = max(s.wb for s in scans)
             if missing:  # np.array(["a", 0]) is '<U21': keep that width
                 wb = max(wb, np.result_type(np.dtype("U1"), np.array([0]).dtype).itemsize // 4)
-            ybuf, y = _u_empty(n, wb)
-    pad = max(wa, ybuf.shape[1] if ybuf is not None else 0) + 1
+            ycol = _Column(n, wb, sum(s.tb for s in scans) + missing)
+    pad = max(xcol.width, ycol.width if ycol is not None else 0) + 1
     r0 = 0
     for s in scans:
         rbuf = bytearray(s.max_chunk + pad)
@@ -305,21 +384,21 @@ def build_arrays(scans, need_y):
             while recs:
                 rec = recs.pop()  # freed as soon as copied
                 if isinstance(rec, _Py):
-                    x[r0:r0 + rec.n] = [row[0] for row in rec.rows]
-                    if ybuf is not None:
-                        y[r0:r0 + rec.n] = ["0" if row[1] is None else row[1] for row in rec.rows]
+                    xcol.put(r0, [row[0] for row in rec.rows])
+                    if ycol is not None:
+                        ycol.put(r0, ["0" if row[1] is None else row[1] for row in rec.rows])
                     r0 += rec.n
                     continue
                 f.seek(rec.offset)
                 f.readinto(memoryview(rbuf)[:rec.length])
-                _copy_fields(xbuf, r0, arr, rec.a_s, rec.a_l)
-                if ybuf is not None:
-                    _copy_fields(ybuf, r0, arr, rec.b_s, rec.b_l)
+                xcol.put_vec(r0, arr, rec.a_s, rec.a_l)
+                if ycol is not None:
+                    ycol.put_vec(r0, arr, rec.b_s, rec.b_l)
                     if missing:
-                        ybuf[r0 + np.flatnonzero(rec.b_l == 0), 0] = ord("0")
+                        ycol.fill(r0 + np.flatnonzero(rec.b_l == 0), "0")
                 r0 += rec.n
         del arr
-    return x, y
+    return xcol.arr, (ycol.arr if ycol is not None else y)
 
 
 def build_raw(scans):
@@ -329,31 +408,31 @@ def build_raw(scans):
     if n == 0:
         return np.array([])
     counts = set().union(*(s.counts for s in scans))
-    wa = max(s.wa for s in scans)
     ntok = 0
     for s in scans:
         for rec in s.records:
             ntok += sum(len(r) for r in rec.rows) if isinstance(rec, _Py) else len(rec.a_s)
-    tbuf, toks = _u_empty(ntok, wa)
+    col = _Column(ntok, max(s.wa for s in scans), sum(s.ta for s in scans))
     t0 = 0
     per_line = []
     for s in scans:
-        rbuf = bytearray(s.max_chunk + wa + 1)
+        rbuf = bytearray(s.max_chunk + col.width + 1)
         arr = np.frombuffer(rbuf, dtype=np.uint8)
         with open(s.path, "rb") as f:
             for rec in s.records:
                 if isinstance(rec, _Py):
                     flat = [t for row in rec.rows for t in row]
-                    toks[t0:t0 + len(flat)] = flat
+                    col.put(t0, flat)
                     t0 += len(flat)
                     per_line.append(np.fromiter((len(r) for r in rec.rows), dtype=np.int64))
                     continue
                 f.seek(rec.offset)
                 f.readinto(memoryview(rbuf)[:rec.length])
-                _copy_fields(tbuf, t0, arr, rec.a_s, rec.a_l)
+                col.put_vec(t0, arr, rec.a_s, rec.a_l)
                 t0 += len(rec.a_s)
                 per_line.append(np.asarray(rec.counts, dtype=np.int64))
         del arr
+    toks = col.arr
     if len(counts) == 1:
         return toks.reshape(n, counts.pop())
     bounds = np.cumsum(np.concatenate(per_line))[:-1]

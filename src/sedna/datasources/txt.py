@@ -81,5 +81,24 @@ class TxtDataParse(BaseDataSource):
                     x_data.append(tup[0])
                     if want_y:
                         y_data.append(tup[1] if len(tup) > 1 else 0)
-        self.x = to_array(x_data)
-        self.y = to_array(y_data)
+        self.x = _bounded_array(x_data)
+        self.y = _bounded_array(y_data)
+
+
+def _bounded_array(items):
+    """``to_array(items)``, but an object array when a fixed-width string
+    array would be mostly padding (one very long string among many short
+    ones), so memory stays linear in the input."""
+    width = count = total = 0
+    for item in items:
+        leaves = (item,) if isinstance(item, str) else item if isinstance(item, (list, tuple)) else ()
+        for leaf in leaves:
+            if isinstance(leaf, str):
+                n = len(leaf)
+                width, count, total = max(width, n), count + 1, total + n
+    if count * width <= max(_txtscan._FIXED_BUDGET, _txtscan._PAD_FACTOR * total):
+        return to_array(items)
+    arr = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        arr[i] = list(item) if isinstance(item, tuple) else item
+    return arr
