@@ -12,7 +12,10 @@ Rules every method follows:
 * ``http(s)://`` is read with the standard library (no extra dependency,
   bounded timeout, no retries); other schemes go through fsspec, imported
   lazily. ``s3://`` options come from ``S3_ENDPOINT_URL``, ``ACCESS_KEY_ID``
-  and ``SECRET_ACCESS_KEY``, read at call time.
+  and ``SECRET_ACCESS_KEY``, read at call time (:mod:`sedna.common.remote_files`).
+* A remote folder download refuses, before writing anything, any object key
+  that would land outside the target (``..``, absolute, NUL):
+  :class:`~sedna.common.remote_files.UnsafeKeyError` names the key.
 """
 
 import io
@@ -22,21 +25,15 @@ import shutil
 import tempfile
 import uuid
 
+from sedna.common import remote_files
 from sedna.common.exceptions import DataFileNotFoundError, DataParseError
+from sedna.common.remote_files import UnsafeKeyError
+from sedna.common.remote_files import scheme as _scheme
 
-__all__ = ("FileOps",)
+__all__ = ("FileOps", "UnsafeKeyError")
 
 _HTTP_SCHEMES = ("http", "https")
-_S3_SCHEMES = ("s3", "s3a", "s3n")
 _TAR_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
-
-
-def _scheme(url):
-    """The lower-case URL scheme, or '' for a plain local path."""
-    url = str(url)
-    if "://" not in url:
-        return ""
-    return url.split("://", 1)[0].lower()
 
 
 def _json_default(obj):
@@ -175,29 +172,12 @@ class FileOps:
     @classmethod
     def _storage_options(cls, url):
         """fsspec options for ``url``; S3 credentials come from the environment now."""
-        if _scheme(url) not in _S3_SCHEMES:
-            return {}
-        opts = {}
-        key, secret = os.environ.get("ACCESS_KEY_ID"), os.environ.get("SECRET_ACCESS_KEY")
-        if key:
-            opts["key"] = key
-        if secret:
-            opts["secret"] = secret
-        endpoint = os.environ.get("S3_ENDPOINT_URL")
-        if endpoint:
-            if "://" not in endpoint:
-                endpoint = "https://" + endpoint
-            opts["client_kwargs"] = {"endpoint_url": endpoint}
-        return opts
+        return remote_files.storage_options(url)
 
     @classmethod
     def _fs(cls, url):
         """(fsspec filesystem, path) for a remote non-HTTP URL."""
-        import fsspec.core  # lazy: keeps ``import sedna`` cheap
-
-        if _scheme(url) in _S3_SCHEMES and _scheme(url) != "s3":
-            url = "s3://" + str(url).split("://", 1)[1]
-        return fsspec.core.url_to_fs(str(url), **cls._storage_options(url))
+        return remote_files.filesystem(url)
 
     @classmethod
     def _http(cls, url, method="GET"):
@@ -535,12 +515,7 @@ class FileOps:
             return target
         staging = tempfile.mkdtemp(prefix="sedna-download-")
         try:
-            root = path.rstrip("/")
-            for remote in fs.find(root):
-                rel = str(remote)[len(root):].lstrip("/")
-                local = os.path.join(staging, *rel.split("/"))
-                os.makedirs(os.path.dirname(local), exist_ok=True)
-                fs.get_file(remote, local)
+            remote_files.fetch_tree(fs, path, staging, src)
             cls._copy_tree_local(staging, dst)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
