@@ -236,14 +236,19 @@ def cmd_down(args):
             info = json.load(f)
     except (OSError, ValueError):
         raise UserError(f"no control plane running from {args.state_dir}") from None
-    pid = info.get("pid")
+    pid = info.get("pid") if isinstance(info, dict) else None
     if not args.keep_workers:
         _stop_all_workers(args.state_dir)
+    why = _not_our_server(pid, info)
+    if why:  # a crash left server.json behind; never signal a stranger
+        _remove(paths["server"])
+        print(f"no server running ({why}; stale server.json removed)")
+        return 0
     try:
         os.kill(pid, 15)
     except ProcessLookupError:
-        os.remove(paths["server"])
-        print("control plane was not running (stale server.json removed)")
+        _remove(paths["server"])
+        print("no server running (stale server.json removed)")
         return 0
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -251,9 +256,41 @@ def cmd_down(args):
             print(f"control plane (pid {pid}) stopped")
             return 0
         time.sleep(0.1)
+    if _not_our_server(pid, info):
+        print(f"control plane (pid {pid}) stopped")
+        return 0
     os.kill(pid, 9)
     print(f"control plane (pid {pid}) killed after 15 s")
     return 0
+
+
+def _not_our_server(pid, info):
+    """Why ``pid`` is not the server that wrote ``info`` (server.json), or ''.
+
+    The start time the server recorded must match the process's; a file
+    without one (an older server) needs a command line of ``sedna ... up``.
+    Without ``/proc`` nothing can be checked and the pid is trusted."""
+    from sedna.common.procs import cmdline, start_time
+
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1:
+        return f"server.json names no valid pid ({pid!r})"
+    if not _alive(pid):
+        return f"pid {pid} has exited"
+    recorded, now = info.get("started"), start_time(pid)
+    if recorded is not None and now is not None:
+        return "" if recorded == now else f"pid {pid} is now another process"
+    args = cmdline(pid)
+    if args is None:
+        return ""
+    sedna = any(os.path.basename(a) == "sedna" or a.startswith("sedna.cli") for a in args)
+    return "" if sedna and "up" in args else f"pid {pid} is now another process ({' '.join(args)[:60]})"
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
 
 
 def _alive(pid):
@@ -288,51 +325,10 @@ def _stop_all_workers(state_dir):
             store.set_worker(w["namespace"], w["name"], phase="Stopped")
 
 
-def _read_manifests(files):
-    from sedna.common.exceptions import ManifestError
-    from sedna.control.resources import load_manifests
-
-    docs = []
-    for f in files:
-        paths = [f]
-        if f != "-" and os.path.isdir(f):
-            paths = sorted(os.path.join(f, n) for n in os.listdir(f) if n.endswith((".yaml", ".yml", ".json")))
-        for p in paths:
-            try:
-                text = sys.stdin.read() if p == "-" else open(p, encoding="utf-8").read()
-            except OSError as e:
-                raise UserError(f"{p}: {e.strerror}") from None
-            try:
-                for d in load_manifests(text):
-                    docs.append((p, d))
-            except ManifestError as e:
-                raise UserError(f"{p}: {e}") from None
-    if not docs:
-        raise UserError("no manifests found in " + ", ".join(files))
-    return docs
-
-
 def cmd_apply(args):
-    from sedna.common.exceptions import ManifestError
-    from sedna.control.resources import KINDS, validate
+    from sedna.cli_apply import cmd_apply as apply_all  # all-or-nothing apply, with its file reading
 
-    docs = _read_manifests(args.filename)
-    checked = []
-    for src, d in docs:  # validate everything before storing anything
-        try:
-            obj = validate(d, source=src)
-        except ManifestError as e:
-            raise UserError(str(e)) from None
-        if args.namespace and obj["metadata"]["namespace"] == "default" and not (d.get("metadata") or {}).get("namespace"):
-            obj["metadata"]["namespace"] = args.namespace
-        checked.append(obj)
-    client = Client(args.state_dir, args.server)
-    for obj in checked:
-        plural = KINDS[obj["kind"]]["plural"]
-        ns, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
-        out = client.call("PUT", f"{API}/namespaces/{ns}/{plural}/{name}", obj)
-        print(f"{KINDS[obj['kind']]['singular']}.sedna.io/{name} {out['result']}")
-    return 0
+    return apply_all(args)
 
 
 def _fetch(client, plural, ns, name=None, all_ns=False):
@@ -430,7 +426,9 @@ def cmd_delete(args):
     if args.filename:
         from sedna.control.resources import KINDS, validate
 
-        for src, d in _read_manifests(args.filename):
+        from sedna.cli_apply import read_manifests
+
+        for src, d in read_manifests(args.filename):
             try:
                 obj = validate(d, source=src)
             except Exception as e:  # noqa: BLE001
