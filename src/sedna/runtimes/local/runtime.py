@@ -69,6 +69,7 @@ class LocalRuntime:
         """Run until SIGTERM/SIGINT (foreground ``sedna up``)."""
         import uvicorn
 
+        from sedna.common.procs import start_time
         from sedna.server.app import create_app
 
         app = create_app(self)
@@ -78,7 +79,8 @@ class LocalRuntime:
                                 daemon=True)
         loop.start()
         with open(self.paths["server"] + ".tmp", "w") as f:
-            json.dump({"url": self.url, "pid": os.getpid(), "host": self.host, "port": self.port}, f)
+            json.dump({"url": self.url, "pid": os.getpid(), "host": self.host, "port": self.port,
+                       "started": start_time(os.getpid())}, f)  # `down` checks the pid is still us
         os.replace(self.paths["server"] + ".tmp", self.paths["server"])
         LOG.info("sedna control plane on %s (state in %s)", self.url, self.state_dir)
 
