@@ -23,9 +23,11 @@ import json
 import os
 import shutil
 import tempfile
-import uuid
 
 from sedna.common import remote_files
+from sedna.common.atomic_files import AtomicWriter as _AtomicWriter
+from sedna.common.atomic_files import fsync_dir as _fsync_dir
+from sedna.common.atomic_files import temp_name as _temp_name
 from sedna.common.exceptions import DataFileNotFoundError, DataParseError
 from sedna.common.remote_files import UnsafeKeyError
 from sedna.common.remote_files import scheme as _scheme
@@ -41,105 +43,6 @@ def _json_default(obj):
     if hasattr(obj, "tolist"):
         return obj.tolist()
     raise TypeError(f"object of type {type(obj).__name__} is not JSON serializable")
-
-
-def _fsync_dir(path):
-    """Best-effort fsync of a directory so a rename inside it is durable."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _temp_name(path):
-    """A hidden temporary sibling name for ``path``."""
-    folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
-
-
-class _AtomicWriter:
-    """A file object that becomes ``path`` only when closed without error.
-
-    Used as a context manager, an exception inside the block discards the
-    temporary file. Closing commits (fsync + ``os.replace``); ``abort()``
-    discards. Garbage-collected without close, it discards too.
-    """
-
-    def __init__(self, path, mode="w"):
-        if any(c in mode for c in "ra+"):
-            raise ValueError(f"atomic writer needs a write mode, got {mode!r}")
-        self.path = os.path.abspath(path)
-        folder = os.path.dirname(self.path)
-        os.makedirs(folder, exist_ok=True)
-        self._tmp = _temp_name(self.path)
-        binary = "b" in mode
-        self._f = open(self._tmp, "wb" if binary else "w",
-                       **({} if binary else {"encoding": "utf-8"}))
-        self._done = False
-
-    def __getattr__(self, name):
-        if name.startswith("_"):  # only reached before __init__ finished
-            raise AttributeError(name)
-        return getattr(self._f, name)
-
-    def write(self, data):
-        return self._f.write(data)
-
-    def close(self):
-        """Flush, fsync and move the temporary file over the target."""
-        if self._done:
-            return
-        self._done = True
-        try:
-            self._f.flush()
-            os.fsync(self._f.fileno())
-            self._f.close()
-            os.replace(self._tmp, self.path)
-        except BaseException:
-            self._discard()
-            raise
-        _fsync_dir(os.path.dirname(self.path))
-
-    def abort(self):
-        """Drop everything written so far; the target is left untouched."""
-        if not self._done:
-            self._done = True
-            self._discard()
-
-    def _discard(self):
-        try:
-            self._f.close()
-        finally:
-            try:
-                os.unlink(self._tmp)
-            except FileNotFoundError:
-                pass
-
-    @property
-    def closed(self):
-        return self._done
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-        return False
-
-    def __del__(self):
-        try:
-            self.abort()
-        except Exception:  # interpreter shutdown: nothing sensible left to do
-            pass
 
 
 class FileOps:
