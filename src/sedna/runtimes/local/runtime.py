@@ -32,10 +32,24 @@ def port_free(host, port):
     return True
 
 
+def private_dir(path):
+    """``path`` as a folder only its owner can enter (0700), created if missing."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def private_file(path):
+    """Create ``path`` empty if missing; either way make it 0600."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    os.chmod(path, 0o600)
+    return path
+
+
 def ensure_token(state_dir):
     """The API token: created at first start, mode 0600."""
     path = state_paths(state_dir)["token"]
-    os.makedirs(state_dir, exist_ok=True)
+    private_dir(state_dir)
     if not os.path.exists(path):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -52,11 +66,12 @@ class LocalRuntime:
         from sedna.runtimes.local.store import Store
         from sedna.runtimes.local.workers import ImageMap, LocalLauncher
 
-        self.state_dir = os.path.abspath(state_dir)
-        os.makedirs(self.state_dir, exist_ok=True)
+        self.state_dir = private_dir(os.path.abspath(state_dir))
         self.host, self.port = host, int(port)
         self.paths = state_paths(self.state_dir)
         self.token = ensure_token(self.state_dir)
+        for name in ("db", "log"):  # SQLite gives its -wal and -shm files the database's mode
+            private_file(self.paths[name])
         self.store = Store(self.paths["db"])
         self.launcher = LocalLauncher(self.state_dir, images or ImageMap({}))
         connect_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
@@ -78,7 +93,8 @@ class LocalRuntime:
         loop = threading.Thread(target=self.controller.run, args=(self._stop,), name="sedna-controller",
                                 daemon=True)
         loop.start()
-        with open(self.paths["server"] + ".tmp", "w") as f:
+        fd = os.open(self.paths["server"] + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
             json.dump({"url": self.url, "pid": os.getpid(), "host": self.host, "port": self.port,
                        "started": start_time(os.getpid())}, f)  # `down` checks the pid is still us
         os.replace(self.paths["server"] + ".tmp", self.paths["server"])
