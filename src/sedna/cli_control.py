@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
 
@@ -168,6 +169,7 @@ def cmd_up(args):
     if not port_free(args.host, args.port):
         raise UserError(f"port {args.port} on {args.host} is in use (another `sedna up`?); "
                         "stop it with `sedna down` or choose --port")
+    _check_state(args)
     if args.detach:
         return _up_detached(args)
     setup()
@@ -184,9 +186,35 @@ def cmd_up(args):
     except OSError as e:
         raise UserError(str(e)) from None
     print(f"sedna control plane on {rt.url} (state in {rt.state_dir}); Ctrl-C to stop", flush=True)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: listening on {args.host}, beyond loopback", file=sys.stderr)
+    _warn_host(args.host)
     return rt.serve()
+
+
+def _warn_host(host):
+    from sedna.server.auth import is_loopback
+
+    if not is_loopback(host):
+        print(f"warning: listening on {host}, beyond loopback: anyone who can reach it and holds the token "
+              "controls the jobs", file=sys.stderr)
+
+
+def _check_state(args):
+    """A corrupt state database stops `up` in one line, or is repaired with --repair."""
+    from sedna.runtimes.local.store import Store, StoreCorrupt, repair
+
+    path = state_paths(os.path.abspath(args.state_dir))["db"]
+    if not os.path.exists(path):
+        return
+    try:
+        Store(path).close()
+        if args.repair:
+            print(f"{path} reads fine: nothing to repair")
+    except StoreCorrupt as e:
+        if not args.repair:
+            raise UserError(str(e)) from None
+        aside, copied = repair(path)
+        kept = ", ".join(f"{t}: {n}" for t, n in copied.items())
+        print(f"repaired: the corrupt database is kept as {aside}; rows copied into a new one: {kept}")
 
 
 def _images(args):
@@ -212,6 +240,7 @@ def _up_detached(args):
     cmd += ["--backoff", str(args.backoff), "--max-attempts", str(args.max_attempts)]
     if args.config:
         cmd += ["--config", args.config]
+    _warn_host(args.host)
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
@@ -331,9 +360,21 @@ def cmd_apply(args):
     return apply_all(args)
 
 
+def _list(client, path):
+    """Every item of a paginated list (following ``metadata.continue``)."""
+    items, cont = [], ""
+    while True:
+        sep = "&" if "?" in path else "?"
+        page = client.call("GET", path + (f"{sep}continue={urllib.parse.quote(cont)}" if cont else ""))
+        items += page["items"]
+        cont = (page.get("metadata") or {}).get("continue") or ""
+        if not cont:
+            return items
+
+
 def _fetch(client, plural, ns, name=None, all_ns=False):
     if plural == "workers":
-        items = client.call("GET", "/api/v1/workers" if all_ns else f"/api/v1/namespaces/{ns}/workers")["items"]
+        items = _list(client, "/api/v1/workers" if all_ns else f"/api/v1/namespaces/{ns}/workers")
         if name:
             items = [w for w in items if w["name"] == name]
             if not items:
@@ -341,7 +382,7 @@ def _fetch(client, plural, ns, name=None, all_ns=False):
         return items
     if name:
         return [client.call("GET", f"{API}/namespaces/{ns}/{plural}/{name}")]
-    return client.call("GET", f"{API}/{plural}" if all_ns else f"{API}/namespaces/{ns}/{plural}")["items"]
+    return _list(client, f"{API}/{plural}" if all_ns else f"{API}/namespaces/{ns}/{plural}")
 
 
 def cmd_get(args):
@@ -412,6 +453,9 @@ def cmd_logs(args):
             sys.stdout.write(data.decode("utf-8", "replace"))
             sys.stdout.flush()
         offset = int(headers.get("X-Offset") or headers.get("x-offset") or offset + len(data))
+        size = headers.get("X-Size") or headers.get("x-size")
+        if data and size is not None and offset < int(size):
+            continue  # the server sends a long log in chunks
         if not args.follow:
             return 0
         w = _fetch(client, "workers", args.namespace, args.worker)[0]
@@ -463,6 +507,8 @@ def add_commands(sub):
                     help="run containers of IMAGE from local folder DIR (repeatable; IMAGE may be '*')")
     up.add_argument("--config", help="YAML/JSON file with an 'images' mapping")
     up.add_argument("--detach", "-d", action="store_true", help="run in the background")
+    up.add_argument("--repair", action="store_true",
+                    help="if the state database is corrupt, keep it aside and start from the rows that can be read")
     up.add_argument("--backoff", type=float, default=2.0,
                     help="seconds before the first retry of a failed stage, doubled each time (default 2)")
     up.add_argument("--max-attempts", type=int, default=3, help="tries of one stage per round (default 3)")

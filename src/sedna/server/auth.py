@@ -32,7 +32,8 @@ class Caller:
     name: Optional[str] = None
 
 
-def _is_loopback(host):
+def is_loopback(host):
+    """Whether ``host`` (a name or an address) is this machine's loopback."""
     if host == "localhost":
         return True
     try:
@@ -47,7 +48,7 @@ def allowed_hosts(bound_host, port, extra=None):
     if bound_host in ("0.0.0.0", "::", ""):
         return None
     names = {bound_host}
-    if _is_loopback(bound_host):
+    if is_loopback(bound_host):
         names |= {"localhost", "127.0.0.1", "[::1]"}
     if ":" in bound_host and not bound_host.startswith("["):
         names.add(f"[{bound_host}]")
