@@ -87,3 +87,8 @@ class NotFound(SednaError, KeyError):
 
 class Conflict(SednaError, ValueError):
     """An update based on an old resourceVersion, or a create of an existing name."""
+
+
+class UnsafeKeyError(SednaError, ValueError):
+    """A remote folder holds an object whose key would be written outside the
+    local download folder (``..``, absolute, NUL)."""

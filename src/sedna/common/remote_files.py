@@ -14,16 +14,11 @@ download is written.
 import os
 import posixpath
 
-from sedna.common.exceptions import SednaError
+from sedna.common.exceptions import UnsafeKeyError
 
 __all__ = ("UnsafeKeyError", "scheme", "storage_options", "filesystem", "fetch_tree")
 
 S3_SCHEMES = ("s3", "s3a", "s3n")
-
-
-class UnsafeKeyError(SednaError, ValueError):
-    """A remote folder holds an object whose key would be written outside the
-    local download folder (``..``, absolute, NUL)."""
 
 
 def scheme(url):
