@@ -26,6 +26,10 @@ Watcher policy (what "no miscount" means here)
   returned once, whole, by the poll that sees its newline.
 * **Missing** file: event ``"Missing"``, no lines, the state is returned
   unchanged (a later reappearance is a new inode, hence ``"Replaced"``).
+* **Not a regular file** (a folder, a FIFO, a device): event ``"NotRegular"``,
+  no lines, state unchanged. The file is opened with ``O_NONBLOCK`` and kept
+  only if ``fstat`` says it is regular, so a FIFO never blocks the caller.
+  Any other error opening it (permissions, a symlink loop): ``"Unreadable"``.
 * **Truncated** (same file, now smaller than the offset): event
   ``"Truncated"``, *no lines*: the current content is presumed to be samples
   already seen (or not worth re-training on), so the offset moves to the end
@@ -45,7 +49,8 @@ changes. A rewrite that keeps both windows byte-identical is indistinguishable
 from the original without reading the whole file, and is not detected.
 
 Events are :class:`WatchEvent` values: a ``str`` equal to the reason
-(``"Missing"``, ``"Truncated"``, ``"Replaced"``, ``"InvalidLines"``) that also
+(``"Missing"``, ``"NotRegular"``, ``"Unreadable"``, ``"Truncated"``, ``"Replaced"``,
+``"InvalidLines"``) that also
 carries a human ``message`` for a condition on the Dataset. A poll that both
 skipped invalid lines and noticed a truncation/replacement reports the latter
 and mentions the skipped lines in its message.
@@ -59,6 +64,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from fractions import Fraction
 
 from sedna.common.file_ops import FileOps
+from sedna.control.files import NotRegularFile, open_regular
 from sedna.common.log import LOGGER
 
 __all__ = (
@@ -239,11 +245,16 @@ class IndexWatcher:
         if isinstance(path, str):
             path = FileOps._local(path)  # accept file:// URLs
         try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
+            fd = open_regular(path)  # O_NONBLOCK: a FIFO cannot block the caller
+        except (FileNotFoundError, NotADirectoryError):
             event = WatchEvent("Missing", f"index file {path} does not exist")
             LOGGER.debug("index watch: %s", event.message)  # repeats every tick: not a warning
             return [], state, event
+        except NotRegularFile as e:
+            return [], state, WatchEvent("NotRegular", f"index file {e}")
+        except OSError as e:
+            return [], state, WatchEvent("Unreadable", f"index file {path} cannot be opened: "
+                                                       f"{e.strerror or e}")
         try:
             return self._poll_fd(fd, path, state, on_replace)
         finally:
