@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sedna.common.comparison import COMPARISONS
-from sedna.control.resources import METRICS, minutes_to_time, time_to_minutes
+from sedna.control.resources import (
+    MAX_CHECK_PERIOD, MAX_THRESHOLD, METRICS, MIN_CHECK_PERIOD, minutes_to_time, time_to_minutes,
+)
 
 DEFAULT_CHECK_PERIOD = 30  # seconds, when checkPeriodSeconds is absent
 
@@ -36,7 +38,9 @@ class Trigger:
     @classmethod
     def from_spec(cls, spec: dict) -> "Trigger":
         """From a trigger as ``resources.validate`` normalises it (``timer`` times as
-        "HH:MM"; the integers YAML makes of unquoted times are accepted too)."""
+        "HH:MM"; the integers YAML makes of unquoted times are accepted too).
+        ValueError, with the same bounds as validation, for a trigger stored
+        before those bounds existed."""
         cond = spec.get("condition") or {}
         op = cond.get("operator")
         if op not in _COMPARE:
@@ -45,13 +49,16 @@ class Trigger:
         if metric not in METRICS:
             raise ValueError(f"trigger metric must be one of {' '.join(METRICS)} (got {metric!r})")
         threshold = cond.get("threshold")
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-            raise ValueError(f"trigger threshold must be a number (got {threshold!r})")
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
+                or not 0 <= threshold <= MAX_THRESHOLD:  # also refuses NaN
+            raise ValueError(f"trigger threshold must be a number from 0 to {MAX_THRESHOLD} (got {threshold!r})")
         period = spec.get("checkPeriodSeconds")
         if period is None:
             period = DEFAULT_CHECK_PERIOD
-        elif isinstance(period, bool) or not isinstance(period, int) or period <= 0:
-            raise ValueError(f"checkPeriodSeconds must be a positive integer (got {period!r})")
+        elif isinstance(period, bool) or not isinstance(period, int) \
+                or not MIN_CHECK_PERIOD <= period <= MAX_CHECK_PERIOD:
+            raise ValueError(f"checkPeriodSeconds must be a positive integer number of seconds, at most "
+                             f"{MAX_CHECK_PERIOD} (one year) (got {period!r})")
         timer = spec.get("timer")
         start = end = None
         if timer:
