@@ -23,17 +23,28 @@ What the original lacks, and this adds:
 * conditions stay bounded: one entry per transition for the current and the
   previous round, older rounds summarised in ``status.rounds``;
 * ``status.knowledgeBase`` is filled from the workers' reports;
-* a job being deleted stops all its workers.
+* a job being deleted stops all its workers;
+* a worker the runtime could not start fails like one that exited, with the
+  reason in the condition's message (never a silent Pending);
+* the deployed index is published before every start of an inference worker,
+  and a refused copy fails that start;
+* conditions that are not states (a runtime's ``ReconcileError``, see
+  :mod:`sedna.control.conditions`) never change the state; a standing one is
+  marked over when the job is handled again.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import List, Optional
 
+from sedna.control.conditions import clear_error, error_backoff
+from sedna.control.conditions import ts as _ts
 from sedna.control.trigger import Trigger
 
 STAGES = ("Train", "Eval", "Deploy")
 KIND = {"Train": "train", "Eval": "eval", "Deploy": "deploy"}
+#: Condition types of the state machine; the last condition of one of these types is the state.
+STATE_TYPES = ("Waiting", "Ready", "Starting", "Running", "Completed", "Failed")
 MAX_CONDITIONS = 30
 MAX_ROUNDS_KEPT = 100
 
@@ -50,6 +61,7 @@ class WorkerObs:
     exit_code: Optional[int] = None
     report: Optional[dict] = None   # the worker's last report (status, results)
     log_tail: str = ""
+    error: str = ""                 # why the runtime could not start it (then phase is Failed)
 
 
 @dataclass
@@ -83,7 +95,10 @@ class Action:
     * ``release_round``: give round ``round``'s samples back to the pool;
     * ``start_worker``: start worker ``name`` (``stage``, ``round``) with ``env``;
     * ``stop_worker``: stop worker ``name``;
-    * ``publish_deployment``: copy ``source`` to the deployed index ``target``.
+    * ``publish_deployment``: copy ``source`` to the deployed index ``target``
+      for the inference worker ``name`` started next; if the copy is refused
+      the runtime must not start that worker but record it as Failed with the
+      reason (``WorkerObs.error``).
     """
 
     kind: str
@@ -104,8 +119,6 @@ class Result:
 
 
 # ---------------------------------------------------------------------- helpers
-def _ts(dt):
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_ts(s):
@@ -130,11 +143,20 @@ def round_paths(output_dir, r):
     }
 
 
+def _last_state(conds):
+    """Index of the last condition that is a state (not e.g. a ReconcileError), or None."""
+    for i in range(len(conds) - 1, -1, -1):
+        if conds[i].get("type", "Waiting") in STATE_TYPES:
+            return i
+    return None
+
+
 def _current(status):
     conds = status.get("conditions") or []
-    if not conds:
+    i = _last_state(conds)
+    if i is None:
         return "Train", "Waiting"
-    last = conds[-1]
+    last = conds[i]
     return last.get("stage", "Train"), last.get("type", "Waiting")
 
 
@@ -163,8 +185,9 @@ class _Job:
         """Append one condition (only when the state changes)."""
         cur = _current(self.status)
         conds = self.status["conditions"]
-        if conds and cur == (stage, type_) and conds[-1].get("reason") == reason:
-            conds[-1]["lastHeartbeatTime"] = _ts(self.now)
+        last = _last_state(conds)
+        if last is not None and cur == (stage, type_) and conds[last].get("reason") == reason:
+            conds[last]["lastHeartbeatTime"] = _ts(self.now)
             return
         cond = {"type": type_, "status": "True", "stage": stage, "lastHeartbeatTime": _ts(self.now),
                 "lastTransitionTime": _ts(self.now), "reason": reason, "message": message}
@@ -261,21 +284,43 @@ def reconcile(job: dict, dataset: Optional[DatasetObs], workers: List[WorkerObs]
               settings: Settings = Settings()) -> Result:
     """Decide what to do for one LifelongLearningJob. Pure: no I/O, no clock."""
     j = _Job(job, now)
-    mine = {w.name: w for w in workers}
     if j.meta.get("deletionTimestamp"):
         for w in workers:
             j.act(kind="stop_worker", name=w.name, stage=w.stage, round=w.round)
         return Result(j.actions, j.status, j.state, settings.idle_requeue)
     if not j.status.get("startTime"):
         j.status["startTime"] = _ts(now)
-    if not j.status["conditions"]:
+    clear_error(j.status, now)
+    if _last_state(j.status["conditions"]) is None:
         j.transition("Train", "Waiting", "Created", "waiting for the trigger")
     stage, phase = _current(j.status)
-    r = j.state["round"]
-    paths = round_paths(j.spec.get("outputDir", ""), r)
-    dataset_url = dataset.url if dataset is not None else ""
+    _stop_stale(j, workers, stage)
 
-    # stale workers: train/eval of other rounds, deploy workers other than the live one
+    if (dataset is None or not dataset.exists) and (stage, phase) == ("Train", "Waiting"):
+        j.transition("Train", "Waiting", "DatasetMissing",
+                     f"dataset {j.spec.get('dataset', {}).get('name')!r} not found")
+        j.soon(settings.idle_requeue)
+        return _result(j, settings)
+
+    trigger = Trigger.from_spec(j.spec.get("trainSpec", {}).get("trigger") or {})
+    if phase in ("Waiting", "Completed"):
+        stage, phase = _leave_waiting(j, stage, phase, dataset, trigger)
+    if phase == "Ready" or (phase == "Failed" and j.state.get("retry_at")):
+        return _start(j, stage, dataset.url if dataset is not None else "", settings)
+    if phase in ("Starting", "Running"):
+        def again():  # the state moved on: decide again from there, keeping what was decided so far
+            return reconcile(dict(job, status=j.status, state=j.state), dataset, workers, now, settings)._merge(j)
+        return _follow(j, stage, phase, {w.name: w for w in workers}, again, settings)
+    return _result(j, settings)
+
+
+def _result(j, settings):
+    return Result(j.actions, j.status, j.state, j.requeue or settings.idle_requeue)
+
+
+def _stop_stale(j, workers, stage):
+    """Stop train/eval workers of other rounds and deploy workers other than the live one."""
+    r = j.state["round"]
     live_deploy = j.state.get("deploy_worker")
     for w in workers:
         current = (w.stage == KIND[stage] and w.round == r)
@@ -284,146 +329,152 @@ def reconcile(job: dict, dataset: Optional[DatasetObs], workers: List[WorkerObs]
         if not current and w.phase in ("Running", "Pending", "Unknown"):
             j.act(kind="stop_worker", name=w.name, stage=w.stage, round=w.round)
 
-    if dataset is None or not dataset.exists:
-        if phase == "Waiting" and stage == "Train":
-            j.transition("Train", "Waiting", "DatasetMissing",
-                         f"dataset {j.spec.get('dataset', {}).get('name')!r} not found")
-            j.soon(settings.idle_requeue)
-            return Result(j.actions, j.status, j.state, j.requeue or settings.idle_requeue)
 
-    trigger = Trigger.from_spec(j.spec.get("trainSpec", {}).get("trigger") or {})
+def _leave_waiting(j, stage, phase, dataset, trigger):
+    """Completed -> the next stage's Waiting; Waiting -> Ready when the stage's inputs exist."""
+    if phase == "Completed":
+        nxt = {"Train": "Eval", "Eval": "Deploy", "Deploy": "Train"}[stage]
+        if nxt == "Train":
+            _summarise_round(j, "Succeeded")
+        j.transition(nxt, "Waiting", "", "")
+        stage, phase = nxt, "Waiting"
+    if stage == "Train":
+        if _trigger_fires(j, dataset, trigger):
+            phase = "Ready"
+    elif stage == "Eval":
+        j.transition("Eval", "Ready", "TrainOutputReady", j.state.get("trained_index") or "")
+        phase = "Ready"
+    elif stage == "Deploy":
+        j.transition("Deploy", "Ready", "EvalOutputReady", _deploy_source(j, j.state["round"]))
+        phase = "Ready"
+    return stage, phase
 
-    # ------------------------------------------------------------------ Waiting
-    if phase in ("Waiting", "Completed"):
-        if phase == "Completed":
-            nxt = {"Train": "Eval", "Eval": "Deploy", "Deploy": "Train"}[stage]
-            if nxt == "Train":
-                _summarise_round(j, "Succeeded")
-            j.transition(nxt, "Waiting", "", "")
-            stage = nxt
+
+def _trigger_fires(j, dataset, trigger):
+    """Check the trigger when its period is due; if it fires, open the next round (Train/Ready)."""
+    now = j.now
+    last = _parse_ts(j.state.get("last_check"))
+    if last is not None and now < last + timedelta(seconds=trigger.check_period):
+        j.soon((last + timedelta(seconds=trigger.check_period) - now).total_seconds())
+        return False
+    j.state["last_check"] = _ts(now)
+    pending = dataset.pending_train if dataset else 0
+    if not trigger.fires(now, pending):
+        j.soon(trigger.check_period)
+        return False
+    pending_eval = dataset.pending_eval if dataset else 0
+    r = j.state["round"] = j.state["round"] + 1
+    j.state.update(attempt=0, round_started=_ts(now), round_train=pending, round_eval=pending_eval,
+                   trained_index=None, evaluated_index=None)
+    j.state["total_train"] = j.state.get("total_train", 0) + pending
+    j.state["total_eval"] = j.state.get("total_eval", 0) + pending_eval
+    j.act(kind="start_round", round=r)
+    j.transition("Train", "Ready", "TriggerFired",
+                 f"{pending} new training samples (condition {trigger.operator} {trigger.threshold})")
+    return True
+
+
+def _start(j, stage, dataset_url, settings):
+    """Ready (or a failed try whose backoff is over): start the stage's worker."""
+    now, r = j.now, j.state["round"]
+    paths = paths_for(j, r)
+    retry_at = _parse_ts(j.state.get("retry_at"))
+    if retry_at and now < retry_at:
+        j.soon((retry_at - now).total_seconds())
+        return _result(j, settings)
+    j.state["retry_at"] = None
+    name = worker_name(j.name, stage, r)
+    if j.state["attempt"]:
+        name = f"{name}-{j.state['attempt']}"
+    if stage == "Deploy":
+        # every start (retries too) publishes the eval output first: the copy is idempotent
+        j.act(kind="publish_deployment", round=r, name=name, source=_deploy_source(j, r),
+              target=paths["deploy_index"])
+        j.state["previous_deploy_worker"] = j.state.get("deploy_worker")
+        j.state["deploy_worker"] = name
+    j.state["worker"] = name
+    j.act(kind="start_worker", name=name, stage=KIND[stage], round=r, env=_env(j, stage, r, dataset_url, paths))
+    j.transition(stage, "Starting", "WorkerCreated", name)
+    j.soon(1.0)
+    return _result(j, settings)
+
+
+def _follow(j, stage, phase, mine, again, settings):
+    """Starting/Running: follow the stage's worker; ``again()`` reconciles the new state."""
+    r = j.state["round"]
+    paths = paths_for(j, r)
+    name = j.state.get("worker")
+    w = mine.get(name)
+    if w is None or w.round != r or w.stage != KIND[stage]:
+        # the runtime lost it (controller restart before it started): start again
+        j.transition(stage, "Ready", "WorkerMissing", f"worker {name} not found; starting it again")
+        return again()
+    report = w.report or {}
+    failed = w.phase == "Failed" or report.get("status") == "failed"
+    succeeded = (w.phase == "Succeeded" and report.get("status") != "failed") or (
+        stage != "Deploy" and report.get("status") == "completed" and w.phase != "Failed")
+    if stage == "Deploy" and w.phase == "Running":
+        prev = j.state.get("previous_deploy_worker")
+        if prev and prev != name:
+            j.act(kind="stop_worker", name=prev, stage="deploy")
+        j.state["previous_deploy_worker"] = None
+        j.state["deployed_round"] = r
+        j.transition("Deploy", "Completed", "InferenceWorkerRunning", name)
+        return again()
+    if failed:
+        return _failed(j, stage, w, settings)
+    if succeeded:
         if stage == "Train":
-            last = _parse_ts(j.state.get("last_check"))
-            due = last is None or now >= last + timedelta(seconds=trigger.check_period)
-            if not due:
-                j.soon((last + timedelta(seconds=trigger.check_period) - now).total_seconds())
-            else:
-                j.state["last_check"] = _ts(now)
-                pending = dataset.pending_train if dataset else 0
-                if trigger.fires(now, pending):
-                    r = j.state["round"] = r + 1
-                    j.state.update(attempt=0, round_started=_ts(now), round_train=pending,
-                                   round_eval=dataset.pending_eval if dataset else 0, trained_index=None,
-                                   evaluated_index=None)
-                    j.state["total_train"] = j.state.get("total_train", 0) + pending
-                    j.state["total_eval"] = j.state.get("total_eval", 0) + (dataset.pending_eval if dataset else 0)
-                    j.act(kind="start_round", round=r)
-                    j.transition("Train", "Ready", "TriggerFired",
-                                 f"{pending} new training samples (condition "
-                                 f"{trigger.operator} {trigger.threshold})")
-                    phase = "Ready"
-                else:
-                    j.soon(trigger.check_period)
+            j.state["trained_index"] = _report_url(report, f"{paths['train_output']}/index.json")
+            j.state["last_trained_index"] = j.state["trained_index"]
         elif stage == "Eval":
-            j.transition("Eval", "Ready", "TrainOutputReady", j.state.get("trained_index") or "")
-            phase = "Ready"
-        elif stage == "Deploy":
-            src = j.state.get("evaluated_index") or f"{round_paths(j.spec.get('outputDir', ''), r)['eval_output']}/index.json"
-            j.act(kind="publish_deployment", round=r, source=src, target=paths_for(j, r)["deploy_index"])
-            j.transition("Deploy", "Ready", "EvalOutputReady", src)
-            phase = "Ready"
-        paths = paths_for(j, j.state["round"])
-        r = j.state["round"]
-
-    # -------------------------------------------------------------------- Ready
-    if phase == "Ready" or (phase == "Failed" and j.state.get("retry_at")):
-        retry_at = _parse_ts(j.state.get("retry_at"))
-        if retry_at and now < retry_at:
-            j.soon((retry_at - now).total_seconds())
-            return Result(j.actions, j.status, j.state, j.requeue or settings.idle_requeue)
-        j.state["retry_at"] = None
-        name = worker_name(j.name, stage, r)
-        if j.state["attempt"]:
-            name = f"{name}-{j.state['attempt']}"
-        if stage == "Deploy":
-            j.state["previous_deploy_worker"] = j.state.get("deploy_worker")
-            j.state["deploy_worker"] = name
-        j.state["worker"] = name
-        j.act(kind="start_worker", name=name, stage=KIND[stage], round=r,
-              env=_env(j, stage, r, dataset_url, paths))
-        j.transition(stage, "Starting", "WorkerCreated", name)
-        j.soon(1.0)
-        return Result(j.actions, j.status, j.state, j.requeue or settings.idle_requeue)
-
-    # ----------------------------------------------------- Starting / Running
-    if phase in ("Starting", "Running"):
-        name = j.state.get("worker")
-        w = mine.get(name)
-        if w is None or w.round != r or w.stage != KIND[stage]:
-            # the runtime lost it (controller restart before it started): start again
-            j.transition(stage, "Ready", "WorkerMissing", f"worker {name} not found; starting it again")
-            return reconcile(dict(job, status=j.status, state=j.state), dataset, workers, now, settings)._merge(j)
-        report = w.report or {}
-        failed = w.phase == "Failed" or report.get("status") == "failed"
-        succeeded = (w.phase == "Succeeded" and report.get("status") != "failed") or (
-            stage != "Deploy" and report.get("status") == "completed" and w.phase != "Failed")
-        if stage == "Deploy" and w.phase == "Running":
-            prev = j.state.get("previous_deploy_worker")
-            if prev and prev != name:
-                j.act(kind="stop_worker", name=prev, stage="deploy")
-            j.state["previous_deploy_worker"] = None
-            j.state["deployed_round"] = r
-            j.transition("Deploy", "Completed", "InferenceWorkerRunning", name)
-            return reconcile(dict(job, status=j.status, state=j.state), dataset, workers, now, settings)._merge(j)
-        if failed:
-            return _failed(j, stage, w, settings)
-        if succeeded:
-            if stage == "Train":
-                j.state["trained_index"] = _report_url(report, f"{paths['train_output']}/index.json")
-                j.state["last_trained_index"] = j.state["trained_index"]
-            elif stage == "Eval":
-                j.state["evaluated_index"] = _report_url(report, f"{paths['eval_output']}/index.json")
-            _update_kb_status(j, stage, report)
-            j.state["attempt"] = 0
-            j.transition(stage, "Completed", "WorkerSucceeded", name)
-            return reconcile(dict(job, status=j.status, state=j.state), dataset, workers, now, settings)._merge(j)
-        if w.phase == "Running" and phase == "Starting":
-            j.transition(stage, "Running", "WorkerRunning", name)
-        if w.phase == "Unknown":
-            # the process is gone and its exit is unknown (controller restart, no exit file)
-            return _failed(j, stage, w, settings, reason="WorkerLost")
-        j.soon(1.0)
-        return Result(j.actions, j.status, j.state, j.requeue or settings.idle_requeue)
-
-    return Result(j.actions, j.status, j.state, j.requeue or settings.idle_requeue)
+            j.state["evaluated_index"] = _report_url(report, f"{paths['eval_output']}/index.json")
+        _update_kb_status(j, stage, report)
+        j.state["attempt"] = 0
+        j.transition(stage, "Completed", "WorkerSucceeded", name)
+        return again()
+    if w.phase == "Running" and phase == "Starting":
+        j.transition(stage, "Running", "WorkerRunning", name)
+    if w.phase == "Unknown":
+        # the process is gone and its exit is unknown (controller restart, no exit file)
+        return _failed(j, stage, w, settings, reason="WorkerLost")
+    j.soon(1.0)
+    return _result(j, settings)
 
 
 def paths_for(j, r):
     return round_paths(j.spec.get("outputDir", ""), r)
 
 
+def _deploy_source(j, r):
+    return j.state.get("evaluated_index") or f"{paths_for(j, r)['eval_output']}/index.json"
+
+
 def _failed(j, stage, w, settings, reason="WorkerFailed"):
     j.state["attempt"] = attempt = j.state.get("attempt", 0) + 1
     code = w.exit_code
     tail = (w.log_tail or "")[-2000:]
+    why = f"could not start: {w.error}" if w.error else f"exited with code {code}"
     if attempt < settings.max_attempts:
-        delay = min(settings.backoff_base * 2 ** (attempt - 1), settings.backoff_max)
+        delay = error_backoff(attempt, settings.backoff_base, settings.backoff_max)
         j.state["retry_at"] = _ts(j.now + timedelta(seconds=delay))
         j.transition(stage, "Failed", "Retrying",
-                     f"worker {w.name} exited with code {code}; retry {attempt}/{settings.max_attempts - 1} "
+                     f"worker {w.name} {why}; retry {attempt}/{settings.max_attempts - 1} "
                      f"in {delay:g}s", data={"exitCode": code, "logTail": tail})
         j.soon(delay)
         return Result(j.actions, j.status, j.state, j.requeue)
     # give up on this round: record why, keep its samples for the next one
     j.state["retry_at"] = None
     j.state["attempt"] = 0
+    last = f"last: {w.error}" if w.error else f"last exit code {code}"
     j.transition(stage, "Failed", reason if reason != "WorkerFailed" else "BackoffLimitExceeded",
-                 f"worker {w.name} failed {attempt} times; last exit code {code}",
+                 f"worker {w.name} failed {attempt} times; {last}",
                  data={"exitCode": code, "logTail": tail})
     if stage in ("Train", "Eval"):
         j.act(kind="release_round", round=j.state["round"])
         j.state["total_train"] = j.state.get("total_train", 0) - j.state.get("round_train", 0)
         j.state["total_eval"] = j.state.get("total_eval", 0) - j.state.get("round_eval", 0)
-    _summarise_round(j, "Failed", f"{stage} failed: exit code {code}")
+    _summarise_round(j, "Failed", f"{stage} failed: " + (w.error[:200] if w.error else f"exit code {code}"))
     j.status["lastFailure"] = {"round": j.state["round"], "stage": stage, "exitCode": code, "logTail": tail,
                                "time": _ts(j.now)}
     j.transition("Train", "Waiting", "RoundFailed", "samples kept for the next round")

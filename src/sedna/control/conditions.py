@@ -1,0 +1,63 @@
+"""Conditions that say an object could not be handled, and the retry delay.
+
+Pure (no clock, no I/O), like :mod:`sedna.control.reconcile`, which uses them:
+a runtime that fails on one object (an exception while reconciling a job or
+reading a dataset) records a ``ReconcileError`` condition on that object with
+:func:`record_error`, tries again after :func:`error_backoff`, and goes on
+with the other objects; the next pass that handles the object marks the
+condition over (:func:`clear_error`). The state machine of a job ignores
+these conditions: its state is the last condition of a state type.
+"""
+
+from datetime import timezone
+
+#: The condition a runtime puts on an object it failed to handle.
+ERROR_TYPE = "ReconcileError"
+
+
+def ts(dt):
+    """An aware datetime as RFC 3339 UTC, the way every status time is written."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def error_backoff(attempt, base=2.0, cap=300.0):
+    """Seconds before try ``attempt + 1`` after ``attempt`` failures: doubling, capped."""
+    return min(base * 2 ** (min(max(attempt, 1), 64) - 1), cap)
+
+
+def record_error(status, reason, message, now, attempt, retry_in, stage=None):
+    """``status`` (a copy) with one ``ReconcileError`` condition saying why the
+    runtime could not handle the object and when it tries again.
+
+    Replaces an earlier ReconcileError (one per object, never a growing list);
+    keeps its ``lastTransitionTime`` while the error persists. Any other
+    content of ``status`` is kept as it is, even where it is the cause.
+    """
+    status = dict(status) if isinstance(status, dict) else {}
+    conds = status.get("conditions")
+    conds = list(conds) if isinstance(conds, list) else []
+    old = [c for c in conds if isinstance(c, dict) and c.get("type") == ERROR_TYPE]
+    since = old[-1].get("lastTransitionTime") if old and old[-1].get("status") == "True" else None
+    conds = [c for c in conds if not (isinstance(c, dict) and c.get("type") == ERROR_TYPE)]
+    cond = {"type": ERROR_TYPE, "status": "True", "reason": reason,
+            "message": f"{message[:2000]} (failed {attempt} time{'s' if attempt != 1 else ''}; "
+                       f"next try in {retry_in:g}s)",
+            "lastTransitionTime": since or ts(now), "lastHeartbeatTime": ts(now)}
+    if stage is not None:
+        cond["stage"] = stage
+    conds.append(cond)
+    status["conditions"] = conds
+    return status
+
+
+def clear_error(status, now):
+    """Mark a standing ReconcileError of ``status`` as over: its entry in
+    ``status["conditions"]`` (a list the caller owns) is replaced by one with
+    status False. True if there was one."""
+    conds = status.get("conditions")
+    for i, c in enumerate(conds if isinstance(conds, list) else []):
+        if isinstance(c, dict) and c.get("type") == ERROR_TYPE and c.get("status") == "True":
+            conds[i] = dict(c, status="False", reason="Recovered", lastTransitionTime=ts(now),
+                            message="recovered; the last error was: " + str(c.get("message", ""))[:2000])
+            return True
+    return False
