@@ -5,6 +5,14 @@ Crash safety: every decision is saved (SQLite transaction) before its effect
 is carried out where the effect can be repeated safely (round files are
 idempotent, a worker is recorded as intended before it is started), and a
 restarted controller adopts the workers that are still running.
+
+Isolation: each dataset and each job is handled on its own. An exception on
+one becomes a ``ReconcileError`` condition on that object
+(:mod:`sedna.control.conditions`), retried after a doubling, capped delay; the
+other objects are handled in the same pass as if nothing happened. Files that
+workers can replace (the index, unseen samples, the eval output) are opened
+without blocking and only if regular (:mod:`sedna.control.files`), so no FIFO
+can stop the controller thread.
 """
 
 import os
@@ -12,18 +20,20 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from sedna.common.exceptions import WorkerError
-from sedna.common.file_ops import FileOps
+from sedna.common.exceptions import NotFound, WorkerError
 from sedna.common.log import LOGGER
+from sedna.control.conditions import clear_error, error_backoff, record_error
+from sedna.control.files import open_regular, publish_copy
 from sedna.control.reconcile import DatasetObs, Settings, WorkerObs, reconcile
 from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState, split_in_order
-from sedna.common.exceptions import NotFound
+from sedna.control.status import check_status
 from sedna.runtimes.local.store import now_ts
 
 LOG = LOGGER.getChild("controller")
 JOB = "LifelongLearningJob"
 DATASET = "Dataset"
 TEMPLATE_KEY = {"train": "trainSpec", "eval": "evalSpec", "deploy": "deploySpec"}
+_INDEX_CONDITION = {"Missing": "IndexMissing", "NotRegular": "IndexUnreadable", "Unreadable": "IndexUnreadable"}
 
 
 def utcnow():
@@ -47,7 +57,8 @@ class Controller:
         self._due = {}            # (namespace, job) -> monotonic time of the next reconcile
         self._dataset_due = {}    # (namespace, dataset) -> monotonic time of the next index check
         self._lock = threading.RLock()
-        self.stats = {"reconciles": 0, "index_checks": 0}
+        self._failures = {}       # (kind, namespace, name) -> failed passes in a row
+        self.stats = {"reconciles": 0, "index_checks": 0, "errors": 0}
 
     # ------------------------------------------------------------------- loop
     def wake(self, key=None):
@@ -78,7 +89,7 @@ class Controller:
                 LOG.info("worker %s/%s %s", w["namespace"], w["name"], "adopted" if alive else "lost")
                 if not alive:
                     self.store.set_worker(w["namespace"], w["name"], phase="Unknown")
-            elif w["phase"] == "Pending" and not w["record"]:
+            elif w["phase"] == "Pending" and not w["record"].get("pid"):
                 try:
                     job = self.store.get(JOB, w["namespace"], w["job"], with_state=True)
                 except NotFound:
@@ -87,33 +98,76 @@ class Controller:
                 self._launch(job, w["name"], w["stage"], w["round"], w["record"].get("env") or {}, recorded=True)
 
     def tick(self):
-        """One pass; returns seconds until something is due."""
+        """One pass over every dataset and job, each on its own (see the module
+        docstring); returns seconds until something is due."""
         mono = time.monotonic()
         next_in = 5.0
+        seen = set()
         for ds in self.store.list(DATASET):
             key = (ds["metadata"]["namespace"], ds["metadata"]["name"])
+            seen.add((DATASET, *key))
             if self._dataset_due.get(key, 0) <= mono:
-                self.check_dataset(ds)
-                self._dataset_due[key] = mono + self._dataset_period(ds)
+                self._dataset_due[key] = mono + self._isolated(DATASET, ds, self._watch)
             next_in = min(next_in, self._dataset_due[key] - mono)
         for job in self.store.list(JOB, with_state=True):
             key = (job["metadata"]["namespace"], job["metadata"]["name"])
+            seen.add((JOB, *key))
             with self._lock:
                 due = self._due.get(key, 0)
             if due <= mono:
-                after = self.reconcile_job(job)
+                after = self._isolated(JOB, job, self.reconcile_job)
                 with self._lock:
                     self._due[key] = time.monotonic() + max(self.min_period, after)
                     due = self._due[key]
             next_in = min(next_in, due - time.monotonic())
+        self._failures = {k: n for k, n in self._failures.items() if k in seen}  # deleted objects
         return max(0.0, next_in)
+
+    def _isolated(self, kind, obj, handle):
+        """``handle(obj)`` (seconds until the object is due again); an exception
+        becomes a ReconcileError condition on ``obj`` and a backoff delay."""
+        key = (kind, obj["metadata"]["namespace"], obj["metadata"]["name"])
+        try:
+            after = handle(obj)
+        except Exception as e:  # noqa: BLE001 - one object's failure must not stop the others
+            n = self._failures[key] = self._failures.get(key, 0) + 1
+            self.stats["errors"] += 1
+            delay = error_backoff(n, self.settings.backoff_base, self.settings.backoff_max)
+            LOG.warning("%s %s/%s: %s: %s (failure %d; next try in %gs)", kind, key[1], key[2],
+                        type(e).__name__, e, n, delay, exc_info=n == 1)
+            self._record_error(kind, key[1], key[2], e, n, delay)
+            return delay
+        self._failures.pop(key, None)
+        return after
+
+    def _record_error(self, kind, ns, name, error, attempt, delay):
+        try:
+            obj = self.store.get(kind, ns, name)
+        except NotFound:
+            return
+        status = obj.get("status")
+        invalid = check_status(kind, status)
+        message = f"{type(error).__name__}: {error}" if not isinstance(error, OSError) else str(error)
+        if invalid:
+            message = ("its status is invalid: " + "; ".join(f"{p}: {m}" for p, m in invalid[:5])
+                       + f" ({message})")
+        try:
+            self.store.update_status(kind, ns, name, record_error(status, type(error).__name__, message,
+                                                                  self.clock(), attempt, delay))
+        except Exception:  # noqa: BLE001 - the store itself failing: logged, retried with the object
+            LOG.exception("%s %s/%s: cannot record the error", kind, ns, name)
+
+    def _watch(self, ds):
+        """Read the dataset's index; seconds until the next look."""
+        self.check_dataset(ds)
+        return self._dataset_period(ds)
 
     def _dataset_period(self, ds):
         """Check an index as often as the fastest job on it asks (checkPeriodSeconds)."""
         ns, name = ds["metadata"]["namespace"], ds["metadata"]["name"]
         periods = [((j.get("spec", {}).get("trainSpec") or {}).get("trigger") or {}).get("checkPeriodSeconds")
                    for j in self.store.list(JOB, ns) if (j.get("spec", {}).get("dataset") or {}).get("name") == name]
-        periods = [float(p) for p in periods if p]
+        periods = [float(p) for p in periods if isinstance(p, (int, float)) and p > 0]
         return max(self.min_period, min(periods) if periods else 5.0)
 
     # --------------------------------------------------------------- datasets
@@ -133,11 +187,14 @@ class Controller:
             total = self.store.add_dataset_lines(ns, name, url, lines, new_state.to_dict())
             changed = bool(lines)
         conds = list(status.get("conditions") or [])
+        status["conditions"] = conds
+        if clear_error(status, self.clock()):
+            changed = True
         if event:
             reason = getattr(event, "reason", str(event))
             msg = getattr(event, "message", "") or str(event)
             if not conds or conds[-1].get("reason") != reason or conds[-1].get("message") != msg:
-                conds.append({"type": "IndexChanged" if reason != "Missing" else "IndexMissing",
+                conds.append({"type": _INDEX_CONDITION.get(reason, "IndexChanged"),
                               "status": "True", "reason": reason, "message": msg,
                               "lastTransitionTime": now_ts()})
                 status["conditions"] = conds[-10:]
@@ -196,20 +253,36 @@ class Controller:
         else:
             obs_ds = DatasetObs(exists=False)
         workers = [self._observe(w) for w in self.store.workers(ns, name)]
-        result = reconcile(dict(job, state=state), obs_ds, workers, self.clock(), self.settings)
         unseen = count_unseen(_template_env(job, "deploySpec").get("unseen_save_url"))
+        result = reconcile(dict(job, state=state), obs_ds, workers, self.clock(), self.settings)
         if unseen is not None:
             kb = result.status.setdefault("knowledgeBase", {})
             kb.setdefault("samples", {})["unseenSamples"] = unseen
         # save the decision first, then carry it out (each action is safe to repeat)
         self.store.update_status(JOB, ns, name, result.status, result.state)
-        job = dict(job, status=result.status, state=result.state)
-        for action in result.actions:
-            try:
-                self._execute(job, action)
-            except Exception as e:  # noqa: BLE001 - recorded on the worker; reconcile decides
-                LOG.exception("job %s/%s: action %s failed: %s", ns, name, action.kind, e)
+        self._carry_out(dict(job, status=result.status, state=result.state), result.actions)
         return result.requeue_after if not result.actions else self.min_period
+
+    def _carry_out(self, job, actions):
+        ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
+        refused = {}  # inference worker -> why its deployed index could not be published
+        for action in actions:
+            try:
+                if action.kind == "start_worker" and action.name in refused:
+                    self._fail_start(job, action, refused[action.name])
+                else:
+                    self._execute(job, action)
+            except Exception as e:  # noqa: BLE001 - recorded on the worker; reconcile decides
+                LOG.error("job %s/%s: action %s failed: %s", ns, name, action.kind, e)
+                if action.kind == "publish_deployment":
+                    refused[action.name] = str(e)
+
+    def _fail_start(self, job, a, reason):
+        """Record worker ``a.name`` as Failed without starting it (reconcile sees why)."""
+        ns = job["metadata"]["namespace"]
+        self.store.add_worker(ns, a.name, job["metadata"]["name"], a.stage, a.round, {"env": a.env})
+        self.store.set_worker(ns, a.name, phase="Failed", record={"env": a.env, "error": reason},
+                              finished=now_ts())
 
     def _observe(self, w):
         phase, code, tail = w["phase"], w["exit_code"], ""
@@ -224,7 +297,7 @@ class Controller:
         elif w["record"].get("pid") and phase in ("Succeeded", "Failed"):
             tail = self.launcher.poll(_rec(w["record"])).log_tail or ""
         return WorkerObs(name=w["name"], stage=w["stage"], round=w["round"], phase=phase, exit_code=code,
-                         report=w["report"], log_tail=tail)
+                         report=w["report"], log_tail=tail, error=w["record"].get("error") or "")
 
     def _execute(self, job, a):
         ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
@@ -248,18 +321,19 @@ class Controller:
             if w["phase"] in ("Running", "Pending", "Unknown"):
                 self.store.set_worker(ns, a.name, phase="Stopped", finished=now_ts())
         elif a.kind == "publish_deployment":
-            if not os.path.exists(a.source):
-                raise FileNotFoundError(f"eval output {a.source} is missing")
-            os.makedirs(os.path.dirname(a.target), exist_ok=True)
-            with open(a.source, "rb") as f:
-                FileOps.write_atomic(a.target, f.read())
+            # the source comes from a worker's report: only from inside outputDir, never world-readable
+            try:
+                publish_copy(_local_path(a.source), a.target, job["spec"]["outputDir"])
+            except FileNotFoundError:
+                raise FileNotFoundError(f"eval output {a.source} is missing") from None
 
     def _launch(self, job, wname, stage, round_no, env, recorded=False):
         from sedna.runtimes.local.workers import WorkerSpec
 
         ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
+        # the worker's own credential: it may post its own report and nothing else
         contract = {"NAMESPACE": ns, "JOB_NAME": name, "WORKER_NAME": wname, "LC_SERVER": self.lc_server,
-                    "LC_TOKEN": self.token}
+                    "LC_TOKEN": self.store.mint_worker_token(ns, wname)}
         if stage != "deploy":
             contract["KB_SERVER"] = self.lc_server
         contract.update(env)
@@ -268,9 +342,11 @@ class Controller:
                           env=contract)
         try:
             record = self.launcher.start(spec)
-        except (WorkerError, OSError) as e:
-            LOG.error("job %s/%s: cannot start worker %s: %s", ns, name, wname, e)
-            self.store.set_worker(ns, wname, phase="Failed", record={"env": env, "error": str(e)},
+        except Exception as e:  # noqa: BLE001 - whatever stops a start fails the worker, with the reason
+            why = str(e) if isinstance(e, (WorkerError, OSError)) else f"{type(e).__name__}: {e}"
+            why = why[len(f"worker {wname}: "):] if why.startswith(f"worker {wname}: ") else why
+            LOG.error("job %s/%s: cannot start worker %s: %s", ns, name, wname, why)
+            self.store.set_worker(ns, wname, phase="Failed", record={"env": env, "error": why},
                                   finished=now_ts())
             return None
         rec = _record_dict(record)
@@ -313,24 +389,38 @@ def _template_env(job, key):
     return {e.get("name"): e.get("value") for e in (containers[0].get("env") or []) if isinstance(e, dict)}
 
 
+def _local_path(url):
+    return url[len("file://"):] if isinstance(url, str) and url.startswith("file://") else url
+
+
 def count_unseen(folder):
     """Unseen samples saved by the inference worker (``unseen.txt`` lines and
-    ``unseen.jsonl`` batch sizes, as :mod:`sedna` writes them); None if there is no folder."""
+    ``unseen.jsonl`` batch sizes, as :mod:`sedna` writes them); None if there is no folder.
+    A file there that is not regular (a FIFO...) raises NotRegularFile, never blocks."""
     if not folder or not os.path.isdir(folder):
         return None
     n = 0
-    txt = os.path.join(folder, "unseen.txt")
-    if os.path.exists(txt):
-        with open(txt, "rb") as f:
-            n += sum(1 for line in f if line.strip())
-    jl = os.path.join(folder, "unseen.jsonl")
-    if os.path.exists(jl):
-        import json
+    for name, count in (("unseen.txt", _count_lines), ("unseen.jsonl", _count_batches)):
+        try:
+            fd = open_regular(os.path.join(folder, name))
+        except FileNotFoundError:
+            continue
+        with os.fdopen(fd, "rb") as f:
+            n += count(f)
+    return n
 
-        with open(jl, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    n += int(json.loads(line).get("n", 0))
-                except (ValueError, AttributeError):
-                    continue
+
+def _count_lines(f):
+    return sum(1 for line in f if line.strip())
+
+
+def _count_batches(f):
+    import json
+
+    n = 0
+    for line in f:
+        try:
+            n += int(json.loads(line).get("n", 0))
+        except (ValueError, AttributeError, TypeError):
+            continue
     return n
