@@ -289,3 +289,14 @@ def test_a_full_disk_is_a_507_simulated_in_process():
         finally:
             server.should_exit = True
             thread.join(timeout=10)
+
+
+def test_a_status_body_is_validated_like_a_spec(plane):
+    assert call(plane, "PUT", f"{API}/namespaces/default/datasets/st", dataset("st"))[0] == 200
+    before = call(plane, "GET", f"{API}/namespaces/default/datasets/st")[1]
+    code, body, _ = call(plane, "PUT", f"{API}/namespaces/default/datasets/st/status",
+                         {"metadata": {"resourceVersion": before["metadata"]["resourceVersion"]},
+                          "status": {"conditions": [42]}})
+    assert code == 422 and body["errors"][0]["path"].startswith("status.conditions[0]")
+    after = call(plane, "GET", f"{API}/namespaces/default/datasets/st")[1]
+    assert 42 not in (after["status"].get("conditions") or [])

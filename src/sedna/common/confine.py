@@ -5,7 +5,14 @@ import os
 import posixpath
 from urllib.parse import urlsplit
 
-__all__ = ("inside",)
+__all__ = ("inside", "is_below")
+
+
+def is_below(path, root, sep=os.sep):
+    """Whether ``path`` is ``root`` or lies under it, comparing the strings as
+    given (both already resolved or normalised; no file system access)."""
+    root = root.rstrip(sep) or sep
+    return path == root or path.startswith(root if root == sep else root + sep)
 
 
 def _remote(url):
@@ -31,10 +38,8 @@ def inside(url, root):
     if url_remote != root_remote:
         return False
     if not url_remote:
-        r, u = os.path.realpath(root), os.path.realpath(url)
-        return u == r or u.startswith(r.rstrip(os.sep) + os.sep)
+        return is_below(os.path.realpath(url), os.path.realpath(root))
     (us, un, up), (rs, rn, rp) = _remote(url), _remote(root)
     if (us, un) != (rs, rn) or ".." in up.split("/"):
         return False
-    u, r = posixpath.normpath("/" + up), posixpath.normpath("/" + rp)
-    return u == r or u.startswith(r.rstrip("/") + "/")
+    return is_below(posixpath.normpath("/" + up), posixpath.normpath("/" + rp), "/")

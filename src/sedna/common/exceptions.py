@@ -92,3 +92,11 @@ class Conflict(SednaError, ValueError):
 class UnsafeKeyError(SednaError, ValueError):
     """A remote folder holds an object whose key would be written outside the
     local download folder (``..``, absolute, NUL)."""
+
+
+class NotRegularFile(SednaError, OSError):
+    """A path that must be read is a FIFO, device, socket or folder, not a regular file."""
+
+
+class OutsideOutputDir(SednaError, PermissionError):
+    """A file the controller was asked to copy lies outside the job's ``outputDir``."""

@@ -19,22 +19,15 @@ import os
 import stat
 import tempfile
 
-from sedna.common.exceptions import SednaError
+from sedna.common.confine import is_below
+from sedna.common.exceptions import NotRegularFile, OutsideOutputDir
 
-__all__ = ("NotRegularFile", "OutsideOutputDir", "open_regular", "describe_mode", "is_inside", "publish_copy",
+__all__ = ("NotRegularFile", "OutsideOutputDir", "open_regular", "describe_mode", "publish_copy",
            "DEPLOY_MODE")
 
 #: Mode of the files the controller publishes (the deployed index): never world-readable.
 DEPLOY_MODE = 0o640
 _COPY_CHUNK = 1 << 20
-
-
-class NotRegularFile(SednaError, OSError):
-    """A path the controller must read is a FIFO, device, socket or folder, not a regular file."""
-
-
-class OutsideOutputDir(SednaError, PermissionError):
-    """A file the controller was asked to copy lies outside the job's ``outputDir``."""
 
 
 def describe_mode(mode):
@@ -71,12 +64,6 @@ def open_regular(path, follow_symlinks=True):
     return fd
 
 
-def is_inside(path, root):
-    """Whether the (already resolved) ``path`` is ``root`` or lies under it."""
-    root = root.rstrip(os.sep) or os.sep
-    return path == root or path.startswith(root if root == os.sep else root + os.sep)
-
-
 def _opened_path(fd):
     """The path the kernel has for an open descriptor (Linux), or None."""
     try:
@@ -98,18 +85,18 @@ def publish_copy(source, target, output_dir, mode=DEPLOY_MODE):
     """
     root = os.path.realpath(output_dir)
     real_source = os.path.realpath(source)
-    if not is_inside(real_source, root):
+    if not is_below(real_source, root):
         raise OutsideOutputDir(f"refusing to deploy {source}: it lies outside the job's outputDir {output_dir}"
                                + (f" (it resolves to {real_source})" if real_source != os.path.abspath(source) else ""))
     folder = os.path.dirname(os.path.abspath(target))
     os.makedirs(folder, exist_ok=True)
-    if not is_inside(os.path.realpath(folder), root):
+    if not is_below(os.path.realpath(folder), root):
         raise OutsideOutputDir(f"refusing to deploy to {target}: its folder resolves outside the job's "
                                f"outputDir {output_dir}")
     fd = open_regular(real_source, follow_symlinks=False)
     try:
         opened = _opened_path(fd)
-        if opened is not None and not is_inside(opened, root):
+        if opened is not None and not is_below(opened, root):
             raise OutsideOutputDir(f"refusing to deploy {source}: it was replaced by a link to {opened}, "
                                    f"outside the job's outputDir {output_dir}")
         _write_from_fd(fd, target, folder, mode)

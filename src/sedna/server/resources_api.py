@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from sedna.common.api_paths import API
+from sedna.control import resources
 from sedna.common.exceptions import Conflict, ManifestError, NotFound
 from sedna.server.common import body_json, kind_of, paged, runtime_of
 
@@ -16,8 +17,6 @@ router = APIRouter()
 
 
 def _validated(body, ns, plural, name=None):
-    from sedna.control import resources
-
     if not isinstance(body, dict):
         raise ManifestError([("(root)", "expected a JSON object (a manifest)")])
     kind = kind_of(plural)
@@ -128,5 +127,6 @@ async def put_status(ns: str, plural: str, name: str, request: Request):
     if rv is None:
         raise ManifestError([("metadata.resourceVersion", "required (optimistic concurrency)")])
     kind = kind_of(plural)
-    await run_in_threadpool(rt.store.update_status, kind, ns, name, body["status"], expect_version=rv)
+    status = resources.validate_status(kind, body["status"])
+    await run_in_threadpool(rt.store.update_status, kind, ns, name, status, expect_version=rv)
     return await run_in_threadpool(rt.store.get, kind, ns, name)

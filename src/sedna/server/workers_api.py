@@ -1,13 +1,14 @@
 """The workers a job started and their logs: ``/api/v1[/namespaces/{ns}]/workers[/{name}/log]``."""
 
 import os
-import stat
 from typing import Optional
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from sedna.common.api_paths import WORKERS
+from sedna.common.exceptions import NotRegularFile
+from sedna.control.files import open_regular
 from sedna.server.common import paged, runtime_of
 
 LOG_CHUNK = 1024 * 1024   # the most bytes of a log one response carries
@@ -53,13 +54,13 @@ def log_window(size, offset, limit):
 
 def _read_log(path, offset, limit):
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = open_regular(path)
     except FileNotFoundError:
         return b"", 0, 0
+    except NotRegularFile as e:
+        raise HTTPException(409, f"the worker's log: {e}") from None
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise HTTPException(409, f"the worker's log {path} is not a regular file")
         start, n = log_window(st.st_size, offset, limit)
         f.seek(start)
         return f.read(n), start, st.st_size

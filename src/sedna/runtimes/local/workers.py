@@ -69,6 +69,7 @@ from pathlib import Path
 
 from sedna.common.exceptions import WorkerError
 from sedna.common.log import sedna_logger
+from sedna.control.files import open_regular
 
 LOG = sedna_logger(__name__)
 
@@ -579,9 +580,9 @@ class LocalLauncher:
 
     # ------------------------------------------------------------------ observe
     def _read_exit(self, record):
-        try:
-            with open(record.exit_file) as f:
-                data = json.load(f)
+        try:  # never blocks on a FIFO planted in run/
+            with os.fdopen(open_regular(record.exit_file), "rb") as f:
+                data = json.loads(f.read(1 << 16))
             return int(data["exit_code"]), data.get("finished_at")
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -725,8 +726,8 @@ class LocalLauncher:
 
 
 def _tail_file(path, lines, start=0, chunk=65536):
-    try:
-        with open(path, "rb") as f:
+    try:  # never blocks on a FIFO planted in logs/
+        with os.fdopen(open_regular(path), "rb") as f:
             f.seek(0, os.SEEK_END)
             size = f.tell()
             begin = max(start if start <= size else 0, size - chunk)
