@@ -5,7 +5,8 @@ all or nothing. ``sedna delete -f`` reads its files here too."""
 import os
 import sys
 
-from sedna.cli_control import Client, UserError
+from sedna.cli import UserError
+from sedna.cli.client import Client
 from sedna.common.api_paths import API
 
 

@@ -10,149 +10,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
 
+from sedna.cli import UserError
+from sedna.cli.client import Client
+from sedna.cli.views import HEADERS, age, plural_of, table, to_yaml, worker_row
 from sedna.common.api_paths import API
 from sedna.runtimes.local.runtime import DEFAULT_PORT, DEFAULT_STATE_DIR, state_paths
-
-
-class UserError(Exception):
-    """A mistake on the command line: printed as one line, exit code 2."""
-
-
-# ----------------------------------------------------------------------- client
-class Client:
-    def __init__(self, state_dir, server=None):
-        self.state_dir = os.path.abspath(state_dir)
-        paths = state_paths(self.state_dir)
-        self.url = server or os.environ.get("SEDNA_SERVER")
-        if not self.url:
-            try:
-                with open(paths["server"]) as f:
-                    self.url = json.load(f)["url"]
-            except (OSError, ValueError, KeyError):
-                self.url = f"http://127.0.0.1:{DEFAULT_PORT}"
-        try:
-            with open(paths["token"]) as f:
-                self.token = f.read().strip()
-        except OSError:
-            self.token = os.environ.get("SEDNA_TOKEN", "")
-
-    def call(self, method, path, body=None, raw=False):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        if self.token:
-            req.add_header("Authorization", f"Bearer {self.token}")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                payload = resp.read()
-                if raw:
-                    return payload, dict(resp.headers)
-                return json.loads(payload or b"null")
-        except urllib.error.HTTPError as e:
-            text = e.read().decode("utf-8", "replace")
-            try:
-                detail = json.loads(text)
-            except ValueError:
-                detail = {"message": text}
-            msg = detail.get("message") or detail.get("detail") or text
-            if isinstance(msg, list):
-                msg = "; ".join(str(m) for m in msg)
-            raise UserError(msg) from None
-        except (urllib.error.URLError, ConnectionError) as e:
-            raise UserError(f"no sedna control plane at {self.url} ({getattr(e, 'reason', e)}); "
-                            "start one with `sedna up`") from None
-
-
-# ------------------------------------------------------------------------ output
-def age(ts, now=None):
-    if not ts:
-        return "<unknown>"
-    try:
-        t = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return "<unknown>"
-    s = int(((now or datetime.now(timezone.utc)) - t).total_seconds())
-    if s < 120:
-        return f"{max(s, 0)}s"
-    if s < 7200:
-        return f"{s // 60}m"
-    if s < 172800:
-        return f"{s // 3600}h"
-    return f"{s // 86400}d"
-
-
-def table(rows, headers):
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
-              for i, h in enumerate(headers)]
-    lines = ["   ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    for r in rows:
-        lines.append("   ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
-    return "\n".join(lines)
-
-
-def _to_yaml(obj):
-    import yaml
-
-    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False)
-
-
-KIND_ALIASES = {"datasets": "datasets", "dataset": "datasets", "ds": "datasets",
-                "lifelonglearningjobs": "lifelonglearningjobs", "lifelonglearningjob": "lifelonglearningjobs",
-                "ll": "lifelonglearningjobs", "lljob": "lifelonglearningjobs",
-                "workers": "workers", "worker": "workers"}
-
-
-def plural_of(name):
-    try:
-        return KIND_ALIASES[name.lower()]
-    except KeyError:
-        raise UserError(f"unknown resource type {name!r}; use datasets (ds), lifelonglearningjobs (ll) "
-                        "or workers") from None
-
-
-def _job_row(o, wide):
-    st = o.get("status") or {}
-    conds = st.get("conditions") or []
-    last = conds[-1] if conds else {}
-    rounds = st.get("rounds") or []
-    kb = st.get("knowledgeBase") or {}
-    row = [o["metadata"]["name"], last.get("stage", "-"), last.get("type", "-"),
-           max([r.get("round", 0) for r in rounds] + [last.get("round", 0) or 0]),
-           age(o["metadata"].get("creationTimestamp"))]
-    if wide:
-        row[4:4] = [len(kb.get("AIModels") or []), (kb.get("samples") or {}).get("trainSamples", 0),
-                    last.get("reason", "")]
-    return row
-
-
-def _dataset_row(o, wide):
-    st = o.get("status") or {}
-    row = [o["metadata"]["name"], st.get("numberOfSamples", 0), o["spec"].get("format", ""),
-           age(o["metadata"].get("creationTimestamp"))]
-    if wide:
-        row[3:3] = [o["spec"].get("url", ""), o["spec"].get("nodeName", "")]
-    return row
-
-
-def _worker_row(w, wide):
-    row = [w["name"], w["job"], w["stage"], w["round"], w["phase"],
-           "" if w.get("exitCode") is None else w["exitCode"], age(w.get("created"))]
-    if wide:
-        row[6:6] = [w.get("pid") or "", w.get("logPath") or ""]
-    return row
-
-
-HEADERS = {
-    "lifelonglearningjobs": (["NAME", "STAGE", "STATUS", "ROUND", "AGE"],
-                             ["NAME", "STAGE", "STATUS", "ROUND", "MODELS", "TRAIN-SAMPLES", "REASON", "AGE"],
-                             _job_row),
-    "datasets": (["NAME", "SAMPLES", "FORMAT", "AGE"], ["NAME", "SAMPLES", "FORMAT", "URL", "NODE", "AGE"],
-                 _dataset_row),
-    "workers": (["NAME", "JOB", "STAGE", "ROUND", "PHASE", "EXIT", "AGE"],
-                ["NAME", "JOB", "STAGE", "ROUND", "PHASE", "EXIT", "PID", "LOG", "AGE"], _worker_row),
-}
 
 
 # ---------------------------------------------------------------------- commands
@@ -355,7 +218,7 @@ def _stop_all_workers(state_dir):
 
 
 def cmd_apply(args):
-    from sedna.cli_apply import cmd_apply as apply_all  # all-or-nothing apply, with its file reading
+    from sedna.cli.apply import cmd_apply as apply_all  # all-or-nothing apply, with its file reading
 
     return apply_all(args)
 
@@ -391,7 +254,7 @@ def cmd_get(args):
     items = _fetch(client, plural, args.namespace, args.name, args.all_namespaces)
     if args.output in ("json", "yaml"):
         payload = items[0] if args.name else {"items": items}
-        print(json.dumps(payload, indent=2) if args.output == "json" else _to_yaml(payload), end="" if args.output == "yaml" else "\n")
+        print(json.dumps(payload, indent=2) if args.output == "json" else to_yaml(payload), end="" if args.output == "yaml" else "\n")
         return 0
     narrow, wide, rowf = HEADERS[plural]
     if not items:
@@ -412,16 +275,16 @@ def cmd_describe(args):
     items = _fetch(client, plural, args.namespace, args.name)
     for o in items:
         if plural == "workers":
-            print(_to_yaml(o))
+            print(to_yaml(o))
             continue
         meta, st = o["metadata"], o.get("status") or {}
         print(f"Name:         {meta['name']}\nNamespace:    {meta['namespace']}\nKind:         {o['kind']}\n"
               f"Created:      {meta.get('creationTimestamp')} ({age(meta.get('creationTimestamp'))} ago)\n"
               f"UID:          {meta.get('uid')}\nGeneration:   {meta.get('generation')}")
-        print("Spec:\n" + _indent(_to_yaml(o.get("spec") or {}), 2))
+        print("Spec:\n" + _indent(to_yaml(o.get("spec") or {}), 2))
         status = {k: v for k, v in st.items() if k != "conditions"}
         if status:
-            print("Status:\n" + _indent(_to_yaml(status), 2))
+            print("Status:\n" + _indent(to_yaml(status), 2))
         conds = st.get("conditions") or []
         if conds:
             print("Conditions:")
@@ -432,7 +295,7 @@ def cmd_describe(args):
             ws = [w for w in _fetch(client, "workers", meta["namespace"]) if w["job"] == meta["name"]]
             if ws:
                 print("Workers:")
-                print(_indent(table([_worker_row(w, False) for w in ws], HEADERS["workers"][0]), 2))
+                print(_indent(table([worker_row(w, False) for w in ws], HEADERS["workers"][0]), 2))
         print()
     return 0
 
@@ -470,7 +333,7 @@ def cmd_delete(args):
     if args.filename:
         from sedna.control.resources import KINDS, validate
 
-        from sedna.cli_apply import read_manifests
+        from sedna.cli.apply import read_manifests
 
         for src, d in read_manifests(args.filename):
             try:

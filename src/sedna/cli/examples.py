@@ -1,0 +1,95 @@
+"""``sedna quickstart|demo|label``: the examples that ship with sedna."""
+
+import os
+
+from sedna.cli import UserError
+
+
+def _cmd_quickstart(args):
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise UserError("quickstart needs scikit-learn: pip install 'sedna[sklearn]'") from None
+    from sedna.common.log import setup
+    from sedna.examples.digits import DOMAINS, run_quickstart
+
+    for d in (args.unseen, *args.seen):
+        if d not in DOMAINS:
+            raise UserError(f"unknown domain {d!r}; domains: {', '.join(DOMAINS)}")
+    if args.unseen in args.seen:
+        raise UserError(f"--unseen {args.unseen!r} is also in --seen")
+    setup(level="WARNING")
+    out = os.path.abspath(args.output)
+    os.makedirs(out, exist_ok=True)
+    print(f"lifelong learning on handwritten digits: round 1 learns {', '.join(args.seen)}; "
+          f"round 2 meets {args.unseen}, never seen before")
+    run_quickstart(out, seen=tuple(args.seen), unseen=args.unseen)
+    print(f"everything written under {out}")
+    return 0
+
+
+def _cmd_demo(args):
+    try:
+        import PIL  # noqa: F401
+        import torch  # noqa: F401
+        import fastapi  # noqa: F401
+    except ImportError as e:
+        raise UserError(f"the demo needs {e.name}: pip install torch==2.13.0 && pip install 'sedna[robo,server]'") \
+            from None
+    from sedna.examples.robo.demo import DemoError, run_demo
+
+    try:
+        h, w = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise UserError(f"--size {args.size!r}: expected HxW, e.g. 96x192") from None
+    if h % 32 or w % 32:
+        raise UserError(f"--size {args.size}: height and width must be multiples of 32")
+    if args.frames < 12 or args.epochs < 1:
+        raise UserError("--frames must be >= 12 and --epochs >= 1")
+    try:
+        run_demo(args.workdir, frames=args.frames, size=(h, w), epochs=args.epochs, keep=args.keep)
+    except DemoError as e:
+        raise UserError(str(e)) from None
+    return 0
+
+
+def _cmd_label(args):
+    from sedna.examples.robo.label import LabelError, label
+
+    try:
+        lines = label(args.unseen, args.index, truth=args.truth, labels=args.labels, limit=args.limit)
+    except LabelError as e:
+        raise UserError(str(e)) from None
+    print(f"labelled {len(lines)} frame(s); appended to {args.index}")
+    return 0
+
+
+def add_commands(sub):
+    q = sub.add_parser("quickstart", help="train, evaluate, infer and update a real lifelong job (digits)",
+                       description="Round 1 learns two domains of handwritten digits; inference meets a third "
+                                   "domain and flags it unseen; round 2 learns it without forgetting.")
+    q.add_argument("--output", default="sedna-quickstart", help="folder for the knowledge base and unseen samples "
+                   "(default: ./sedna-quickstart)")
+    q.add_argument("--seen", nargs="+", default=["plain", "inverted"], help="domains of round 1")
+    q.add_argument("--unseen", default="rotated", help="the domain round 1 never sees")
+    q.set_defaults(func=_cmd_quickstart)
+
+    d = sub.add_parser("demo", help="the robot-dog job end to end: two rounds, a scene it never saw",
+                       description="Render scenes, start the control plane, run round 1, stream the camera "
+                                   "(with a held-out scene), label the unseen frames, run round 2, print the table.")
+    d.add_argument("--workdir", default="sedna-demo", help="folder for everything (default ./sedna-demo)")
+    d.add_argument("--frames", type=int, default=40, help="training frames per seen scene (default 40)")
+    d.add_argument("--size", default="96x192", help="frame size HxW (default 96x192)")
+    d.add_argument("--epochs", type=int, default=10, help="training epochs per round (default 10)")
+    d.add_argument("--keep", action="store_true", help="leave the inference worker running at the end")
+    d.set_defaults(func=_cmd_demo)
+
+    lb = sub.add_parser("label", help="label saved unseen frames and append them to the dataset index",
+                        description="The annotator's step: attach labels to the frames the inference worker "
+                                    "saved as unseen, and append them to the Dataset's index.")
+    lb.add_argument("--unseen", required=True, help="the inference worker's unseen_save_url folder")
+    lb.add_argument("--index", required=True, help="the Dataset's index file (its spec.url)")
+    lb.add_argument("--truth", help="generated data root: take the generator's ground truth")
+    lb.add_argument("--labels", help="folder of label PNGs (<frame>_gtFine_labelTrainIds.png)")
+    lb.add_argument("--limit", type=int, help="label at most this many frames")
+    lb.set_defaults(func=_cmd_label)

@@ -1,0 +1,94 @@
+"""How the CLI prints resources: ages, tables, YAML, one row per kind."""
+
+from datetime import datetime, timezone
+
+from sedna.cli import UserError
+
+
+def age(ts, now=None):
+    if not ts:
+        return "<unknown>"
+    try:
+        t = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return "<unknown>"
+    s = int(((now or datetime.now(timezone.utc)) - t).total_seconds())
+    if s < 120:
+        return f"{max(s, 0)}s"
+    if s < 7200:
+        return f"{s // 60}m"
+    if s < 172800:
+        return f"{s // 3600}h"
+    return f"{s // 86400}d"
+
+
+def table(rows, headers):
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
+              for i, h in enumerate(headers)]
+    lines = ["   ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    for r in rows:
+        lines.append("   ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def to_yaml(obj):
+    import yaml
+
+    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False)
+
+
+KIND_ALIASES = {"datasets": "datasets", "dataset": "datasets", "ds": "datasets",
+                "lifelonglearningjobs": "lifelonglearningjobs", "lifelonglearningjob": "lifelonglearningjobs",
+                "ll": "lifelonglearningjobs", "lljob": "lifelonglearningjobs",
+                "workers": "workers", "worker": "workers"}
+
+
+def plural_of(name):
+    try:
+        return KIND_ALIASES[name.lower()]
+    except KeyError:
+        raise UserError(f"unknown resource type {name!r}; use datasets (ds), lifelonglearningjobs (ll) "
+                        "or workers") from None
+
+
+def job_row(o, wide):
+    st = o.get("status") or {}
+    conds = st.get("conditions") or []
+    last = conds[-1] if conds else {}
+    rounds = st.get("rounds") or []
+    kb = st.get("knowledgeBase") or {}
+    row = [o["metadata"]["name"], last.get("stage", "-"), last.get("type", "-"),
+           max([r.get("round", 0) for r in rounds] + [last.get("round", 0) or 0]),
+           age(o["metadata"].get("creationTimestamp"))]
+    if wide:
+        row[4:4] = [len(kb.get("AIModels") or []), (kb.get("samples") or {}).get("trainSamples", 0),
+                    last.get("reason", "")]
+    return row
+
+
+def dataset_row(o, wide):
+    st = o.get("status") or {}
+    row = [o["metadata"]["name"], st.get("numberOfSamples", 0), o["spec"].get("format", ""),
+           age(o["metadata"].get("creationTimestamp"))]
+    if wide:
+        row[3:3] = [o["spec"].get("url", ""), o["spec"].get("nodeName", "")]
+    return row
+
+
+def worker_row(w, wide):
+    row = [w["name"], w["job"], w["stage"], w["round"], w["phase"],
+           "" if w.get("exitCode") is None else w["exitCode"], age(w.get("created"))]
+    if wide:
+        row[6:6] = [w.get("pid") or "", w.get("logPath") or ""]
+    return row
+
+
+HEADERS = {
+    "lifelonglearningjobs": (["NAME", "STAGE", "STATUS", "ROUND", "AGE"],
+                             ["NAME", "STAGE", "STATUS", "ROUND", "MODELS", "TRAIN-SAMPLES", "REASON", "AGE"],
+                             job_row),
+    "datasets": (["NAME", "SAMPLES", "FORMAT", "AGE"], ["NAME", "SAMPLES", "FORMAT", "URL", "NODE", "AGE"],
+                 dataset_row),
+    "workers": (["NAME", "JOB", "STAGE", "ROUND", "PHASE", "EXIT", "AGE"],
+                ["NAME", "JOB", "STAGE", "ROUND", "PHASE", "EXIT", "PID", "LOG", "AGE"], worker_row),
+}
