@@ -13,8 +13,11 @@ from sedna.algorithms.seen_task_learning.inference_integration import (BaseInfer
 from sedna.algorithms.seen_task_learning.task_allocation import (BaseTaskAllocation, TaskAllocationByClassifier,
                                                                   TaskAllocationByClustering, TaskAllocationByDataAttr,
                                                                   TaskAllocationByOrigin, TaskAllocationDefault)
+from sedna.algorithms.seen_task_learning.task_allocation.by_svc import TaskAllocationBySVC
+from sedna.algorithms.seen_task_learning.task_allocation.stream import TaskAllocationStream
 from sedna.algorithms.seen_task_learning.task_definition import (BaseTaskDefinition, TaskDefinitionByClustering,
                                                                   TaskDefinitionByDataAttr, TaskDefinitionByOrigin)
+from sedna.algorithms.seen_task_learning.task_definition.by_svc import TaskDefinitionBySVC
 from sedna.algorithms.seen_task_learning.task_relation_discovery import (BaseTaskRelationDiscover,
                                                                          DefaultTaskRelationDiscover)
 from sedna.algorithms.seen_task_learning.task_remodeling import BaseTaskRemodeling, DefaultTaskRemodeling
@@ -54,6 +57,7 @@ BUILTINS = [
     (ClassType.STP, "TaskDefinitionByDataAttr", TaskDefinitionByDataAttr),
     (ClassType.STP, "TaskDefinitionByOrigin", TaskDefinitionByOrigin),
     (ClassType.STP, "TaskDefinitionByClustering", TaskDefinitionByClustering),
+    (ClassType.STP, "TaskDefinitionBySVC", TaskDefinitionBySVC),  # the original's name; k-means here
     # relationship discovery
     (ClassType.STP, "DefaultTaskRelationDiscover", DefaultTaskRelationDiscover),
     # allocation
@@ -62,6 +66,8 @@ BUILTINS = [
     (ClassType.STP, "TaskAllocationByOrigin", TaskAllocationByOrigin),
     (ClassType.STP, "TaskAllocationByClassifier", TaskAllocationByClassifier),
     (ClassType.STP, "TaskAllocationByClustering", TaskAllocationByClustering),
+    (ClassType.STP, "TaskAllocationBySVC", TaskAllocationBySVC),  # pairs with TaskDefinitionBySVC
+    (ClassType.STP, "TaskAllocationStream", TaskAllocationStream),  # the original's name; follows the extractor
     # remodeling, integration
     (ClassType.STP, "DefaultTaskRemodeling", DefaultTaskRemodeling),
     (ClassType.STP, "DefaultInferenceIntegrate", DefaultInferenceIntegrate),

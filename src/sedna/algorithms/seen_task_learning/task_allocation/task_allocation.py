@@ -36,19 +36,44 @@ class TaskAllocationByDataAttr(BaseTaskAllocation):
 class TaskAllocationByOrigin(BaseTaskAllocation):
     """A sample goes to the task of the origin named by a folder in its paths.
 
-    ``origins``: optional ``{origin: [substrings]}`` for paths that do not
-    name their origin (for instance a list of city names for "real");
+    ``origins``: optional ``{origin: [names]}`` for paths that do not name
+    their origin; a name matches a whole path component or a ``_``/``-``/``.``
+    separated token of one (``aachen`` matches ``aachen/aachen_000000.png``).
     ``default``: the origin of samples that match nothing (else ``-1``).
+
+    With neither given and tasks named ``real`` and ``sim`` (what
+    :class:`TaskDefinitionByOrigin` makes by default), the original system's
+    rule applies: a path naming a Cityscapes city is ``real``, any other
+    ``sim``. The city list is that compatibility default only; pass
+    ``origins`` for other data.
     """
+
+    #: cities of the Cityscapes train/val/test splits (the original's default rule)
+    CITYSCAPES_CITIES = (
+        "aachen", "bochum", "bremen", "cologne", "darmstadt", "dusseldorf", "erfurt", "hamburg",
+        "hanover", "jena", "krefeld", "monchengladbach", "strasbourg", "stuttgart", "tubingen", "ulm",
+        "weimar", "zurich", "frankfurt", "lindau", "munster",
+        "berlin", "bielefeld", "bonn", "leverkusen", "mainz", "munich")
 
     def __init__(self, task_extractor=None, origins=None, default=None, **kwargs):
         super().__init__(task_extractor, origins=origins, default=default, **kwargs)
         self._map = _value_map(task_extractor)
-        self.origins = {str(k): [str(s) for s in v] for k, v in (origins or {}).items()}
+        if origins is None and default is None and {"real", "sim"} <= set(self._map):
+            origins, default = {"real": list(self.CITYSCAPES_CITIES)}, "sim"
+        self.origins = {str(k): [str(s).lower() for s in v] for k, v in (origins or {}).items()}
         if default is not None and str(default) not in self._map:
             raise ValueError(f"TaskAllocationByOrigin: default origin {default!r} is not a task "
                              f"(known: {', '.join(self._map)})")
         self.default = None if default is None else self._map[str(default)]
+
+    @staticmethod
+    def _tokens(paths):
+        out = set()
+        for p in paths:
+            for part in path_parts(p.lower()):
+                out.add(part)
+                out.update(t for t in part.replace("-", "_").replace(".", "_").split("_") if t)
+        return out
 
     def _one(self, samples, i):
         paths = sample_paths(samples, i)
@@ -56,9 +81,11 @@ class TaskAllocationByOrigin(BaseTaskAllocation):
             for part in path_parts(p):
                 if part in self._map:
                     return self._map[part]
-        for origin, subs in self.origins.items():
-            if origin in self._map and any(s in p for p in paths for s in subs):
-                return self._map[origin]
+        if self.origins:
+            tokens = self._tokens(paths)
+            for origin, names in self.origins.items():
+                if origin in self._map and any(n in tokens for n in names):
+                    return self._map[origin]
         return -1 if self.default is None else self.default
 
     def __call__(self, samples, **kwargs):
