@@ -36,7 +36,7 @@ def test_kill9_during_training_then_restart_resumes_without_losing_or_repeating(
         assert [w["name"] for w in train_workers] == ["digits-ll-train-1"]
         started = [ln.split()[0] for ln in open(starts).read().splitlines()]
         assert started.count("digits-ll-train-1") == 1  # adopted, not started again
-        assert os.path.exists(os.path.join(out, "train", "1", "index.json"))
+        assert os.path.exists(os.path.join(out, "kb", "versions", "0001", "index.json"))
         # and the job goes on: the next samples make round 2
         data.append(data.lines("inverted", 40))
         wait_for(lambda: last_round(cp.get("ll", "digits-ll")).get("round") == 2, timeout=120, what="round 2")

@@ -52,7 +52,7 @@ def test_three_rounds_triggered_by_appending_to_the_index(plane, tmp_path):
     # crossing the threshold: round 1
     data.append(data.lines("plain", 40) + data.lines("inverted", 60))
     job = wait_for(round_done(plane, 1), timeout=120, what="round 1")
-    assert os.path.exists(os.path.join(out, "train", "1", "index.json"))
+    assert os.path.exists(os.path.join(out, "kb", "versions", "0001", "index.json"))
     train_lines = open(os.path.join(out, "data", "train", "1", "data.txt")).read().splitlines()
     eval_lines = open(os.path.join(out, "data", "eval", "1", "data.txt")).read().splitlines()
     assert (len(train_lines), len(eval_lines)) == (160, 40)
@@ -63,13 +63,14 @@ def test_three_rounds_triggered_by_appending_to_the_index(plane, tmp_path):
     data.append(data.lines("rotated", 150))
     job = wait_for(round_done(plane, 2), timeout=120, what="round 2")
     assert "rotated.model" in job["status"]["knowledgeBase"]["AIClasses"]
-    kb2 = json.load(open(os.path.join(out, "train", "2", "index.json")))
+    kb2 = json.load(open(os.path.join(out, "kb", "index.json")))  # one KB for the job: version 2 is current
     assert kb2["version"] == 2 and kb2["parent_version"] == 1
 
     # round 3
     data.append(data.lines("plain", 70) + data.lines("rotated", 70))
     job = wait_for(round_done(plane, 3), timeout=120, what="round 3")
-    assert json.load(open(os.path.join(out, "train", "3", "index.json")))["version"] == 3
+    assert json.load(open(os.path.join(out, "kb", "index.json")))["version"] == 3
+    assert sorted(os.listdir(os.path.join(out, "kb", "versions"))) == ["0001", "0002", "0003"]
 
     # deploy replaced the inference worker each round: only round 3's runs
     def deploy_phases():

@@ -67,7 +67,7 @@ def run_round(sim, pending=150, r=1):
     tw = sim.started("train")[-1]
     sim.set(tw.name, "Running")
     sim.step()
-    sim.set(tw.name, "Succeeded", 0, completed(f"/out/robo/train/{r}/index.json", {"a.model": {"acc": 0.9}}))
+    sim.set(tw.name, "Succeeded", 0, completed(f"/out/robo/kb/versions/{r:04d}/index.json", {"a.model": {"acc": 0.9}}))
     sim.step()
     ew = sim.started("eval")[-1]
     sim.set(ew.name, "Succeeded", 0, completed(f"/out/robo/eval/{r}/index.json", {"a.model": {"acc": 0.8}}))
@@ -96,16 +96,16 @@ def test_a_full_round_train_eval_deploy():
     assert train.stage == "train" and train.round == 1 and train.name == "robo-train-1"
     assert train.env["TRAIN_DATASET_URL"] == "/out/robo/data/train/1/data.txt"
     assert train.env["ORIGINAL_DATASET_URL"] == "/data/ds/data.txt"
-    assert train.env["OUTPUT_URL"] == "/out/robo/train/1"
+    assert train.env["OUTPUT_URL"] == "/out/robo/kb"  # one knowledge base per job
     assert train.env["HAS_COMPLETED_INITIAL_TRAINING"] == "false" and "CLOUD_KB_INDEX" not in train.env
     assert sim.state == ("Train", "Starting")
     sim.set("robo-train-1", "Running")
     sim.step()
     assert sim.state == ("Train", "Running")
-    sim.set("robo-train-1", "Succeeded", 0, completed("/out/robo/train/1/index.json", {"a.model": {"acc": 0.9}}))
+    sim.set("robo-train-1", "Succeeded", 0, completed("/out/robo/kb/versions/0001/index.json", {"a.model": {"acc": 0.9}}))
     res = sim.step()
     ev = [a for a in res.actions if a.kind == "start_worker"][0]
-    assert ev.stage == "eval" and ev.env["MODEL_URLS"] == "/out/robo/train/1/index.json"
+    assert ev.stage == "eval" and ev.env["MODEL_URLS"] == "/out/robo/kb/versions/0001/index.json"
     assert ev.env["TEST_DATASET_URL"] == "/out/robo/data/eval/1/data.txt"
     assert sim.job["status"]["knowledgeBase"]["AIModels"][0]["name"] == "a.model"
     sim.set(ev.name, "Succeeded", 0, completed("/out/robo/eval/1/index.json"))
@@ -129,7 +129,8 @@ def test_round_two_updates_from_the_previous_kb_and_replaces_the_inference_worke
     _, _, dep1 = run_round(sim, r=1)
     tw2, _, dep2 = run_round(sim, r=2)
     assert tw2.env["HAS_COMPLETED_INITIAL_TRAINING"] == "true"
-    assert tw2.env["CLOUD_KB_INDEX"] == "/out/robo/train/1/index.json"
+    assert tw2.env["OUTPUT_URL"] == "/out/robo/kb"  # the same KB: round 2 adds version 2
+    assert tw2.env["CLOUD_KB_INDEX"] == "/out/robo/kb/versions/0001/index.json"
     stops = [a.name for a in sim.log if a.kind == "stop_worker"]
     assert dep1.name in stops and dep2.name not in stops
 
@@ -195,7 +196,7 @@ def test_a_worker_of_an_earlier_round_cannot_complete_a_later_one():
     assert sim.state == ("Train", "Starting")
     # a late "completed" from round 1's train worker arrives
     sim.workers[tw1.name] = WorkerObs(tw1.name, "train", 1, "Running",
-                                      report=completed("/out/robo/train/1/index.json"))
+                                      report=completed("/out/robo/kb/versions/0001/index.json"))
     res = sim.step()
     assert sim.state == ("Train", "Starting")
     assert tw1.name in [a.name for a in res.actions if a.kind == "stop_worker"]

@@ -390,7 +390,7 @@ def test_round_files_layout(tmp_path):
     out = str(tmp_path / "out")
     assert rf.train_index(1) == os.path.join(out, "data", "train", "1", "data.txt")
     assert rf.eval_index(1) == os.path.join(out, "data", "eval", "1", "data.txt")
-    assert rf.train_output(2) == os.path.join(out, "train", "2")
+    assert rf.knowledge_base() == os.path.join(out, "kb")  # one KB per job, not one per round
     assert rf.eval_output(2) == os.path.join(out, "eval", "2")
     assert rf.deploy_output() == os.path.join(out, "deploy")
     assert rf.train_index("3") == os.path.join(out, "data", "train", "3", "data.txt")

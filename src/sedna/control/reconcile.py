@@ -39,6 +39,7 @@ from typing import List, Optional
 
 from sedna.control.conditions import clear_error, error_backoff
 from sedna.control.conditions import ts as _ts
+from sedna.control.rounds import RoundFiles
 from sedna.control.trigger import Trigger
 
 STAGES = ("Train", "Eval", "Deploy")
@@ -70,6 +71,7 @@ class DatasetObs:
 
     exists: bool = True
     url: str = ""                   # the Dataset's index file (ORIGINAL_DATASET_URL)
+    format: str = "txt"             # the Dataset's format: names the round files (data.txt | data.csv)
     number_of_samples: int = 0
     pending_train: int = 0          # train samples not yet given to a round
     pending_eval: int = 0
@@ -131,15 +133,21 @@ def worker_name(job_name, stage, round_no):
     return f"{job_name}-{KIND[stage]}-{round_no}"
 
 
-def round_paths(output_dir, r):
+def round_paths(output_dir, r, fmt="txt"):
+    """Where round ``r`` of a job reads and writes. The knowledge base is one
+    folder per job (``outputDir/kb``): round r's train worker adds a version
+    to it, so ``sedna kb list|rollback`` work across rounds."""
     out = output_dir.rstrip("/")
+    files = RoundFiles(out, fmt)
+    kb = files.knowledge_base()
     return {
-        "train_index": f"{out}/data/train/{r}/data.txt",
-        "eval_index": f"{out}/data/eval/{r}/data.txt",
-        "train_output": f"{out}/train/{r}",
-        "eval_output": f"{out}/eval/{r}",
-        "deploy_output": f"{out}/deploy",
-        "deploy_index": f"{out}/deploy/index.json",
+        "train_index": files.train_index(r),
+        "eval_index": files.eval_index(r),
+        "kb": kb,
+        "kb_index": f"{kb}/index.json",
+        "eval_output": files.eval_output(r),
+        "deploy_output": files.deploy_output(),
+        "deploy_index": f"{files.deploy_output()}/index.json",
     }
 
 
@@ -228,7 +236,7 @@ def _env(j, stage, r, dataset_url, paths):
     env = {"DATA_PATH_PREFIX": "/home/data"}
     if stage == "Train":
         env.update(TRAIN_DATASET_URL=paths["train_index"], ORIGINAL_DATASET_URL=dataset_url,
-                   OUTPUT_URL=paths["train_output"])
+                   OUTPUT_URL=paths["kb"])
         prev = j.state.get("last_trained_index")
         if prev:
             env.update(HAS_COMPLETED_INITIAL_TRAINING="true", CLOUD_KB_INDEX=prev)
@@ -236,7 +244,7 @@ def _env(j, stage, r, dataset_url, paths):
             env["HAS_COMPLETED_INITIAL_TRAINING"] = "false"
     elif stage == "Eval":
         env.update(TEST_DATASET_URL=paths["eval_index"], ORIGINAL_DATASET_URL=dataset_url,
-                   MODEL_URLS=j.state.get("trained_index") or f"{paths['train_output']}/index.json",
+                   MODEL_URLS=j.state.get("trained_index") or paths["kb_index"],
                    OUTPUT_URL=paths["eval_output"])
     else:
         env.update(MODEL_URLS=paths["deploy_index"], OUTPUT_URL=paths["deploy_output"],
@@ -365,7 +373,8 @@ def _trigger_fires(j, dataset, trigger):
     pending_eval = dataset.pending_eval if dataset else 0
     r = j.state["round"] = j.state["round"] + 1
     j.state.update(attempt=0, round_started=_ts(now), round_train=pending, round_eval=pending_eval,
-                   trained_index=None, evaluated_index=None)
+                   trained_index=None, evaluated_index=None,
+                   data_format=str((dataset.format if dataset else "") or "txt").lower())
     j.state["total_train"] = j.state.get("total_train", 0) + pending
     j.state["total_eval"] = j.state.get("total_eval", 0) + pending_eval
     j.act(kind="start_round", round=r)
@@ -425,7 +434,7 @@ def _follow(j, stage, phase, mine, again, settings):
         return _failed(j, stage, w, settings)
     if succeeded:
         if stage == "Train":
-            j.state["trained_index"] = _report_url(report, f"{paths['train_output']}/index.json")
+            j.state["trained_index"] = _report_url(report, paths["kb_index"])
             j.state["last_trained_index"] = j.state["trained_index"]
         elif stage == "Eval":
             j.state["evaluated_index"] = _report_url(report, f"{paths['eval_output']}/index.json")
@@ -443,7 +452,7 @@ def _follow(j, stage, phase, mine, again, settings):
 
 
 def paths_for(j, r):
-    return round_paths(j.spec.get("outputDir", ""), r)
+    return round_paths(j.spec.get("outputDir", ""), r, j.state.get("data_format") or "txt")
 
 
 def _deploy_source(j, r):

@@ -12,7 +12,9 @@ both runtimes and the tests drive them with plain data:
   ``trainProb``, in order, with a counter that persists across rounds so the
   ratio holds over the whole life of the job, not per round.
 * :class:`RoundFiles` names and writes the per-round files of the contract
-  (``outputDir/data/{train,eval}/<r>/data.txt``, ``outputDir/{train,eval}/<r>``,
+  (``outputDir/data/{train,eval}/<r>/data.txt``, ``data.csv`` for a CSV
+  Dataset with its header on every file, the job's knowledge base
+  ``outputDir/kb`` (versions 1..n across rounds), ``outputDir/eval/<r>``,
   ``outputDir/deploy``).
 
 Watcher policy (what "no miscount" means here)
@@ -73,6 +75,7 @@ __all__ = (
     "IndexWatcher",
     "split_in_order",
     "RoundFiles",
+    "round_file_name",
     "HEAD_BYTES",
     "TAIL_BYTES",
 )
@@ -103,6 +106,8 @@ class WatchState:
     ``head``: base64 of the file's first ``HEAD_BYTES`` bytes at the last read.
     ``tail``: base64 of the ``TAIL_BYTES`` bytes just before ``offset``.
     ``partial``: bytes of a trailing line without newline, left unconsumed.
+    ``header``: the file's first line when polled with ``header=True`` (CSV):
+    never handed out as a sample nor counted in ``lines_total``.
     """
 
     offset: int = 0
@@ -115,6 +120,7 @@ class WatchState:
     head: str = ""
     tail: str = ""
     partial: int = 0
+    header: str = ""
 
     def to_dict(self):
         """A JSON-serialisable dict (ints, strings, None)."""
@@ -180,6 +186,13 @@ def _last_line_end(fd, size, block=65536):
     return 0
 
 
+def _first_line(fd, limit=65536):
+    """The first complete non-blank line of the file ("" if none within ``limit`` bytes)."""
+    data = _pread(fd, limit, 0)
+    lines, _ = _decode_lines(data[:data.rfind(b"\n") + 1])
+    return lines[0] if lines else ""
+
+
 def _decode_lines(data):
     """Complete lines of ``data`` (which ends at a newline) -> (lines, n_invalid).
 
@@ -230,12 +243,15 @@ class IndexWatcher:
             raise ValueError(f"on_replace must be one of {_ON_REPLACE}, got {on_replace!r}")
         self.on_replace = on_replace
 
-    def poll(self, path, state=None, on_replace=None):
+    def poll(self, path, state=None, on_replace=None, header=False):
         """Return ``(new_lines, new_state, event)`` for ``path`` since ``state``.
 
         ``state`` None (or a default ``WatchState()``) reads the file from the
         start. Cost: one fstat, two reads of at most 64 bytes, and one read of
         the appended bytes. ``event`` is None or a :class:`WatchEvent`.
+        ``header=True`` (a CSV index): the file's first non-blank line is its
+        header, kept in ``new_state.header``, never returned as a sample; it is
+        read again whenever the file was truncated or replaced.
         """
         state = state if state is not None else WatchState()
         on_replace = on_replace or self.on_replace
@@ -256,11 +272,11 @@ class IndexWatcher:
             return [], state, WatchEvent("Unreadable", f"index file {path} cannot be opened: "
                                                        f"{e.strerror or e}")
         try:
-            return self._poll_fd(fd, path, state, on_replace)
+            return self._poll_fd(fd, path, state, on_replace, header)
         finally:
             os.close(fd)
 
-    def _poll_fd(self, fd, path, state, on_replace):
+    def _poll_fd(self, fd, path, state, on_replace, header=False):
         st = os.fstat(fd)
         size = st.st_size
         reason, message = self._check_identity(fd, st, state)
@@ -277,6 +293,11 @@ class IndexWatcher:
         cut = data.rfind(b"\n") + 1  # 0 when no complete line
         lines, bad = _decode_lines(data[:cut])
         offset = start + cut
+        head_line = state.header
+        if header and start == 0:
+            head_line = lines.pop(0) if lines else ""
+        elif header and (reason is not None or not head_line):
+            head_line = _first_line(fd)
         if bad:
             note = f"{bad} line(s) of {path} skipped: not valid UTF-8"
             if reason is None:
@@ -297,6 +318,7 @@ class IndexWatcher:
             head=_b64(head),
             tail=_b64(tail),
             partial=len(data) - cut,
+            header=head_line,
         )
         event = None
         if reason is not None:
@@ -381,24 +403,36 @@ def _round_name(r):
     return str(value)
 
 
+#: Dataset format -> the name of its round files (the original writes ``data.csv`` for CSV).
+ROUND_FILE = {"txt": "data.txt", "csv": "data.csv"}
+
+
+def round_file_name(fmt="txt"):
+    """The round index file's name for a Dataset ``format`` (any case); unknown formats: ``data.txt``."""
+    return ROUND_FILE.get(str(fmt or "txt").lower(), "data.txt")
+
+
 class RoundFiles:
     """Paths and writer of the per-round files under a job's ``outputDir``.
 
-    Local paths use the OS separator; URLs (``s3://...``) use ``/``.
+    Local paths use the OS separator; URLs (``s3://...``) use ``/``. ``fmt`` is
+    the Dataset's format: it names the round files (``data.txt``/``data.csv``).
     """
 
-    def __init__(self, output_dir):
+    def __init__(self, output_dir, fmt="txt"):
         self.output_dir = os.fspath(output_dir)
+        self.file_name = round_file_name(fmt)
         self._join = posixpath.join if "://" in self.output_dir else os.path.join
 
     def train_index(self, r):
-        return self._join(self.output_dir, "data", "train", _round_name(r), "data.txt")
+        return self._join(self.output_dir, "data", "train", _round_name(r), self.file_name)
 
     def eval_index(self, r):
-        return self._join(self.output_dir, "data", "eval", _round_name(r), "data.txt")
+        return self._join(self.output_dir, "data", "eval", _round_name(r), self.file_name)
 
-    def train_output(self, r):
-        return self._join(self.output_dir, "train", _round_name(r))
+    def knowledge_base(self):
+        """The job's one knowledge base: every round's train worker adds a version to it."""
+        return self._join(self.output_dir, "kb")
 
     def eval_output(self, r):
         return self._join(self.output_dir, "eval", _round_name(r))
@@ -407,23 +441,28 @@ class RoundFiles:
         return self._join(self.output_dir, "deploy")
 
     @staticmethod
-    def _content(lines):
+    def _content(lines, header=None):
         lines = list(lines)
+        if header:
+            lines.insert(0, header)
         for line in lines:
             if "\n" in line or "\r" in line:
                 raise ValueError(f"a sample line may not contain a line break: {line!r}")
         return ("\n".join(lines) + "\n") if lines else ""
 
-    def write(self, r, train_lines, eval_lines):
+    def write(self, r, train_lines, eval_lines, header=None):
         """Write round ``r``'s train and eval index files atomically.
 
         Lines are joined with ``\\n`` plus a trailing ``\\n`` (an empty list
-        gives an empty file). Rewriting a round with the same lines yields the
-        same files, so a controller that crashed mid-round can simply redo it.
+        gives an empty file). ``header`` (a CSV Dataset's first line) heads
+        both files, even one with no samples, so each parses on its own.
+        Rewriting a round with the same lines yields the same files, so a
+        controller that crashed mid-round can simply redo it.
         Returns ``(train_index_path, eval_index_path)``.
         """
         train_path, eval_path = self.train_index(r), self.eval_index(r)
-        train_data, eval_data = self._content(train_lines), self._content(eval_lines)
+        train_data = self._content(train_lines, header)
+        eval_data = self._content(eval_lines, header)
         FileOps.write_atomic(train_path, train_data)
         FileOps.write_atomic(eval_path, eval_data)
         return train_path, eval_path

@@ -180,7 +180,7 @@ class Controller:
         watch, old_url, total = self.store.watch_state(ns, name)
         state = WatchState.from_dict(watch) if watch and old_url == url else WatchState()
         self.stats["index_checks"] += 1
-        lines, new_state, event = self.watcher.poll(url, state)
+        lines, new_state, event = self.watcher.poll(url, state, header=_is_csv(ds))
         status = dict(ds.get("status") or {})
         changed = False
         if lines or watch is None or old_url != url or new_state.to_dict() != state.to_dict():
@@ -247,7 +247,7 @@ class Controller:
         if ds is not None:
             state = self._ingest(job, state)
             pt, pe = self.store.pending_counts(ns, name)
-            obs_ds = DatasetObs(exists=True, url=ds["spec"]["url"],
+            obs_ds = DatasetObs(exists=True, url=ds["spec"]["url"], format=_format(ds),
                                 number_of_samples=(ds.get("status") or {}).get("numberOfSamples", 0),
                                 pending_train=pt, pending_eval=pe)
         else:
@@ -303,7 +303,9 @@ class Controller:
         ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
         if a.kind == "start_round":
             train, evals = self.store.claim_round(ns, name, a.round)
-            paths = RoundFiles(job["spec"]["outputDir"]).write(a.round, train, evals)
+            fmt = (job.get("state") or {}).get("data_format") or "txt"
+            header = self._header(ns, job["spec"]["dataset"]["name"]) if fmt == "csv" else None
+            paths = RoundFiles(job["spec"]["outputDir"], fmt).write(a.round, train, evals, header=header)
             LOG.info("job %s/%s: round %d with %d train / %d eval samples (%s)", ns, name, a.round,
                      len(train), len(evals), paths)
         elif a.kind == "release_round":
@@ -326,6 +328,11 @@ class Controller:
                 publish_copy(_local_path(a.source), a.target, job["spec"]["outputDir"])
             except FileNotFoundError:
                 raise FileNotFoundError(f"eval output {a.source} is missing") from None
+
+    def _header(self, ns, dataset):
+        """A CSV Dataset's header line, as the index watcher last read it."""
+        watch, _, _ = self.store.watch_state(ns, dataset)
+        return WatchState.from_dict(watch).header or None
 
     def _launch(self, job, wname, stage, round_no, env, recorded=False):
         from sedna.runtimes.local.workers import WorkerSpec
@@ -379,6 +386,15 @@ def _rec(d):
     from sedna.runtimes.local.workers import WorkerRecord
 
     return WorkerRecord.from_dict(d)
+
+
+def _format(ds):
+    """A Dataset's format, lower case (``format: CSV`` is the original's spelling)."""
+    return str((ds.get("spec") or {}).get("format") or "txt").lower()
+
+
+def _is_csv(ds):
+    return _format(ds) == "csv"
 
 
 def _template_env(job, key):
