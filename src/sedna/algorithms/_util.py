@@ -5,20 +5,22 @@ import re
 
 import numpy as np
 
-from sedna.datasources.ops import concat, subset  # noqa: F401  (re-exported for plugins)
+from sedna.datasources.ops import concat, is_pandas, subset  # noqa: F401  (re-exported for plugins)
 
 
 def sample_paths(samples, i):
     """Every path-like string of row ``i`` (inputs first, then the label)."""
     out = []
-    x = samples.x[i]
+    x = samples.x.iloc[i].to_numpy() if is_pandas(samples.x) else samples.x[i]
     if isinstance(x, (str, np.str_)):
         out.append(str(x))
     elif isinstance(x, (list, tuple, np.ndarray)) and np.asarray(x).dtype.kind in "US":
         out.extend(str(v) for v in np.ravel(x))
     y = getattr(samples, "y", None)
-    if y is not None and len(y) == len(samples.x) and isinstance(y[i], (str, np.str_)):
-        out.append(str(y[i]))
+    if y is not None and len(y) == len(samples.x):
+        yi = y.iloc[i] if is_pandas(y) else y[i]
+        if isinstance(yi, (str, np.str_)):
+            out.append(str(yi))
     return out
 
 
@@ -29,18 +31,43 @@ def path_parts(path):
     return [p for p in _SPLIT.split(path) if p]
 
 
+def attribute_names(attribute):
+    """``attribute`` as a list of names: ``"a, b"``, ``["a", "b"]`` or ``None`` (``[]``)."""
+    if attribute is None:
+        return []
+    if isinstance(attribute, str):
+        return [a.strip() for a in attribute.split(",") if a.strip()]
+    if isinstance(attribute, (int, np.integer)):
+        return [int(attribute)]
+    return list(attribute)
+
+
+def frame_columns(samples, attribute):
+    """The names of ``attribute`` when ``samples.x`` is a DataFrame holding all
+    of them, else ``None``."""
+    attrs = attribute_names(attribute)
+    x = getattr(samples, "x", None)
+    if not attrs or not is_pandas(x) or not hasattr(x, "columns"):
+        return None
+    cols = set(x.columns)
+    return attrs if all(a in cols for a in attrs) else None
+
+
 def meta_values(samples, attribute=None):
     """Per-row attribute values as a numpy string array, or ``None`` when the
     samples carry none.
 
-    ``meta_attr`` may be 1-D (one value per row) or 2-D; ``attribute`` selects
-    columns of a 2-D ``meta_attr`` by index, or feature columns by name when the
-    source has ``columns`` (CSV). Several columns are joined with ``_``.
+    A DataFrame ``x`` that holds the ``attribute`` column(s) gives their
+    values; otherwise ``meta_attr`` may be 1-D (one value per row) or 2-D;
+    ``attribute`` selects columns of a 2-D ``meta_attr`` by index, or feature
+    columns by name when the source has ``columns`` (CSV). Several columns
+    are joined with ``_``.
     """
+    frame = frame_columns(samples, attribute)
+    if frame is not None:
+        return _join_columns(np.asarray(samples.x[frame].astype(str)))
     meta = getattr(samples, "meta_attr", None)
-    attrs = attribute
-    if isinstance(attrs, str):
-        attrs = [a.strip() for a in attrs.split(",") if a.strip()]
+    attrs = attribute_names(attribute)
     if meta is not None and len(meta) == len(samples.x):
         m = np.asarray(meta)
         if m.ndim == 1:
@@ -50,7 +77,7 @@ def meta_values(samples, attribute=None):
             cols = [int(a) for a in attrs]
         return _join_columns(m[:, cols])
     columns = getattr(samples, "columns", None)
-    if attrs and columns is not None:
+    if attrs and columns is not None and not is_pandas(samples.x):
         names = list(columns)
         if any(a not in names for a in attrs):
             return None
@@ -58,8 +85,25 @@ def meta_values(samples, attribute=None):
     return None
 
 
+def split_attribute(samples, attribute):
+    """Move the ``attribute`` columns of a DataFrame ``x`` into ``meta_attr``
+    (their values, joined with ``_``), in place, as the original does, so an
+    estimator never sees them. Samples without those columns are left as they
+    are. Returns ``samples``."""
+    frame = frame_columns(samples, attribute)
+    if frame is not None:
+        values = meta_values(samples, frame)
+        samples.x = samples.x.drop(columns=frame)
+        samples.meta_attr = values
+        if getattr(samples, "columns", None) is not None:
+            samples.columns = list(samples.x.columns)
+    return samples
+
+
 def _join_columns(m):
-    m = m.astype(str)
+    m = np.asarray(m).astype(str)
+    if m.ndim == 1:
+        return m
     out = m[:, 0]
     for j in range(1, m.shape[1]):
         out = np.char.add(np.char.add(out, "_"), m[:, j])
@@ -98,11 +142,7 @@ def as_features(x):
 
 
 def parse_list(value):
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v) for v in value]
+    return [str(v) for v in attribute_names(value)]
 
 
 def basename(path):

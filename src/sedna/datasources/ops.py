@@ -3,11 +3,52 @@ and the engine both cut samples into tasks and put them back together.
 
 ``subset(samples, idx)`` keeps, in ``.index``, each row's position in the
 batch the caller started from, so results can be put back in input order.
+
+pandas data keeps its type: a DataFrame ``x`` (a Series ``y``) stays one,
+with its columns and dtypes, renumbered ``0..n-1``; a Python list ``x`` is
+taken as an array. pandas is imported only when the data is pandas.
 """
 
 import numpy as np
 
-__all__ = ("subset", "concat")
+__all__ = ("subset", "concat", "is_pandas", "take", "join")
+
+
+def is_pandas(obj):
+    """A pandas DataFrame or Series (without importing pandas)."""
+    return type(obj).__module__.split(".")[0] == "pandas" and hasattr(obj, "iloc")
+
+
+def _rows(a):
+    """``a`` ready for row indexing: pandas and arrays as they are, lists as arrays."""
+    if a is None or is_pandas(a) or isinstance(a, np.ndarray):
+        return a
+    from sedna.datasources.base import to_array
+
+    return to_array(list(a)) if isinstance(a, (list, tuple)) else np.asarray(a)
+
+
+def take(a, idx):
+    """Rows ``idx`` of an array, a list or a pandas object (renumbered)."""
+    a = _rows(a)
+    if is_pandas(a):
+        return a.iloc[idx].reset_index(drop=True)
+    return a[idx]
+
+
+def join(values):
+    """Row-wise concatenation; pandas when any part is pandas (columns aligned by name)."""
+    values = [_rows(v) for v in values]
+    if any(is_pandas(v) for v in values):
+        import pandas as pd
+
+        parts = [v if is_pandas(v) else (pd.DataFrame(v) if np.ndim(v) > 1 else pd.Series(v)) for v in values]
+        return pd.concat(parts, ignore_index=True)
+    return np.concatenate([np.asarray(v) for v in values], axis=0)
+
+
+def _aligned(a, n):
+    return a is not None and n and len(a) == n
 
 
 def subset(samples, idx):
@@ -17,27 +58,23 @@ def subset(samples, idx):
 
     idx = np.asarray(idx, dtype=np.int64)
     out = BaseDataSource(data_type=samples.data_type)
-    x = samples.x
+    x = _rows(samples.x)
     n = len(x) if x is not None else 0
-    y = getattr(samples, "y", None)
+    y = _rows(getattr(samples, "y", None))
     meta = getattr(samples, "meta_attr", None)
+    meta = None if meta is None else np.asarray(meta)
     base = getattr(samples, "index", None)
-    if y is not None and not isinstance(y, np.ndarray):
-        y = np.asarray(y)
-    if meta is not None and not isinstance(meta, np.ndarray):
-        meta = np.asarray(meta)
-    if base is not None and not isinstance(base, np.ndarray):
-        base = np.asarray(base)
+    base = None if base is None else np.asarray(base)
     if hasattr(samples, "columns"):
         out.columns = samples.columns
     if len(idx) == n and n and idx[0] == 0 and idx[-1] == n - 1 and (n < 3 or (np.diff(idx) == 1).all()):
-        # every row in order: share the arrays, copy nothing
+        # every row in order: share the data, copy nothing
         out.x, out.y, out.meta_attr = x, y, meta
         out.index = base if base is not None else idx
         return out
-    out.x = x[idx] if x is not None else None
-    out.y = y[idx] if y is not None and len(y) == n and n else y
-    out.meta_attr = meta[idx] if meta is not None and len(meta) == n and n else meta
+    out.x = take(x, idx) if x is not None else None
+    out.y = take(y, idx) if _aligned(y, n) else y
+    out.meta_attr = meta[idx] if _aligned(meta, n) else meta
     out.index = base[idx] if base is not None else idx
     return out
 
@@ -51,10 +88,10 @@ def concat(parts, data_type="train"):
     if not parts:
         out.x, out.y = np.array([]), np.array([])
         return out
-    out.x = np.concatenate([np.asarray(p.x) for p in parts], axis=0)
+    out.x = join([p.x for p in parts])
     ys = [p.y for p in parts]
     if all(y is not None and len(y) == len(p.x) for y, p in zip(ys, parts)):
-        out.y = np.concatenate([np.asarray(y) for y in ys], axis=0)
+        out.y = join(ys)
     else:
         out.y = np.array([])
     metas = [getattr(p, "meta_attr", None) for p in parts]

@@ -4,7 +4,7 @@ by origin, by a fitted classifier, by nearest centroid."""
 import numpy as np
 
 from sedna.algorithms._util import (as_features, features_of, is_numeric, lookup, meta_values, path_parts, sample_paths,
-                                    value_map_of)
+                                    split_attribute, value_map_of)
 from sedna.algorithms.seen_task_learning.task_allocation.base_task_allocation import BaseTaskAllocation
 
 __all__ = ("TaskAllocationByDataAttr", "TaskAllocationByOrigin", "TaskAllocationByClassifier",
@@ -19,17 +19,34 @@ def _value_map(extractor):
 
 
 class TaskAllocationByDataAttr(BaseTaskAllocation):
-    """A sample goes to the task of its attribute value (``-1`` if unknown)."""
+    """A sample goes to the task of its attribute value (``-1`` if unknown).
+
+    ``attribute``: the column(s) of a DataFrame ``x`` (default: the ones the
+    task definition used, named in its extractor), or columns of
+    ``meta_attr``. As in the original, the attribute columns are moved out of
+    a DataFrame ``x`` into ``meta_attr``, in place, so the task models get the
+    features they were trained on.
+    """
 
     def __init__(self, task_extractor=None, attribute=None, **kwargs):
         super().__init__(task_extractor, attribute=attribute, **kwargs)
+        vmap = value_map_of(task_extractor)
+        if vmap is None:
+            _value_map(task_extractor)  # raises, naming what was given
+        self._map = {str(k): int(v) for k, v in vmap.items()}
+        if attribute is None and isinstance(task_extractor, dict) and task_extractor.get("kind") == "attribute":
+            attribute = task_extractor.get("attribute")
         self.attribute = attribute
-        self._map = _value_map(task_extractor)
+
+    def carries(self, samples):
+        """Whether ``samples`` hold the attribute (DataFrame columns or ``meta_attr``)."""
+        return meta_values(samples, self.attribute) is not None
 
     def __call__(self, samples, **kwargs):
         values = meta_values(samples, self.attribute)
         if values is None:
             return samples, np.full(len(samples.x), -1, dtype=np.int64)
+        split_attribute(samples, self.attribute)
         return samples, lookup(values, self._map)
 
 
@@ -180,7 +197,9 @@ class TaskAllocationDefault(BaseTaskAllocation):
     each sample carries:
 
     * a clustering extractor: nearest centroid;
-    * samples that carry the attribute the tasks were defined by: that value;
+    * samples that carry the attribute the tasks were defined by (the
+      definition's DataFrame columns, named in its extractor, or
+      ``meta_attr``): that value (:class:`TaskAllocationByDataAttr`);
     * numeric samples without it: a classifier fitted at training time on the
       tasks' samples (see :class:`TaskAllocationByClassifier`);
     * otherwise the origin named in the samples' paths.
@@ -192,10 +211,13 @@ class TaskAllocationDefault(BaseTaskAllocation):
         self._centroids = TaskAllocationByClustering(task_extractor) if kind == "centroids" else None
         self._clf = TaskAllocationByClassifier(task_extractor) if kind == "classifier" else None
         vmap = value_map_of(task_extractor)
-        self._attr = TaskAllocationByDataAttr(vmap, attribute=attribute) if vmap is not None else None
+        attr_ext = task_extractor if kind == "attribute" else vmap
+        self._attr = TaskAllocationByDataAttr(attr_ext, attribute=attribute) if vmap is not None else None
         self._origin = TaskAllocationByOrigin(vmap) if vmap is not None else None
 
     def fit(self, tasks, task_extractor=None):
+        if isinstance(task_extractor, dict) and task_extractor.get("kind") == "attribute":
+            return _with_task_values(task_extractor, tasks)
         if value_map_of(task_extractor) is task_extractor and isinstance(task_extractor, dict) \
                 and all(is_numeric(t.samples) for t in tasks if t.samples is not None and len(t.samples.x)):
             return TaskAllocationByClassifier().fit(tasks, task_extractor)
@@ -204,11 +226,20 @@ class TaskAllocationDefault(BaseTaskAllocation):
     def __call__(self, samples, **kwargs):
         if self._centroids is not None:
             return self._centroids(samples)
-        meta = getattr(samples, "meta_attr", None)
-        if self._attr is not None and meta is not None and len(meta) == len(samples.x):
+        if self._attr is not None and self._attr.carries(samples):
             return self._attr(samples)
         if self._clf is not None and is_numeric(samples):
             return self._clf(samples)
         if self._origin is not None:
             return self._origin(samples)
         return samples, np.full(len(samples.x), -1, dtype=np.int64)
+
+
+def _with_task_values(extractor, tasks):
+    """An attribute extractor whose value map names every task by its attribute
+    value (``meta_attr``), in task order: tasks an update added are allocated too."""
+    base = {str(k): int(v) for k, v in (extractor.get("base") or {}).items()}
+    for i, t in enumerate(tasks):
+        if t.meta_attr is not None and str(t.meta_attr) not in base:
+            base[str(t.meta_attr)] = i
+    return dict(extractor, base=base)

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from sedna.algorithms._util import as_features, meta_values, parse_list, path_parts, sample_paths, subset
+from sedna.algorithms._util import (as_features, attribute_names, frame_columns, is_pandas, meta_values, parse_list,
+                                    path_parts, sample_paths, split_attribute, subset)
 from sedna.algorithms.seen_task_learning.artifact import Task
 from sedna.algorithms.seen_task_learning.task_definition.base_task_definition import BaseTaskDefinition
 from sedna.common.log import LOGGER
@@ -32,10 +33,17 @@ def group_by_values(samples, values, order=None):
 class TaskDefinitionByDataAttr(BaseTaskDefinition):
     """One task per value of a data attribute.
 
-    The value comes from ``samples.meta_attr`` (1-D, or the columns of a 2-D
-    array named by ``attribute`` as indices), or from the feature columns named
-    by ``attribute`` when the source has column names (CSV). Samples without
-    any attribute form a single task ``default``.
+    With a pandas DataFrame ``x`` (the original's tabular data), the value is
+    that of the ``attribute`` column(s) (several are joined with ``_``), and
+    those columns are dropped from each task's ``x`` (their values go to its
+    ``meta_attr``), so the estimator never sees them, as in the original. The
+    task extractor is then ``{"kind": "attribute", "attribute": [...],
+    "base": {value: task_index}}``, so the default allocation reads the same
+    columns. Otherwise the value comes from ``samples.meta_attr`` (1-D, or the
+    columns of a 2-D array named by ``attribute`` as indices), or from the
+    feature columns named by ``attribute`` when the source has column names;
+    the extractor is ``{value: task_index}``. Samples without any attribute
+    form a single task ``default``.
     """
 
     def __init__(self, attribute=None, **kwargs):
@@ -43,13 +51,28 @@ class TaskDefinitionByDataAttr(BaseTaskDefinition):
         self.attribute = attribute
 
     def __call__(self, samples, **kwargs):
+        frame = frame_columns(samples, self.attribute)
         values = meta_values(samples, self.attribute)
         if values is None:
+            self._check_frame(samples)
             LOGGER.info("task definition: samples carry no attribute %r, one task 'default'",
                         self.attribute)
             values = ["default"] * len(samples.x)
         tasks, extractor = group_by_values(samples, values)
+        if frame is not None:
+            for t in tasks:
+                split_attribute(t.samples, frame)
+            extractor = {"kind": "attribute", "attribute": frame, "base": extractor}
         return tasks, extractor, samples
+
+    def _check_frame(self, samples):
+        """A DataFrame without the attribute's columns is a mistake, not one task."""
+        names = attribute_names(self.attribute)
+        x = samples.x
+        if names and is_pandas(x) and hasattr(x, "columns"):
+            missing = [a for a in names if a not in set(x.columns)]
+            raise ValueError(f"TaskDefinitionByDataAttr: attribute column(s) {missing} not in the "
+                             f"data's columns {list(x.columns)}")
 
 
 class TaskDefinitionByOrigin(BaseTaskDefinition):
