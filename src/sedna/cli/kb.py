@@ -1,71 +1,166 @@
-"""``sedna kb list|show|rollback``: look into and roll back a knowledge base."""
+"""``sedna kb list|show|rollback``: look into and roll back a knowledge base.
+
+A job keeps one knowledge base, ``outputDir/kb``: round r's train worker adds
+version r. The commands take that folder, or the job's ``outputDir`` (its
+``kb`` folder is used). Other folders of a job are named for what they are
+(an evaluation output, the deployed index, a version folder), with where the
+knowledge base is, in one line; nothing here ends in a traceback.
+"""
 
 import json
 import os
 
 from sedna.cli import UserError
 
+JOB_KB = "kb"
+
+
+def _read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _kb_of_index(doc, path):
+    """The knowledge base an index document (a version, an eval output) came from."""
+    from sedna.core.lifelong_learning.kb_doc import kb_root_of
+    from sedna.knowledge.index import KBVersion
+
+    source = (doc.get("evaluation") or {}).get("source_index")
+    if source:
+        return kb_root_of(KBVersion(source, os.path.dirname(source), {}))
+    return kb_root_of(KBVersion(path, os.path.dirname(path), {}))
+
+
+def _not_a_kb(path):
+    """Why ``path`` is not a knowledge-base folder, naming the knowledge base it belongs to."""
+    index = os.path.join(path, "index.json")
+    doc = _read_json(index) if os.path.isfile(index) else None
+    if doc is None:
+        return f"{path}: no knowledge base here (a job's knowledge base is its outputDir/{JOB_KB})"
+    if doc.get("evaluation"):
+        ev = doc["evaluation"]
+        what = ("the deployed index" if os.path.basename(os.path.normpath(path)) == "deploy"
+                else "an evaluation output")
+        return (f"{path} is {what} (knowledge base version {ev.get('source_version')}, evaluated); "
+                f"the knowledge base is {_kb_of_index(doc, index)}")
+    if isinstance(doc.get("version"), int) and os.path.basename(os.path.dirname(os.path.abspath(path))) == "versions":
+        return f"{path} is version {doc['version']} of the knowledge base {_kb_of_index(doc, index)}"
+    return f"{path}: no knowledge base here (a job's knowledge base is its outputDir/{JOB_KB})"
+
+
+def _kb_root(path):
+    """The knowledge-base folder ``path`` names (itself, or a job's outputDir/kb)."""
+    if "://" in path:
+        return path
+    if not os.path.exists(path):
+        raise UserError(f"no knowledge base at {path}: it does not exist")
+    if not os.path.isdir(path):
+        raise UserError(f"{path} is a file; give the knowledge base's folder (a job's outputDir/{JOB_KB})")
+    if os.path.isdir(os.path.join(path, "versions")):
+        return path
+    doc = _read_json(os.path.join(path, "index.json"))
+    if doc is not None and doc.get("base_url"):
+        return path
+    if os.path.isdir(os.path.join(path, JOB_KB, "versions")):
+        return os.path.join(path, JOB_KB)
+    raise UserError(_not_a_kb(path))
+
 
 def _open_kb(path):
     from sedna.knowledge import KnowledgeBase
 
-    if not os.path.exists(path) and "://" not in path:
-        raise UserError(f"no knowledge base at {path}")
-    return KnowledgeBase(path)
+    root = _kb_root(path)
+    try:
+        return root, KnowledgeBase(root)
+    except Exception as e:  # noqa: BLE001 - one line, never a traceback
+        raise UserError(f"{root}: cannot open the knowledge base: {e}") from None
 
 
+def _guard(fn):
+    """Run a kb command; any error that is not already a UserError becomes one line."""
+    def run(args):
+        try:
+            return fn(args)
+        except UserError:
+            raise
+        except Exception as e:  # noqa: BLE001 - the CLI shows one line, never a traceback
+            raise UserError(f"{args.path}: {type(e).__name__}: {e}") from None
+    return run
+
+
+@_guard
 def _cmd_kb_list(args):
-    kb = _open_kb(args.path)
+    root, kb = _open_kb(args.path)
     cur = kb.current()
     versions = kb.versions()
     if not versions:
-        print(f"{args.path}: no versions")
+        print(f"{root}: a knowledge base with no versions yet")
         return 0
-    print(f"{'VERSION':<9}{'CURRENT':<9}{'TASKS':<7}{'SAMPLES':<9}CREATED")
+    if root != args.path:
+        print(f"knowledge base {root}")
+    print(f"{'VERSION':<9}{'CURRENT':<9}{'TASKS':<7}{'SAMPLES':<9}{'PARENT':<8}CREATED")
     for n in versions:
         v = kb.load(n)
         groups = v.doc.get("task_groups", [])
         samples = sum(g.get("n_samples", 0) for g in groups)
         mark = "*" if cur is not None and cur.number == n else ""
-        print(f"{n:<9}{mark:<9}{len(groups):<7}{samples:<9}{v.created_at}")
+        parent = "-" if v.parent_version is None else v.parent_version
+        print(f"{n:<9}{mark:<9}{len(groups):<7}{samples:<9}{parent!s:<8}{v.created_at}")
     return 0
 
 
+@_guard
 def _cmd_kb_show(args):
-    kb = _open_kb(args.path)
+    root, kb = _open_kb(args.path)
     try:
         v = kb.load(args.version)
     except Exception as e:  # noqa: BLE001 - reported as one line
-        raise UserError(str(e)) from None
+        raise UserError(f"{root}: {e}; versions: {kb.versions()}") from None
     if args.json:
         print(json.dumps(v.doc, indent=1))
         return 0
     print(f"version {v.number} ({v.url}), parent {v.parent_version}, created {v.created_at}")
-    print(f"{'TASK':<24}{'SAMPLES':<9}{'MODEL':<40}METRICS")
+    rows = []
     for g in v.doc.get("task_groups", []):
         m = g.get("model", {})
         metrics = g.get("eval_metrics") or m.get("metrics") or {}
-        print(f"{g['entry']:<24}{g.get('n_samples', 0):<9}{str(m.get('url', '-'))[-39:]:<40}"
-              + ", ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
+        url = v.resolve(m["url"]) if m.get("url") else "-"
+        rows.append((g["entry"], g.get("n_samples", 0), url,
+                     ", ".join(f"{k}={_num(x)}" for k, x in metrics.items())))
+    width = max([len("TASK")] + [len(r[0]) for r in rows]) + 2
+    print(f"{'TASK':<{width}}{'SAMPLES':<9}{'METRICS':<30}MODEL")
+    for entry, n, url, metrics in rows:
+        print(f"{entry:<{width}}{n:<9}{metrics:<30}{url}")  # the model path last, whole and absolute
     return 0
 
 
+def _num(x):
+    return f"{x:.3f}" if isinstance(x, (int, float)) and not isinstance(x, bool) else str(x)
+
+
+@_guard
 def _cmd_kb_rollback(args):
-    kb = _open_kb(args.path)
+    root, kb = _open_kb(args.path)
     if args.version not in kb.versions():
-        raise UserError(f"{args.path}: no version {args.version}; versions: {kb.versions()}")
+        raise UserError(f"{root}: no version {args.version}; versions: {kb.versions()}")
     v = kb.rollback(args.version)
-    print(f"{args.path}: current version is now {v.number}")
+    print(f"{root}: current version is now {v.number}")
     return 0
 
 
 def add_commands(sub):
-    kb = sub.add_parser("kb", help="inspect or roll back a knowledge base", description="Knowledge-base tools.")
+    kb = sub.add_parser("kb", help="inspect or roll back a knowledge base", description="Knowledge-base tools. "
+                        f"PATH is a job's knowledge base (outputDir/{JOB_KB}, which `sedna demo` prints) "
+                        "or the job's outputDir.")
     kbs = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND")
     kl = kbs.add_parser("list", help="versions of a knowledge base")
-    kl.add_argument("path", help="the knowledge base folder (OUTPUT_URL of the train worker)")
+    kl.add_argument("path", help=f"the knowledge base folder (a job's outputDir/{JOB_KB}) or the job's outputDir")
     kl.set_defaults(func=_cmd_kb_list)
-    ks = kbs.add_parser("show", help="tasks, models and metrics of one version")
+    ks = kbs.add_parser("show", help="tasks, models (absolute paths) and metrics of one version")
     ks.add_argument("path")
     ks.add_argument("version", nargs="?", type=int, help="version number (default: current)")
     ks.add_argument("--json", action="store_true", help="print the index document")
