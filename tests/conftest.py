@@ -14,6 +14,18 @@ def clean_contract_env(monkeypatch):
     yield
 
 
+@pytest.fixture(autouse=True)
+def user_config(tmp_path_factory, monkeypatch):
+    """``$XDG_CONFIG_HOME`` in a fresh temporary folder for every test, so
+    `sedna up` records its context there and never in the real ``~/.config``;
+    ``SEDNA_SERVER``/``SEDNA_TOKEN`` of the shell running the tests are dropped."""
+    home = tmp_path_factory.mktemp("xdg-config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    for k in ("SEDNA_SERVER", "SEDNA_TOKEN"):
+        monkeypatch.delenv(k, raising=False)
+    return home
+
+
 @pytest.fixture(scope="session")
 def digits():
     pytest.importorskip("sklearn")

@@ -46,7 +46,7 @@ def cmd_apply(args):
     dry-run on the server (``?dryRun=All``: validation and conflicts, nothing
     stored), and only when every dry run passes are they applied."""
     checked = _checked_documents(args)
-    client = Client(args.state_dir, args.server)
+    client = Client(args.state_dir, args.server, args.context)
     first = None
     for i, (where, obj) in enumerate(checked):
         out = _put(client, obj, where, dry_run=True)

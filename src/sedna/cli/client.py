@@ -1,53 +1,55 @@
-"""The CLI's HTTP client of the control plane (the admin token from the state folder)."""
+"""The CLI's HTTP client of the control plane (the server and token that
+:func:`sedna.cli.context.resolve` finds)."""
 
 import json
-import os
 import urllib.error
 import urllib.request
 
 from sedna.cli import UserError
-from sedna.runtimes.local.runtime import DEFAULT_PORT, state_paths
 
 
 class Client:
-    def __init__(self, state_dir, server=None):
-        self.state_dir = os.path.abspath(state_dir)
-        paths = state_paths(self.state_dir)
-        self.url = server or os.environ.get("SEDNA_SERVER")
-        if not self.url:
-            try:
-                with open(paths["server"]) as f:
-                    self.url = json.load(f)["url"]
-            except (OSError, ValueError, KeyError):
-                self.url = f"http://127.0.0.1:{DEFAULT_PORT}"
-        try:
-            with open(paths["token"]) as f:
-                self.token = f.read().strip()
-        except OSError:
-            self.token = os.environ.get("SEDNA_TOKEN", "")
+    def __init__(self, state_dir=None, server=None, context=None, target=None):
+        from sedna.cli.context import resolve
 
-    def call(self, method, path, body=None, raw=False):
+        self.target = target or resolve(server=server, state_dir=state_dir, context=context)
+        self.url, self.token = self.target.url.rstrip("/"), self.target.token
+
+    def unreachable(self, why):
+        """The one-line error when nothing answers at :attr:`url`."""
+        return UserError(f"no sedna control plane at {self.url} (from {self.target.source}: {why}); start one "
+                         "with `sedna up`, or point elsewhere with --server, --state-dir, --context or SEDNA_SERVER")
+
+    def call(self, method, path, body=None, raw=False, timeout=30):
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method)
+        try:
+            req = urllib.request.Request(self.url + path, data=data, method=method)
+        except ValueError as e:  # not a URL at all
+            raise UserError(f"{self.url!r} (from {self.target.source}) is not a server URL: {e}") from None
         req.add_header("Content-Type", "application/json")
         if self.token:
             req.add_header("Authorization", f"Bearer {self.token}")
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 payload = resp.read()
                 if raw:
                     return payload, dict(resp.headers)
                 return json.loads(payload or b"null")
         except urllib.error.HTTPError as e:
-            text = e.read().decode("utf-8", "replace")
-            try:
-                detail = json.loads(text)
-            except ValueError:
-                detail = {"message": text}
-            msg = detail.get("message") or detail.get("detail") or text
-            if isinstance(msg, list):
-                msg = "; ".join(str(m) for m in msg)
-            raise UserError(msg) from None
-        except (urllib.error.URLError, ConnectionError) as e:
-            raise UserError(f"no sedna control plane at {self.url} ({getattr(e, 'reason', e)}); "
-                            "start one with `sedna up`") from None
+            raise UserError(_http_message(e)) from None
+        except (urllib.error.URLError, OSError, ValueError) as e:  # refused, timeout, a reply that is not JSON
+            raise self.unreachable(getattr(e, "reason", e)) from None
+
+
+def _http_message(e):
+    text = e.read().decode("utf-8", "replace")
+    try:
+        detail = json.loads(text)
+    except ValueError:
+        detail = {"message": text}
+    if not isinstance(detail, dict):
+        detail = {"message": text}
+    msg = detail.get("message") or detail.get("detail") or text or f"HTTP {e.code}"
+    if isinstance(msg, list):
+        msg = "; ".join(str(m) for m in msg)
+    return " ".join(str(msg).split()) if "\n" in str(msg) else str(msg)

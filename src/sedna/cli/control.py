@@ -27,8 +27,13 @@ def cmd_up(args):
         import uvicorn  # noqa: F401
     except ImportError:
         raise UserError("the control plane needs the server extra: pip install 'sedna[server]'") from None
-    from sedna.runtimes.local.runtime import port_free
+    from sedna.runtimes.local.runtime import lock_holder, port_free
 
+    args.state_dir = args.state_dir or DEFAULT_STATE_DIR
+    holder = lock_holder(os.path.abspath(args.state_dir))
+    if holder is not None:
+        raise UserError(f"a sedna control plane already runs from {args.state_dir} (pid {holder}); stop it with "
+                        f"`sedna down --state-dir {args.state_dir}` or choose another --state-dir")
     if not port_free(args.host, args.port):
         raise UserError(f"port {args.port} on {args.host} is in use (another `sedna up`?); "
                         "stop it with `sedna down` or choose --port")
@@ -43,14 +48,31 @@ def cmd_up(args):
     images = _images(args)
     if args.backoff <= 0 or args.max_attempts < 1:
         raise UserError("--backoff must be > 0 and --max-attempts >= 1")
+    from sedna.runtimes.local.runtime import StateDirInUse
+
     try:
         rt = LocalRuntime(args.state_dir, host=args.host, port=args.port, images=images,
                           settings=Settings(max_attempts=args.max_attempts, backoff_base=args.backoff))
-    except OSError as e:
+    except (OSError, StateDirInUse) as e:
         raise UserError(str(e)) from None
-    print(f"sedna control plane on {rt.url} (state in {rt.state_dir}); Ctrl-C to stop", flush=True)
+    name, kubeconfig = _record(rt, args.context)
+    print(f"sedna control plane on {rt.url} (state in {rt.state_dir}); context {name!r}; "
+          f"kubectl: KUBECONFIG={kubeconfig} kubectl get ll; Ctrl-C to stop", flush=True)
     _warn_host(args.host)
     return rt.serve()
+
+
+def _record(rt, name):
+    """Make this server the current context and write its kubeconfig: ``(context, kubeconfig path)``."""
+    from sedna.cli import context
+
+    try:
+        name = context.record(rt.state_dir, rt.url, name)
+    except OSError as e:  # an unwritable config folder must not stop the server
+        print(f"sedna: warning: the context was not recorded in {context.config_path()}: {e.strerror}",
+              file=sys.stderr)
+        name = name or context.default_name(rt.state_dir)
+    return name, context.write_kubeconfig(rt.state_dir, rt.kube_url, rt.token, name, rt.kube_ca)
 
 
 def _warn_host(host):
@@ -103,18 +125,25 @@ def _up_detached(args):
     cmd += ["--backoff", str(args.backoff), "--max-attempts", str(args.max_attempts)]
     if args.config:
         cmd += ["--config", args.config]
+    if args.context:
+        cmd += ["--context", args.context]
     _warn_host(args.host)
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
-    client = Client(args.state_dir, server=f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}")
+    from sedna.cli.context import Target
+
+    url = f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}"
+    client = Client(target=Target(url, "", "sedna up --detach"))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise UserError(f"the control plane exited with code {proc.returncode}; see {log}")
         try:
-            client.call("GET", "/healthz")
-            print(f"sedna control plane on {client.url} (pid {proc.pid}, log {log})")
+            client.call("GET", "/healthz", timeout=2)
+            kubeconfig = state_paths(os.path.abspath(args.state_dir))["kubeconfig"]
+            print(f"sedna control plane on {client.url} (pid {proc.pid}, log {log}); "
+                  f"kubectl: KUBECONFIG={kubeconfig} kubectl get ll")
             return 0
         except UserError:
             time.sleep(0.2)
@@ -122,32 +151,81 @@ def _up_detached(args):
 
 
 def cmd_down(args):
-    paths = state_paths(os.path.abspath(args.state_dir))
+    """Stop the server: through its state folder's lock when it runs here,
+    else by asking it over the API (the server stops its own workers)."""
+    from sedna.cli.context import resolve
+
+    state = args.state_dir
+    if not (state or args.server or args.context or os.environ.get("SEDNA_SERVER")):
+        local = os.path.abspath(DEFAULT_STATE_DIR)
+        if any(os.path.exists(state_paths(local)[k]) for k in ("server", "lock")):
+            state = DEFAULT_STATE_DIR
+    if state:
+        return _down_local(args, os.path.abspath(state))
+    target = resolve(server=args.server, context=args.context)
+    if target.state_dir and os.path.isdir(target.state_dir) and not args.server:
+        return _down_local(args, target.state_dir)
+    client = Client(target=target)
+    client.call("POST", f"/sedna/shutdown?keepWorkers={str(args.keep_workers).lower()}")
+    if not _wait(lambda: not _answers(client), 15):
+        raise UserError(f"the control plane at {client.url} still answers 15 s after it was asked to stop")
+    print(f"control plane at {client.url} stopped")
+    return 0
+
+
+def _answers(client):
+    try:
+        client.call("GET", "/healthz", timeout=2)
+        return True
+    except UserError:
+        return False
+
+
+def _wait(cond, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return cond()
+
+
+def _down_local(args, state):
+    from sedna.cli.context import Target, _read_token, _server_json
+    from sedna.runtimes.local.runtime import lock_holder
+
+    paths = state_paths(state)
+    holder = lock_holder(state)
+    if holder is None:  # nothing holds the lock: no server, whatever server.json says
+        if os.path.exists(paths["server"]):
+            _remove(paths["server"])
+            print("no server running (stale server.json removed)")
+            return 0
+        raise UserError(f"no control plane running from {state}")
     try:
         with open(paths["server"]) as f:
             info = json.load(f)
     except (OSError, ValueError):
-        raise UserError(f"no control plane running from {args.state_dir}") from None
-    pid = info.get("pid") if isinstance(info, dict) else None
-    if not args.keep_workers:
-        _stop_all_workers(args.state_dir)
-    why = _not_our_server(pid, info)
-    if why:  # a crash left server.json behind; never signal a stranger
-        _remove(paths["server"])
-        print(f"no server running ({why}; stale server.json removed)")
-        return 0
+        info = {}
+    info = info if isinstance(info, dict) else {}
+    pid = holder or info.get("pid")
+    url = _server_json(state)
     try:
+        if not url:
+            raise UserError("no server.json")
+        Client(target=Target(url, _read_token(paths["token"]), f"--state-dir {state}")).call(
+            "POST", f"/sedna/shutdown?keepWorkers={str(args.keep_workers).lower()}")
+    except UserError as e:  # not answering: a signal, and its workers are left for the next `up`
+        why = _not_our_server(pid, info)
+        if why:
+            raise UserError(f"the server holding {paths['lock']} did not answer ({e}) and {why}; "
+                            "nothing was signalled") from None
+        print(f"sedna: warning: the server did not answer ({e}); sending SIGTERM, its workers are left "
+              "running (adopted at the next `sedna up`)", file=sys.stderr)
         os.kill(pid, 15)
-    except ProcessLookupError:
-        _remove(paths["server"])
-        print("no server running (stale server.json removed)")
+    if _wait(lambda: lock_holder(state) is None, 15):
+        print(f"control plane (pid {pid}) stopped")
         return 0
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            print(f"control plane (pid {pid}) stopped")
-            return 0
-        time.sleep(0.1)
     if _not_our_server(pid, info):
         print(f"control plane (pid {pid}) stopped")
         return 0
@@ -198,25 +276,6 @@ def _alive(pid):
         return True
 
 
-def _stop_all_workers(state_dir):
-    from sedna.runtimes.local.store import Store
-    from sedna.runtimes.local.workers import ImageMap, LocalLauncher
-
-    paths = state_paths(os.path.abspath(state_dir))
-    if not os.path.exists(paths["db"]):
-        return
-    store = Store(paths["db"])
-    launcher = LocalLauncher(os.path.abspath(state_dir), ImageMap({}))
-    for w in store.workers():
-        if w["phase"] in ("Running", "Pending", "Unknown") and w["record"].get("pid"):
-            from sedna.runtimes.local.workers import WorkerRecord
-
-            rec = WorkerRecord.from_dict(w["record"])
-            launcher.adopt(rec)
-            launcher.stop(rec)
-            store.set_worker(w["namespace"], w["name"], phase="Stopped")
-
-
 def cmd_apply(args):
     from sedna.cli.apply import cmd_apply as apply_all  # all-or-nothing apply, with its file reading
 
@@ -250,7 +309,7 @@ def _fetch(client, plural, ns, name=None, all_ns=False):
 
 def cmd_get(args):
     plural = plural_of(args.type)
-    client = Client(args.state_dir, args.server)
+    client = Client(args.state_dir, args.server, args.context)
     items = _fetch(client, plural, args.namespace, args.name, args.all_namespaces)
     if args.output in ("json", "yaml"):
         payload = items[0] if args.name else {"items": items}
@@ -271,7 +330,7 @@ def cmd_get(args):
 
 def cmd_describe(args):
     plural = plural_of(args.type)
-    client = Client(args.state_dir, args.server)
+    client = Client(args.state_dir, args.server, args.context)
     items = _fetch(client, plural, args.namespace, args.name)
     for o in items:
         if plural == "workers":
@@ -306,7 +365,7 @@ def _indent(text, n):
 
 
 def cmd_logs(args):
-    client = Client(args.state_dir, args.server)
+    client = Client(args.state_dir, args.server, args.context)
     path = f"/api/v1/namespaces/{args.namespace}/workers/{args.worker}/log"
     _fetch(client, "workers", args.namespace, args.worker)  # clear error for an unknown worker
     offset = 0
@@ -328,7 +387,7 @@ def cmd_logs(args):
 
 
 def cmd_delete(args):
-    client = Client(args.state_dir, args.server)
+    client = Client(args.state_dir, args.server, args.context)
     targets = []
     if args.filename:
         from sedna.control.resources import KINDS, validate
@@ -355,15 +414,25 @@ def cmd_delete(args):
 
 
 def add_commands(sub):
+    from sedna.cli.context import RESOLUTION_HELP
+
     def common(p, server=True):
-        p.add_argument("--state-dir", default=DEFAULT_STATE_DIR, help="state folder (default: ./.sedna)")
+        p.add_argument("--state-dir", default=None, help="the state folder of a server started here "
+                       "(its server.json and token); default: see below")
         if server:
-            p.add_argument("--server", help="control plane URL (default: from the state folder, else "
-                           f"http://127.0.0.1:{DEFAULT_PORT})")
+            p.add_argument("--server", help="control plane URL, e.g. http://127.0.0.1:9100 (token from "
+                           "SEDNA_TOKEN, or from the state folder or context that names this URL)")
+            p.add_argument("--context", help="a context recorded by `sedna up` (default: the current one)")
+        p.epilog = RESOLUTION_HELP
 
     up = sub.add_parser("up", help="start the control plane (foreground; --detach for background)",
-                        description="Start the embedded control plane: store, controller and API server.")
-    common(up, server=False)
+                        description="Start the embedded control plane: store, controller and API server. "
+                        "One server per state folder (a lock). It becomes the current context in "
+                        "$XDG_CONFIG_HOME/sedna/config.yaml (default ~/.config/sedna/), so every sedna command "
+                        "finds it from any folder, and writes <state-dir>/kubeconfig for kubectl "
+                        "(KUBECONFIG=<state-dir>/kubeconfig kubectl get ll).")
+    up.add_argument("--state-dir", default=None, help=f"state folder (default: ./{DEFAULT_STATE_DIR})")
+    up.add_argument("--context", help="name of the context to record (default: named after the state folder)")
     up.add_argument("--host", default="127.0.0.1", help="listen address (default: loopback only)")
     up.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     up.add_argument("--image", action="append", metavar="IMAGE=DIR",
@@ -377,8 +446,10 @@ def add_commands(sub):
     up.add_argument("--max-attempts", type=int, default=3, help="tries of one stage per round (default 3)")
     up.set_defaults(func=cmd_up)
 
-    down = sub.add_parser("down", help="stop the control plane and its workers")
-    common(down, server=False)
+    down = sub.add_parser("down", help="stop the control plane and its workers",
+                          description="Stop a control plane: the one running from --state-dir (or ./.sedna), "
+                          "else the one --server, --context, SEDNA_SERVER or the current context names.")
+    common(down)
     down.add_argument("--keep-workers", action="store_true", help="leave workers running (adopted at next up)")
     down.set_defaults(func=cmd_down)
 

@@ -87,6 +87,8 @@ def middleware(runtime):
     """An HTTP middleware applying :func:`decide`; the caller lands in ``request.state.caller``."""
     extra = [h for h in os.environ.get("SEDNA_ALLOWED_HOSTS", "").split(",") if h.strip()]
     hosts = allowed_hosts(runtime.host, runtime.port, extra) if hasattr(runtime, "host") else None
+    if hosts is not None and getattr(runtime, "kube_port", None):  # the kubectl listener (HTTPS)
+        hosts = hosts | allowed_hosts(runtime.host, runtime.kube_port, extra)
 
     async def check(request, call_next):
         caller, refusal = await run_in_threadpool(  # a worker token is looked up in SQLite

@@ -5,10 +5,10 @@ across namespaces."""
 
 from typing import Optional
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from sedna.common.api_paths import API
+from sedna.common.api_paths import API, GROUP_VERSION
 from sedna.control import resources
 from sedna.common.exceptions import Conflict, ManifestError, NotFound
 from sedna.server.common import body_json, kind_of, paged, runtime_of
@@ -39,9 +39,11 @@ def _validated(body, ns, plural, name=None):
 
 
 def _list(request, plural, ns, limit, cont):
+    """A page of a ``<Kind>List`` (``kind`` and ``apiVersion`` set, as kubectl expects)."""
     store, kind = runtime_of(request).store, kind_of(plural)
-    return paged(lambda n, after: store.list(kind, ns, limit=n, after=after),
+    page = paged(lambda n, after: store.list(kind, ns, limit=n, after=after),
                  lambda o: (o["metadata"]["namespace"], o["metadata"]["name"]), 2, limit, cont)
+    return {"apiVersion": GROUP_VERSION, "kind": kind + "List", **page}
 
 
 @router.get(API + "/{plural}")
@@ -130,3 +132,45 @@ async def put_status(ns: str, plural: str, name: str, request: Request):
     status = resources.validate_status(kind, body["status"])
     await run_in_threadpool(rt.store.update_status, kind, ns, name, status, expect_version=rv)
     return await run_in_threadpool(rt.store.get, kind, ns, name)
+
+
+# ------------------------------------------------------------------ PATCH (kubectl apply)
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch: ``patch``'s fields replace ``target``'s, ``null`` removes one."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = merge_patch(out.get(k), v)
+    return out
+
+
+def _patched(rt, kind, ns, plural, name, patch, dry_run):
+    current = rt.store.get(kind, ns, name)
+    merged = merge_patch({k: v for k, v in current.items() if k != "status"}, patch)
+    obj = _validated(merged, ns, plural, name)
+    return _stored(rt, obj, dry_run)
+
+
+@router.patch(API + "/namespaces/{ns}/{plural}/{name}")
+async def patch(ns: str, plural: str, name: str, request: Request, dryRun: Optional[str] = None):  # noqa: N803
+    """A JSON merge patch (``Content-Type: application/merge-patch+json``, what
+    ``kubectl apply`` sends for these kinds) of the stored object, validated as
+    a whole; answers the object, as Kubernetes does. A ``metadata.resourceVersion``
+    in the patch must be the stored one."""
+    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if ctype not in (MERGE_PATCH, "application/json"):
+        raise HTTPException(415, f"patch type {ctype or '(none)'} is not supported; send a JSON merge patch "
+                                 f"({MERGE_PATCH})")
+    body = await body_json(request)
+    if not isinstance(body, dict):
+        raise ManifestError([("(root)", "a merge patch must be a JSON object")])
+    rt = runtime_of(request)
+    out = await run_in_threadpool(_patched, rt, kind_of(plural), ns, plural, name, body, _dry_run(dryRun))
+    return out["object"]

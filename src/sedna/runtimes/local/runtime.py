@@ -15,7 +15,132 @@ DEFAULT_STATE_DIR = ".sedna"
 
 def state_paths(state_dir):
     return {"db": os.path.join(state_dir, "state.db"), "token": os.path.join(state_dir, "token"),
-            "server": os.path.join(state_dir, "server.json"), "log": os.path.join(state_dir, "server.log")}
+            "server": os.path.join(state_dir, "server.json"), "log": os.path.join(state_dir, "server.log"),
+            "lock": os.path.join(state_dir, "server.lock"), "kubeconfig": os.path.join(state_dir, "kubeconfig")}
+
+
+class StateDirInUse(RuntimeError):
+    """Another control plane holds the state folder's lock."""
+
+
+def lock_state_dir(state_dir, wait=1.0):
+    """Hold ``state_dir``'s lock (``server.lock``, ``fcntl.flock``) for this process's
+    lifetime: one server per state folder. The kernel drops it when the process
+    ends, even by ``kill -9``, so a crash leaves no stale lock. Returns the
+    descriptor (keep it open); raises :class:`StateDirInUse` naming the holder.
+    ``wait`` covers a CLI that probes the lock at the same instant."""
+    import fcntl
+    import time
+
+    path = state_paths(state_dir)["lock"]
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise StateDirInUse(f"another sedna control plane runs from {state_dir} (pid {lock_holder(state_dir)}); "
+                                    f"stop it with `sedna down --state-dir {state_dir}` or use another --state-dir") \
+                    from None
+            time.sleep(0.05)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
+
+
+def lock_holder(state_dir):
+    """The pid of the server holding ``state_dir``'s lock (0 when unknown), or
+    None when no server holds it."""
+    import fcntl
+
+    path = state_paths(state_dir)["lock"]
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            return int(text) if text.isdigit() else 0
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def self_signed_cert(state_dir, host):
+    """A fresh key and self-signed certificate for the kubectl listener
+    (``kube-tls.key`` 0600, ``kube-tls.crt``), valid for localhost, the loopback
+    addresses and ``host``: ``(cert path, key path, cert PEM bytes)``.
+
+    kubectl sends a token only over TLS, so the kubectl listener needs one.
+    Made with ``cryptography`` when it is installed, else the ``openssl`` command."""
+    import datetime
+    import ipaddress
+
+    crt, key = os.path.join(state_dir, "kube-tls.crt"), os.path.join(state_dir, "kube-tls.key")
+    names = {"localhost", "127.0.0.1", "::1"} | ({host} if host not in ("0.0.0.0", "::", "") else set())
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        return _openssl_cert(crt, key, names)
+    pk = ec.generate_private_key(ec.SECP256R1())
+    sans = []
+    for n in sorted(names):
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(n)))
+        except ValueError:
+            sans.append(x509.DNSName(n))
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sedna control plane")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(pk.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(pk, hashes.SHA256()))
+    fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pk.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption()))
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    with open(crt, "wb") as f:
+        f.write(pem)
+    return crt, key, pem
+
+
+def _openssl_cert(crt, key, names):
+    import ipaddress
+    import subprocess
+
+    san = ",".join(("IP:" if _is_ip(n, ipaddress) else "DNS:") + n for n in sorted(names))
+    old = os.umask(0o077)
+    try:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", key, "-out", crt, "-days", "3650", "-subj", "/CN=sedna control plane",
+                        "-addext", f"subjectAltName={san}"], check=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise OSError(f"cannot make a TLS certificate for kubectl (install 'cryptography' or openssl): {e}") from None
+    finally:
+        os.umask(old)
+    with open(crt, "rb") as f:
+        return crt, key, f.read()
+
+
+def _is_ip(name, ipaddress):
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return False
 
 
 def port_free(host, port):
@@ -69,6 +194,7 @@ class LocalRuntime:
         self.state_dir = private_dir(os.path.abspath(state_dir))
         self.host, self.port = host, int(port)
         self.paths = state_paths(self.state_dir)
+        self._lock = lock_state_dir(self.state_dir)  # before anything is opened or written
         self.token = ensure_token(self.state_dir)
         for name in ("db", "log"):  # SQLite gives its -wal and -shm files the database's mode
             private_file(self.paths[name])
@@ -76,9 +202,37 @@ class LocalRuntime:
         self.launcher = LocalLauncher(self.state_dir, images or ImageMap({}))
         connect_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         self.url = f"http://{connect_host}:{self.port}"
+        self.kube_sock, self.kube_url, self.kube_ca, self._kube_tls = self._kube_listener(host, connect_host)
+        self.kube_port = self.kube_sock.getsockname()[1]
         self.controller = Controller(self.store, self.launcher, lc_server=self.url, token=self.token,
                                      settings=settings)
         self._stop = threading.Event()
+        self._loop = None
+
+    def _kube_listener(self, host, connect_host):
+        """The kubectl listener: HTTPS (kubectl sends its token only over TLS) on a
+        free port of the same address, bound now so the kubeconfig can name it."""
+        import socket
+
+        cert, key, pem = self_signed_cert(self.state_dir, host)
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(fam, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, 0))
+        shown = f"[{connect_host}]" if ":" in connect_host else connect_host
+        return sock, f"https://{shown}:{sock.getsockname()[1]}", pem, (cert, key)
+
+    def _serve_kube(self, app):
+        """The kubectl listener, in a thread (its own event loop; the main server owns the signals)."""
+        import uvicorn
+
+        config = uvicorn.Config(app, log_level="warning", access_log=False, ssl_certfile=self._kube_tls[0],
+                                ssl_keyfile=self._kube_tls[1])
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [self.kube_sock]}, name="sedna-kubectl",
+                                  daemon=True)
+        thread.start()
+        return server
 
     def serve(self):
         """Run until SIGTERM/SIGINT (foreground ``sedna up``)."""
@@ -93,10 +247,12 @@ class LocalRuntime:
         loop = threading.Thread(target=self.controller.run, args=(self._stop,), name="sedna-controller",
                                 daemon=True)
         loop.start()
+        self._loop = loop
+        kube = self._serve_kube(create_app(self, kube=True))
         fd = os.open(self.paths["server"] + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             json.dump({"url": self.url, "pid": os.getpid(), "host": self.host, "port": self.port,
-                       "started": start_time(os.getpid())}, f)  # `down` checks the pid is still us
+                       "kubeUrl": self.kube_url, "started": start_time(os.getpid())}, f)  # `down` checks the pid is still us
         os.replace(self.paths["server"] + ".tmp", self.paths["server"])
         LOG.info("sedna control plane on %s (state in %s)", self.url, self.state_dir)
 
@@ -110,6 +266,7 @@ class LocalRuntime:
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else 0
         finally:
+            kube.should_exit = True
             self._stop.set()
             self.controller.wake()
             loop.join(timeout=10)
@@ -121,6 +278,30 @@ class LocalRuntime:
             LOG.error("the API server did not start on %s:%d", self.host, self.port)
             return code or 1
         return 0
+
+    def shutdown(self, keep_workers=False, delay=0.2):
+        """``sedna down``: stop the controller, then (unless ``keep_workers``) every
+        running worker, then the server itself ``delay`` s later (after the
+        answer went out). Returns the names of the workers stopped."""
+        self._stop.set()
+        self.controller.wake()
+        if self._loop is not None:
+            self._loop.join(timeout=10)
+        stopped = [] if keep_workers else self.stop_workers()
+        threading.Timer(delay, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        return stopped
+
+    def stop_workers(self):
+        from sedna.runtimes.local.workers import WorkerRecord
+
+        stopped = []
+        for w in self.store.workers():
+            if w["phase"] in ("Running", "Pending", "Unknown") and w["record"].get("pid"):
+                rec = WorkerRecord.from_dict(w["record"])
+                self.launcher.stop(rec)
+                self.store.set_worker(w["namespace"], w["name"], phase="Stopped")
+                stopped.append(w["name"])
+        return stopped
 
     def stop(self, *_):
         self._stop.set()
