@@ -30,8 +30,13 @@ SIM_STYLE = ["synthia/RAND_CITYSCAPES/RGB/0000123.png", "carla/town01/frame_0042
 def test_origin_allocation_without_params_maps_cityscapes_cities_to_real():
     # the original's tutorial passes {"method": "TaskAllocationByOrigin"} and no param
     alloc = TaskAllocationByOrigin({"real": 0, "sim": 1})
-    _, ids = alloc(_paths(CITYSCAPES_STYLE + SIM_STYLE))
-    assert list(ids) == [0, 0, 0, 0, 1, 1]
+    _, ids = alloc(_paths(CITYSCAPES_STYLE + ["sim/town01/0001.png"]))
+    assert list(ids) == [0, 0, 0, 0, 1]
+    # naming neither: left to unseen recognition here (the original forces "sim")
+    _, ids = alloc(_paths(SIM_STYLE))
+    assert list(ids) == [-1, -1]
+    _, ids = TaskAllocationByOrigin({"real": 0, "sim": 1}, default="sim")(_paths(CITYSCAPES_STYLE[:1] + SIM_STYLE))
+    assert list(ids) == [0, 1, 1]
 
 
 def test_origin_allocation_knows_every_cityscapes_city():
@@ -97,3 +102,105 @@ def test_svc_definition_and_allocation_pair():
     _, ids = ClassFactory.get_cls(ClassType.STP, "TaskAllocationBySVC")(extractor)(train)
     ids = np.asarray(ids)
     assert len(set(ids[:30])) == 1 and len(set(ids[30:])) == 1 and ids[0] != ids[-1]
+
+
+# ------------------------------------------------------- inference callbacks
+class OriginLabelEstimator:
+    """Predicts the label its task saw most often (JSON on disk)."""
+
+    def __init__(self):
+        self.label = None
+
+    def train(self, train_data, valid_data=None, **kwargs):
+        values, counts = np.unique(np.asarray(train_data.y), return_counts=True)
+        self.label = str(values[counts.argmax()])
+
+    def predict(self, x, **kwargs):
+        return np.array([self.label] * len(x))
+
+    def save(self, model_path):
+        import json
+
+        with open(model_path, "w") as f:
+            json.dump({"label": self.label}, f)
+        return model_path
+
+    def load(self, model_url):
+        import json
+
+        with open(model_url) as f:
+            self.label = json.load(f)["label"]
+
+
+def _train_origin_kb(tmp_path):
+    from sedna.core.lifelong_learning import LifelongLearning
+
+    xs = [f"indoor/room{i}/img.png" for i in range(12)] + [f"outdoor/street{i}/img.png" for i in range(12)]
+    train = BaseDataSource(data_type="train")
+    train.x = np.array(xs)
+    train.y = np.array(["in"] * 12 + ["out"] * 12)
+    ll = LifelongLearning(OriginLabelEstimator(), output_url=str(tmp_path / "kb"), calibration_split=0,
+                          task_definition={"method": "TaskDefinitionByOrigin", "param": {"attribute": "indoor, outdoor"}},
+                          task_allocation={"method": "TaskAllocationByOrigin"})
+    ll.train(train)
+    return str(tmp_path / "kb")
+
+
+def _worker(kb_url, **kw):
+    from sedna.core.lifelong_learning import LifelongLearning
+
+    kw.setdefault("unseen_sample_recognition", {"method": "SampleRegonitionByTaskAttr"})
+    return LifelongLearning(OriginLabelEstimator(), output_url=kb_url, **kw)
+
+
+def test_plain_function_as_unseen_estimator_is_called_like_predict(tmp_path):
+    kb = _train_origin_kb(tmp_path)
+    calls = []
+
+    def unseen(x):
+        calls.append(list(x))
+        return ["?" + str(p)[:4] for p in x]
+
+    res, is_unseen, _ = _worker(kb, unseen_estimator=unseen).inference(
+        ["indoor/r/a.png", "mars/a.png", "venus/b.png"])
+    assert list(res) == ["in", "?mars", "?venu"]
+    assert list(is_unseen) == [False, True, True]
+    assert calls == [["mars/a.png", "venus/b.png"]]
+
+
+def test_function_of_no_arguments_answers_every_unseen_sample(tmp_path):
+    # the original's robot-dog worker: def unseen_task_processing(): return "Warning: ..."
+    kb = _train_origin_kb(tmp_path)
+
+    def unseen_task_processing():
+        return "Warning: unseen sample detected."
+
+    res, _, _ = _worker(kb, unseen_estimator=unseen_task_processing).inference(["mars/a.png", "outdoor/s/b.png"])
+    assert list(res) == ["Warning: unseen sample detected.", "out"]
+
+
+def test_unseen_sample_postprocess_is_called_once_per_unseen_sample(tmp_path, monkeypatch):
+    kb = _train_origin_kb(tmp_path)
+    monkeypatch.setenv("unseen_save_url", str(tmp_path / "unseen"))
+    got = []
+    _worker(kb).inference(["mars/a.png", "indoor/r/a.png", "venus/b.png"],
+                          unseen_sample_postprocess=lambda sample, url: got.append((str(sample), url)))
+    assert got == [("mars/a.png", str(tmp_path / "unseen")), ("venus/b.png", str(tmp_path / "unseen"))]
+
+
+class _EverythingOutdoor:
+    def __init__(self, task_extractor=None, **kwargs):
+        self.task_extractor = task_extractor
+
+    def __call__(self, samples, **kwargs):
+        return samples, [self.task_extractor["outdoor"]] * len(samples.x)
+
+
+def test_worker_task_allocation_wins_over_the_knowledge_bases(tmp_path):
+    ClassFactory.register_cls(_EverythingOutdoor, ClassType.STP, alias="CompatTestEverythingOutdoor", force=True)
+    kb = _train_origin_kb(tmp_path)
+    res, _, _ = _worker(kb).inference(["indoor/r/a.png"])
+    assert list(res) == ["in"]  # no allocation given: the KB's (by origin)
+    own = _worker(kb, task_allocation={"method": "CompatTestEverythingOutdoor"})
+    res, _, _ = own.inference(["indoor/r/a.png"])
+    assert list(res) == ["out"]

@@ -22,7 +22,7 @@ from sedna.core.lifelong_learning import settings
 from sedna.core.lifelong_learning.slots import parse_slot
 from sedna.datasources.ops import subset
 
-__all__ = ("LoadedKB", "Serving", "as_source", "model_path")
+__all__ = ("LoadedKB", "Serving", "as_source", "model_path", "unseen_predict")
 
 
 def as_source(data, data_type="test"):
@@ -84,6 +84,36 @@ def model_path(version, url):
     return os.path.join(version.local_path(folder), name)
 
 
+def _takes_input(fn):
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params)
+
+
+def unseen_predict(est, x):
+    """One prediction per row of ``x`` from an unseen estimator: its ``predict``,
+    or a plain function called like ``predict``. A function of no arguments
+    (the original's examples: ``def unseen_task_processing(): return "Warning..."``)
+    answers every row with its return value, as the original does."""
+    n = len(x)
+    if hasattr(est, "predict"):
+        out = est.predict(x)
+    elif callable(est):
+        if not _takes_input(est):
+            return [est()] * n
+        out = est(x)
+    else:
+        raise TypeError(f"unseen_estimator must have predict() or be a function, got {type(est).__name__}")
+    if isinstance(out, (str, bytes, dict)) or not hasattr(out, "__len__"):
+        return [out] * n
+    out = list(out)
+    if len(out) != n:
+        raise ValueError(f"unseen_estimator returned {len(out)} predictions for {n} samples")
+    return out
+
+
 _PARAMS = {}
 
 
@@ -127,12 +157,27 @@ class Serving:
         except (PluginParamError, KeyError, ValueError):
             return self.slots[name]
 
+    def allocation_for(self, doc):
+        """The allocation inference uses: the worker's own when it named one
+        (built on the KB's extractor, or on the extractor a fitted allocation
+        wraps), else the one the KB was trained with."""
+        extractor = doc.get("extractor")
+        if "task_allocation" not in self.explicit:
+            spec = doc.get("task_allocation") or self.slots["task_allocation"].to_json()
+            return parse_slot("task_allocation", spec).build(extractor)
+        own = self.slots["task_allocation"]
+        try:
+            return own.build(extractor)
+        except PluginParamError:
+            base = extractor.get("base") if isinstance(extractor, dict) else None
+            if base is None:
+                raise
+            return own.build(base)
+
     def build_loaded(self, version, doc, models):
         s = self.slots
-        alloc_spec = doc.get("task_allocation") or s["task_allocation"].to_json()
-        alloc_slot = parse_slot("task_allocation", alloc_spec)
         return LoadedKB(
-            version, doc, models, alloc_slot.build(doc.get("extractor")),
+            version, doc, models, self.allocation_for(doc),
             [t.get("group", -1) for t in doc.get("tasks", [])],
             self.recognizer_slot(doc).build(doc),
             s["task_remodeling"].build([]), s["inference_integrate"].build([]),
@@ -305,7 +350,10 @@ class Serving:
     def _handle_unseen(useen, postprocess, kwargs):
         save_url = settings.unseen_save_url(kwargs)
         if postprocess is not None:
-            settings.callback(postprocess)(useen, save_url)
+            # the original's contract: called once per unseen sample, with the save location
+            cb = settings.callback(postprocess)
+            for sample in useen.x:
+                cb(sample, save_url)
             return
         if not save_url:
             return
@@ -324,7 +372,7 @@ class Serving:
         out = [None] * len(useen.x)
         for k in np.unique(ids).tolist():
             rows = np.flatnonzero(ids == k)
-            for r, v in zip(rows.tolist(), list(ests[k].predict(useen.x[rows]))):
+            for r, v in zip(rows.tolist(), unseen_predict(ests[k], subset(useen, rows).x)):
                 out[r] = v
         return out
 

@@ -58,11 +58,15 @@ class TaskAllocationByOrigin(BaseTaskAllocation):
     separated token of one (``aachen`` matches ``aachen/aachen_000000.png``).
     ``default``: the origin of samples that match nothing (else ``-1``).
 
-    With neither given and tasks named ``real`` and ``sim`` (what
+    Without ``origins`` and with tasks named ``real`` and ``sim`` (what
     :class:`TaskDefinitionByOrigin` makes by default), the original system's
-    rule applies: a path naming a Cityscapes city is ``real``, any other
-    ``sim``. The city list is that compatibility default only; pass
-    ``origins`` for other data.
+    rule applies: a Cityscapes-style file (its name starts with a Cityscapes
+    city, ``aachen_000000_000019_leftImg8bit.png``) is ``real``. Unlike the
+    original, a sample that names neither a city nor an origin folder is not
+    forced into ``sim``: it stays unallocated (``-1``), so unseen-sample
+    recognition can flag it (it is still served, by the closest task's model);
+    pass ``default="sim"`` for the original's behaviour. The city list is that
+    compatibility default only; pass ``origins`` for other data.
     """
 
     #: cities of the Cityscapes train/val/test splits (the original's default rule)
@@ -75,19 +79,20 @@ class TaskAllocationByOrigin(BaseTaskAllocation):
     def __init__(self, task_extractor=None, origins=None, default=None, **kwargs):
         super().__init__(task_extractor, origins=origins, default=default, **kwargs)
         self._map = _value_map(task_extractor)
-        if origins is None and default is None and {"real", "sim"} <= set(self._map):
-            origins, default = {"real": list(self.CITYSCAPES_CITIES)}, "sim"
+        self._file_names_only = origins is None and {"real", "sim"} <= set(self._map)
+        if self._file_names_only:
+            origins = {"real": list(self.CITYSCAPES_CITIES)}
         self.origins = {str(k): [str(s).lower() for s in v] for k, v in (origins or {}).items()}
         if default is not None and str(default) not in self._map:
             raise ValueError(f"TaskAllocationByOrigin: default origin {default!r} is not a task "
                              f"(known: {', '.join(self._map)})")
         self.default = None if default is None else self._map[str(default)]
 
-    @staticmethod
-    def _tokens(paths):
+    def _tokens(self, paths):
         out = set()
         for p in paths:
-            for part in path_parts(p.lower()):
+            parts = path_parts(p.lower())
+            for part in parts[-1:] if self._file_names_only else parts:
                 out.add(part)
                 out.update(t for t in part.replace("-", "_").replace(".", "_").split("_") if t)
         return out
