@@ -32,3 +32,46 @@ def digits():
     from sedna.examples.digits import DigitsDomains
 
     return DigitsDomains()
+
+
+# --------------------------------------------------------------- shared helpers
+# The helpers live in tests/ctlplane.py (existing tests import them from there);
+# new tests take them as fixtures.
+@pytest.fixture
+def wait_for():
+    """``wait_for(cond, timeout=60, interval=0.1, what=...)``: poll until ``cond()`` is truthy."""
+    from ctlplane import wait_for as poll
+
+    return poll
+
+
+@pytest.fixture
+def sedna(user_config):
+    """The CLI runner: ``sedna(*args, cwd=None, env=None, input=None, timeout=60)`` runs
+    ``python -m sedna.cli`` in a subprocess (no ``LC_``/``SEDNA_`` variables of the
+    caller, the test's ``XDG_CONFIG_HOME``) and returns the CompletedProcess."""
+    import os
+    import subprocess
+    import sys
+
+    def run(*args, cwd=None, env=None, input=None, timeout=60):
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "SEDNA_"))}
+        base.update(env or {})
+        return subprocess.run([sys.executable, "-m", "sedna.cli", *map(str, args)], capture_output=True,
+                              text=input is None or isinstance(input, str), timeout=timeout, cwd=cwd, env=base,
+                              input=input)
+
+    return run
+
+
+@pytest.fixture
+def control_plane(tmp_path, user_config):
+    """A real ``sedna up`` (tests/ctlplane.ControlPlane) on a free loopback port,
+    stopped after the test; its ``cli(...)`` runs commands against it."""
+    from ctlplane import ControlPlane
+
+    cp = ControlPlane(str(tmp_path)).start()
+    try:
+        yield cp
+    finally:
+        cp.stop()
