@@ -31,14 +31,25 @@ def read_manifests(files):
                 raise UserError(f"{p}: {e.strerror}") from None
             except yaml_input.InputError as e:
                 raise UserError(str(e)) from None
+            name = "<stdin>" if p == "-" else p
             try:
-                for d in load_manifests(text):
+                for d in load_manifests(text, source=name):
                     docs.append((p, d))
             except ManifestError as e:
-                raise UserError(f"{p}: {e}") from None
+                raise UserError(yaml_message(e, name)) from None
     if not docs:
         raise UserError("no manifests found in " + ", ".join(files))
     return docs
+
+
+def yaml_message(e, name):
+    """One line for a ManifestError of reading ``name``: each problem once as
+    ``file:line: message`` (the error's own ``source: `` prefix is not repeated)."""
+    parts = []
+    for path, msg in e.errors:
+        path = str(path)
+        parts.append(f"{path}: {msg}" if path.startswith(name) else f"{name}: {path}: {msg}")
+    return " ".join("; ".join(parts).split()) or f"{name}: {e}"
 
 
 def cmd_apply(args):

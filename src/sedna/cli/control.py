@@ -2,6 +2,7 @@
 as kubectl users expect them. They talk to the server over HTTP (loopback by
 default) with the token from the state folder."""
 
+import argparse
 import json
 import os
 import subprocess
@@ -110,8 +111,20 @@ def _images(args):
         if args.config:
             m = ImageMap.from_file(args.config).merge(m)
     except Exception as e:  # noqa: BLE001 - a user mistake in flags or the config file
-        raise UserError(str(e)) from None
+        msg = str(e)
+        raise UserError(msg if not args.config or args.config in msg else f"{args.config}: {msg}") from None
     return m
+
+
+def _port(text):
+    """A TCP port for argparse: an integer 1..65535."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"{n} is not a port (1..65535)")
+    return n
 
 
 def _up_detached(args):
@@ -434,7 +447,7 @@ def add_commands(sub):
     up.add_argument("--state-dir", default=None, help=f"state folder (default: ./{DEFAULT_STATE_DIR})")
     up.add_argument("--context", help="name of the context to record (default: named after the state folder)")
     up.add_argument("--host", default="127.0.0.1", help="listen address (default: loopback only)")
-    up.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    up.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     up.add_argument("--image", action="append", metavar="IMAGE=DIR",
                     help="run containers of IMAGE from local folder DIR (repeatable; IMAGE may be '*')")
     up.add_argument("--config", help="YAML/JSON file with an 'images' mapping")
