@@ -340,10 +340,11 @@ def test_base_parse_not_implemented():
 
 # ------------------------------------------------------------------------- CSV
 def test_csv_numeric_features_and_label(tmp_path):
+    """As the original: x a DataFrame, y a Series (more in test_tabular.py)."""
     f = write(tmp_path / "d.csv", "a,b,label\n1,2.5,0\n3,4,1\n")
     ds = CSVDataParse("train").parse(f, label="label")
-    assert ds.columns == ["a", "b"]
-    assert ds.x.dtype == np.float64 and ds.x.tolist() == [[1.0, 2.5], [3.0, 4.0]]
+    assert ds.columns == ["a", "b"] and list(ds.x.columns) == ["a", "b"]
+    assert ds.x.to_numpy().tolist() == [[1.0, 2.5], [3.0, 4.0]] and ds.x["b"].dtype == np.float64
     assert ds.y.tolist() == [0, 1] and ds.y.dtype == np.int64
     assert ds.meta_attr is None
 
@@ -351,16 +352,16 @@ def test_csv_numeric_features_and_label(tmp_path):
 def test_csv_strings_usecols_test_and_func(tmp_path):
     f = write(tmp_path / "d.csv", "city,img,label\nberlin,a.png,x\nbochum,b.png,y\n")
     ds = CSVDataParse("train").parse(f, label="label", usecols="img,label")
-    assert ds.columns == ["img"] and ds.x.tolist() == [["a.png"], ["b.png"]]
+    assert ds.columns == ["img"] and ds.x["img"].tolist() == ["a.png", "b.png"]
     assert ds.y.tolist() == ["x", "y"]
-    test = CSVDataParse("test").parse(f, label="label")
-    assert test.x.shape == (2, 2) and test.y.size == 0
+    test = CSVDataParse("test").parse(f)
+    assert test.x.shape == (2, 3) and test.y is None
 
-    def only_berlin(row):
-        return row if row["city"] == "berlin" else None
+    def only_berlin(df):  # the callback gets the whole DataFrame
+        return df[df["city"] == "berlin"]
 
     ds = CSVDataParse("train", func=only_berlin).parse(f, label="label")
-    assert ds.x.tolist() == [["berlin", "a.png"]]
+    assert ds.x.to_numpy().tolist() == [["berlin", "a.png"]] and ds.y.tolist() == ["x"]
 
 
 def test_csv_wrong_column_count(tmp_path):
@@ -369,7 +370,7 @@ def test_csv_wrong_column_count(tmp_path):
         CSVDataParse("train").parse(f, label="label")
     assert err.value.line == 3 and err.value.path == f
     ds = CSVDataParse("train").parse(f, label="label", strict=False)
-    assert ds.x.tolist() == [[1.0, 2.0], [3.0, 4.0]] and len(ds.skipped) == 1
+    assert ds.x.to_numpy().tolist() == [[1, 2], [3, 4]] and len(ds.skipped) == 1
 
 
 def test_csv_missing_file(tmp_path):

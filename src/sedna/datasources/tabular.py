@@ -1,6 +1,5 @@
-"""CSV files with a header row, and JSON / JSON Lines records."""
+"""CSV files with a header row (pandas), and JSON / JSON Lines records."""
 
-import csv
 import json
 from collections.abc import Mapping
 
@@ -12,46 +11,46 @@ from sedna.datasources.base import BaseDataSource, _LocalFiles, _func_name, is_s
 __all__ = ("CSVDataParse", "JSONDataParse")
 
 
-def _numeric_column(values):
-    """Values as int64, else float64, else the strings unchanged (None)."""
+def _pandas():
     try:
-        return np.array([int(v) for v in values], dtype=np.int64)
-    except (TypeError, ValueError, OverflowError):
-        pass
-    try:
-        return np.array([float(v) for v in values], dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
+        import pandas as pd
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ImportError("CSVDataParse reads CSV with pandas: pip install 'sedna[tabular]'") from None
+    return pd
 
 
-def _feature_matrix(rows, ncols):
-    """2-D float array when every cell is a number, else a string array."""
-    if not rows:
-        return np.empty((0, ncols))
-    try:
-        return np.array([[float(v) for v in row] for row in rows], dtype=np.float64)
-    except (TypeError, ValueError):
-        return np.array([[str(v) for v in row] for row in rows])
-
-
-def _label_array(values):
-    num = _numeric_column(values)
-    return num if num is not None else to_array(values)
+def _typed(frame):
+    """Columns of strings that all read as numbers become numbers, as when the
+    same values are read from a CSV file (records from a CSV reader are strings)."""
+    pd = _pandas()
+    for col in frame.columns:
+        values = frame[col]
+        if values.dtype.kind in "biufcmMb":
+            continue
+        if not all(isinstance(v, str) for v in values):
+            continue
+        try:
+            frame[col] = pd.to_numeric(values)
+        except (TypeError, ValueError):
+            pass
+    return frame
 
 
 class CSVDataParse(BaseDataSource):
-    """CSV with a header row (stdlib :mod:`csv`, no pandas).
+    """CSV files (with a header row) read with pandas, as in the original.
 
-    ``parse(*files, label=None, usecols=None, strict=True)``: ``x`` is a 2-D
-    array of the feature columns (``usecols``, a list or comma-separated
-    names, else every column but ``label``), float when every value is a
-    number, else strings; ``y`` is the ``label`` column (int, float or str)
-    unless the data is test data. ``self.columns`` holds the feature names.
-
-    ``func(row)`` gets each row as a dict and returns the (possibly changed)
-    dict, or None to drop the row. A row with the wrong number of cells, or
-    a callback failure, is a :class:`DataParseError` (skipped with
-    ``strict=False``).
+    ``parse(*files, label=None, usecols=None, strict=True, delimiter=",", **kw)``
+    reads every file into one DataFrame (``kw`` go to ``pandas.read_csv``);
+    a dict (one record, as the original's inference worker feeds them) or a
+    list of dicts is taken as rows. ``func`` (a callable or a registered
+    CALLBACK name) is then called once with the whole DataFrame and returns
+    the DataFrame to use: it may add, drop or convert columns, or drop rows.
+    ``x`` is that DataFrame without the ``label`` column, ``y`` the ``label``
+    column as a Series (also for test data when the column is there; without
+    a ``label``, ``y`` is None). ``usecols`` (a list or comma-separated
+    names) restricts the columns read; the label is always read. A row with
+    the wrong number of fields is a :class:`DataParseError` (skipped with
+    ``strict=False``). ``self.columns`` holds the feature names.
     """
 
     def __init__(self, data_type="train", func=None):
@@ -59,85 +58,102 @@ class CSVDataParse(BaseDataSource):
         self.columns = None
 
     def parse(self, *files, label=None, usecols=None, strict=True, delimiter=",", **kwargs):
+        pd = _pandas()
         self.skipped = []
         if isinstance(usecols, str):
             usecols = [c.strip() for c in usecols.split(",") if c.strip()]
         usecols = list(usecols) if usecols else None
-        header = None
-        features, labels = None, []
-        rows = []
-        want_y = bool(label) and not self.is_test_data
-        with _LocalFiles(files, kind="CSV") as local:
-            for shown, path in local:
-                with open(path, newline="", encoding="utf-8") as fin:
-                    reader = csv.reader(fin, delimiter=delimiter)
-                    try:
-                        file_header = next(reader)
-                    except StopIteration:
-                        continue
-                    except csv.Error as err:
-                        raise DataParseError(shown, reader.line_num, f"bad CSV: {err}") from None
-                    file_header = [h.strip() for h in file_header]
-                    if header is None:
-                        header = file_header
-                        features = self._feature_names(header, label, usecols, shown)
-                    elif file_header != header:
-                        raise DataParseError(shown, 1, f"header {file_header} differs from "
-                                             f"the first file's {header}")
-                    while True:
-                        try:
-                            cells = next(reader)
-                        except StopIteration:
-                            break
-                        except csv.Error as err:
-                            self._bad_record(shown, reader.line_num, f"bad CSV: {err}", strict)
-                            continue
-                        line = reader.line_num
-                        if not cells or all(not c.strip() for c in cells) and len(cells) <= 1:
-                            continue
-                        if len(cells) != len(header):
-                            self._bad_record(shown, line, f"{len(cells)} fields, the header has "
-                                             f"{len(header)}", strict)
-                            continue
-                        row = dict(zip(header, cells))
-                        if self.process_func is not None:
-                            try:
-                                row = self.process_func(row)
-                            except Exception as err:  # noqa: BLE001
-                                self._bad_record(shown, line, f"callback {_func_name(self.process_func)} "
-                                                 f"raised {type(err).__name__}: {err}", strict)
-                                continue
-                            if row is None:
-                                continue
-                            if not isinstance(row, Mapping):
-                                self._bad_record(shown, line, "callback returned "
-                                                 f"{type(row).__name__}, expected a dict", strict)
-                                continue
-                        try:
-                            values = [row[c] for c in features]
-                            if want_y:
-                                labels.append(row[label])
-                        except KeyError as err:
-                            self._bad_record(shown, line, f"no column {err}", strict)
-                            continue
-                        rows.append(values)
-        self.columns = features or []
-        self.x = _feature_matrix(rows, len(self.columns))
-        self.y = _label_array(labels) if want_y else np.array([])
+        if usecols and label and label not in usecols:
+            usecols.append(label)
+        records = [f for f in files if isinstance(f, (dict, list))]
+        paths = [f for f in files if not isinstance(f, (dict, list))]
+        frames = [self._records(r, usecols) for r in records]
+        if paths or not records:
+            with _LocalFiles(paths, kind="CSV") as local:
+                for shown, path in local:
+                    frames.append(self._read(pd, shown, path, usecols, strict, delimiter, kwargs))
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        frame = self._callback(pd, frame, ", ".join(map(str, paths)) or "<records>")
+        if label and label in frame.columns:
+            self.y = frame[label].reset_index(drop=True)
+            frame = frame.drop(columns=[label])
+        elif label and not self.is_test_data:
+            raise DataParseError(", ".join(map(str, files)), 1,
+                                 f"label column {label!r} not among the columns {list(frame.columns)}")
+        else:
+            self.y = None
+        self.x = frame.reset_index(drop=True)
+        self.columns = list(self.x.columns)
         self.meta_attr = None
         self._report_skipped()
         return self
 
     @staticmethod
-    def _feature_names(header, label, usecols, shown):
-        if label and label not in header and usecols is None:
-            raise DataParseError(shown, 1, f"label column {label!r} not in header {header}")
+    def _records(rec, usecols):
+        pd = _pandas()
+        frame = _typed(pd.DataFrame.from_records([rec] if isinstance(rec, dict) else list(rec)))
         if usecols:
-            unknown = [c for c in usecols if c not in header]
-            if unknown:
-                raise DataParseError(shown, 1, f"usecols {unknown} not in header {header}")
-            return [c for c in usecols if c != label]
-        return [c for c in header if c != label]
+            frame = frame[[c for c in frame.columns if c in usecols]]
+        return frame
+
+    def _read(self, pd, shown, path, usecols, strict, delimiter, kwargs):
+        skip = []
+        for line, reason in _bad_rows(path, delimiter):
+            self._bad_record(shown, line, reason, strict)
+            skip.append(line - 1)  # read_csv counts lines from 0, the header included
+        try:
+            return pd.read_csv(path, sep=delimiter, usecols=usecols, skipinitialspace=True,
+                               skiprows=skip or None, **kwargs)
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame(columns=usecols or [])
+        except pd.errors.ParserError as err:
+            raise DataParseError(shown, _line_of(str(err)), f"bad CSV: {err}") from None
+        except ValueError as err:  # usecols naming columns the file lacks
+            raise DataParseError(shown, 1, str(err)) from None
+
+    def _callback(self, pd, frame, shown):
+        if self.process_func is None:
+            return frame
+        name = _func_name(self.process_func)
+        try:
+            out = self.process_func(frame)
+        except Exception as err:  # noqa: BLE001 - the user's callback, reported with its name
+            raise DataParseError(shown, None, f"callback {name} raised "
+                                 f"{type(err).__name__}: {err}") from err
+        if out is None:
+            out = frame  # the original's callbacks may change the frame in place
+        if not isinstance(out, pd.DataFrame):
+            raise DataParseError(shown, None, f"callback {name} returned {type(out).__name__}, "
+                                 "expected a pandas DataFrame")
+        return out
+
+
+def _bad_rows(path, delimiter):
+    """``(line, reason)`` of each row whose number of fields is not the header's
+    (pandas would pad a short row with NaN)."""
+    import csv
+
+    out = []
+    with open(path, newline="", encoding="utf-8") as fin:
+        reader = csv.reader(fin, delimiter=delimiter)
+        try:
+            width = len(next(reader))
+            for cells in reader:
+                if cells and len(cells) != width and not (len(cells) == 1 and not cells[0].strip()):
+                    out.append((reader.line_num, f"{len(cells)} fields, the header has {width}"))
+        except StopIteration:
+            pass
+        except csv.Error as err:
+            out.append((reader.line_num, f"bad CSV: {err}"))
+    return out
+
+
+def _line_of(message):
+    """The line number in a pandas parser error (``... in line 3, saw 2``)."""
+    import re
+
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else None
 
 
 class JSONDataParse(BaseDataSource):
