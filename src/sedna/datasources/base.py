@@ -12,6 +12,8 @@ import numpy as np
 from sedna.common.class_factory import ClassFactory, ClassType
 from sedna.common.exceptions import DataFileNotFoundError, DataParseError
 from sedna.common.log import LOGGER
+from sedna.datasources import frames
+from sedna.datasources.ops import is_pandas
 
 __all__ = ("BaseDataSource",)
 
@@ -157,7 +159,8 @@ class BaseDataSource:
         """Write ``x``, ``y``, ``meta_attr`` without pickle and return the path.
 
         ``*.json`` gives JSON; anything else an ``.npz`` archive (object arrays
-        are stored as JSON text inside it). A remote ``output`` is uploaded.
+        are stored as JSON text inside it; pandas data as one array per column
+        with its schema, see :mod:`sedna.datasources.frames`). A remote ``output`` is uploaded.
         """
         from sedna.common.file_ops import FileOps
 
@@ -183,6 +186,9 @@ class BaseDataSource:
                 for name in ("x", "y"):
                     val = getattr(self, name)
                     if val is None:
+                        continue
+                    if is_pandas(val):  # columns and dtypes kept (sedna.datasources.frames)
+                        arrays.update(frames.pack(name, val))
                         continue
                     arr = np.asarray(val) if not isinstance(val, np.ndarray) else val
                     if arr.dtype == object:
@@ -212,7 +218,9 @@ class BaseDataSource:
             with np.load(path, allow_pickle=False) as z:
                 doc = json.loads(str(z["__meta__"]))
                 for name in ("x", "y"):
-                    if name in z.files:
+                    if f"{name}__schema" in z.files:
+                        setattr(ds, name, frames.unpack(z, name))
+                    elif name in z.files:
                         setattr(ds, name, z[name])
                     elif name + "__json" in z.files:
                         setattr(ds, name, to_array(json.loads(str(z[name + "__json"]))))

@@ -19,7 +19,8 @@ from sedna.backend.transfer import transfer_mode
 from sedna.common.exceptions import PluginParamError
 from sedna.common.log import LOGGER
 from sedna.core.lifelong_learning import kb_doc, replay
-from sedna.datasources.ops import concat, subset
+from sedna.datasources import frames
+from sedna.datasources.ops import concat, is_pandas, subset
 
 __all__ = ("Trainer", "holdout_mask", "stored_samples")
 
@@ -28,7 +29,16 @@ MODELS_DIR = "models"
 
 
 def _storable(a):
-    return a is not None and np.asarray(a).dtype.kind in "biufUSb"
+    """Stored without pickle: pandas data (see :mod:`sedna.datasources.frames`),
+    or an array of numbers, booleans or strings (a list is taken as an array)."""
+    if a is None:
+        return False
+    if is_pandas(a):
+        return True
+    try:
+        return np.asarray(a).dtype.kind in "biufUSb"
+    except ValueError:  # ragged
+        return False
 
 
 def _n(samples):
@@ -54,8 +64,9 @@ def stored_samples(version, group_doc):
         src.x = np.array([])
         return src
     with np.load(version.local_path(url), allow_pickle=False) as z:
-        src.x = z["x"]
-        src.y = z["y"] if "y" in z.files else np.array([])
+        src.x = frames.unpack(z, "x")
+        y = frames.unpack(z, "y")
+        src.y = y if y is not None else np.array([])
         if "meta_attr" in z.files:
             src.meta_attr = z["meta_attr"]
     return src
@@ -96,9 +107,9 @@ class Trainer:
         if samples is None or not _storable(samples.x):
             return None
         y = getattr(samples, "y", None)
-        arrays = {"x": np.asarray(samples.x)}
+        arrays = frames.pack("x", samples.x)
         if y is not None and len(y) == len(samples.x) and _storable(y):
-            arrays["y"] = np.asarray(y)
+            arrays.update(frames.pack("y", y))
         meta = getattr(samples, "meta_attr", None)
         if meta is not None and len(meta) == len(samples.x) and _storable(meta):
             arrays["meta_attr"] = np.asarray(meta)
