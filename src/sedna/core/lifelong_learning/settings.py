@@ -85,25 +85,85 @@ def _accuracy(y, p):
     return float((np.asarray(y) == np.asarray(p)).mean())
 
 
+def _metric(name):
+    """A metric function by name: ``accuracy``, a registered GENERAL plugin, else
+    the function of that name in :mod:`sklearn.metrics` (as the original)."""
+    if name == "accuracy":
+        return _accuracy
+    if ClassFactory.is_exists(ClassType.GENERAL, name):
+        return ClassFactory.get_cls(ClassType.GENERAL, name)
+    try:
+        from sklearn import metrics as skm
+    except ImportError:
+        skm = None
+    fn = getattr(skm, name, None) if skm is not None and not name.startswith("_") else None
+    if callable(fn):
+        return fn
+    return ClassFactory.get_cls(ClassType.GENERAL, name)  # UnknownPluginError, naming the registered ones
+
+
+def _accepted(fn):
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None  # takes anything
+    return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def _with_params(fns, metrics_param):
+    """Each metric called with the ``metrics_param`` it accepts; a parameter no
+    metric accepts is an error naming it."""
+    import functools
+
+    if not metrics_param:
+        return fns
+    if not isinstance(metrics_param, dict):
+        raise PluginParamError(f"metrics_param: expected a dict, got {type(metrics_param).__name__}")
+    used, out = set(), {}
+    for name, fn in fns.items():
+        names = _accepted(fn)
+        take = {k: v for k, v in metrics_param.items() if names is None or k in names}
+        used |= set(take)
+        out[name] = functools.partial(fn, **take) if take else fn
+    unused = sorted(set(metrics_param) - used)
+    if unused:
+        raise PluginParamError(f"metrics_param.{unused[0]}: no metric among {', '.join(fns)} takes this parameter")
+    return out
+
+
 def metric_fns(metrics, metrics_param=None):
-    """``{name: fn(y_true, y_pred)}`` from a name, a callable, a list or a dict (None: the estimator's own)."""
+    """``{name: fn(y_true, y_pred)}`` from a name, a callable, a list or a dict (None: the estimator's own).
+
+    Names: ``accuracy``, registered GENERAL plugins, else :mod:`sklearn.metrics`
+    functions (``precision_score``...). ``metrics_param`` (a dict, or JSON) is
+    passed to every metric that accepts it, e.g. ``{"average": "micro"}``.
+    """
     if metrics is None:
         return None
+    if isinstance(metrics_param, str):
+        import json
+
+        try:
+            metrics_param = json.loads(metrics_param) if metrics_param.strip() else None
+        except ValueError as e:
+            raise PluginParamError(f"metrics_param: not valid JSON ({e})") from None
     if callable(metrics):
-        return {getattr(metrics, "__name__", "metric"): metrics}
+        return _with_params({getattr(metrics, "__name__", "metric"): metrics}, metrics_param)
     if isinstance(metrics, str):
-        metrics = [metrics]
+        metrics = [m.strip() for m in metrics.split(",") if m.strip()]
     if isinstance(metrics, dict):
-        return dict(metrics)
+        return _with_params(dict(metrics), metrics_param)
     out = {}
     for m in metrics:
         if callable(m):
             out[getattr(m, "__name__", "metric")] = m
-        elif m == "accuracy":
-            out[m] = _accuracy
         else:
-            out[m] = ClassFactory.get_cls(ClassType.GENERAL, m)
-    return out
+            out[m] = _metric(m)
+    return _with_params(out, metrics_param)
 
 
 def unseen_save_url(kwargs):
