@@ -204,3 +204,41 @@ def test_worker_task_allocation_wins_over_the_knowledge_bases(tmp_path):
     own = _worker(kb, task_allocation={"method": "CompatTestEverythingOutdoor"})
     res, _, _ = own.inference(["indoor/r/a.png"])
     assert list(res) == ["out"]
+
+
+# -------------------------------------------------------------------- logging
+def _stderr_of(code, **env):
+    import os
+    import subprocess
+    import sys
+
+    full = {k: v for k, v in os.environ.items() if k != "LOG_LEVEL"}
+    full.update(env)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stderr
+
+
+def test_a_worker_that_only_logs_shows_its_info_lines_on_stderr():
+    err = _stderr_of("from sedna.common.log import LOGGER, sedna_logger\n"
+                     "LOGGER.info('training round %d', 1)\nLOGGER.debug('detail')\n"
+                     "sedna_logger('sedna.knowledge.base').info('child line')")
+    assert "[sedna][INFO]: training round 1" in err
+    assert "child line" in err and "detail" not in err
+
+
+def test_log_level_env_is_respected():
+    code = "from sedna.common.log import LOGGER\nLOGGER.info('info line')\nLOGGER.debug('debug line')"
+    err = _stderr_of(code, LOG_LEVEL="WARNING")
+    assert "info line" not in err
+    err = _stderr_of(code, LOG_LEVEL="debug")
+    assert "info line" in err and "debug line" in err
+
+
+def test_no_line_is_printed_twice_and_a_library_user_can_silence_it():
+    once = "from sedna.common.log import LOGGER\nLOGGER.info('the line')"
+    assert _stderr_of("import logging\nlogging.basicConfig(level=logging.INFO)\n" + once).count("the line") == 1
+    assert _stderr_of("from sedna.common.log import setup\nsetup()\nsetup()\n" + once).count("the line") == 1
+    assert _stderr_of("import importlib, sedna.common.log as m\nimportlib.reload(m)\n" + once).count("the line") == 1
+    assert "the line" not in _stderr_of("from sedna.common.log import silence\nsilence()\n" + once)
+    assert "the line" not in _stderr_of("import logging\nlogging.getLogger('sedna').setLevel(logging.WARNING)\n" + once)
