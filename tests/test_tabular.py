@@ -285,6 +285,13 @@ def test_stored_frames_keep_strings_missing_values_and_categories(tmp_path):
     assert dict(loaded.x.dtypes) == dict(df.dtypes) and loaded.y.tolist() == [0, 1, 0]
 
 
+def test_a_frame_saved_as_json_comes_back_as_a_frame(tmp_path):
+    src = BaseDataSource("train")
+    src.x, src.y = pd.DataFrame({"t": [1.5, 2.0], "s": ["a", "b"]}), pd.Series([0, 1])
+    back = BaseDataSource.load(src.save(str(tmp_path / "ds.json")))
+    assert list(back.x.columns) == ["t", "s"] and back.x["t"].tolist() == [1.5, 2.0] and back.y.tolist() == [0, 1]
+
+
 @pytest.mark.xfail(strict=True, reason="the default unseen-sample recognizer reads meta_attr only, not the "
                    "definition's DataFrame columns, and asks predict_proba of the whole frame "
                    "(unseen_sample_recognition.py, not changed here)")

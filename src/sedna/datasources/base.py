@@ -212,7 +212,13 @@ class BaseDataSource:
         if str(path).endswith(".json"):
             with open(path, encoding="utf-8") as f:
                 doc = json.load(f)
-            ds.x = None if doc.get("x") is None else to_array(doc["x"])
+            x = doc.get("x")
+            if isinstance(x, list) and x and all(isinstance(r, dict) for r in x):
+                import pandas as pd  # records: what a DataFrame was saved as
+
+                ds.x = pd.DataFrame.from_records(x)
+            else:
+                ds.x = None if x is None else to_array(x)
             ds.y = None if doc.get("y") is None else to_array(doc["y"])
         else:
             with np.load(path, allow_pickle=False) as z:
@@ -230,6 +236,10 @@ class BaseDataSource:
 
 
 def _jsonable(obj):
+    if is_pandas(obj):  # a DataFrame as its records, a Series as its values
+        if hasattr(obj, "columns"):
+            return [{str(k): _jsonable(v) for k, v in r.items()} for r in obj.to_dict(orient="records")]
+        return [_jsonable(v) for v in obj.tolist()]
     if isinstance(obj, np.ndarray):
         return [_jsonable(v) for v in obj] if obj.dtype == object else obj.tolist()
     if isinstance(obj, np.generic):
