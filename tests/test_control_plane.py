@@ -97,10 +97,11 @@ def test_three_rounds_triggered_by_appending_to_the_index(plane, tmp_path):
                       == 1), what="the unseen count in the job status")
 
     table = plane.cli("get", "ll", check=True).stdout.splitlines()
-    assert table[0].split() == ["NAME", "STAGE", "STATUS", "ROUND", "AGE"]
-    assert table[1].split()[:4] == ["digits-ll", "Train", "Waiting", "3"]
+    assert table[0].split() == ["NAME", "STAGE", "STATUS", "ROUND", "LAST-ROUND", "AGE", "MESSAGE"]
+    assert table[1].split()[:5] == ["digits-ll", "Train", "Waiting", "3", "3:Succeeded"]
+    assert "round 3 succeeded; waiting for training samples" in table[1]  # why it waits, not "stuck"
     wide = plane.cli("get", "ll", "-o", "wide", check=True).stdout.splitlines()
-    assert wide[1].split()[4] == "3"  # models
+    assert wide[1].split()[5] == "3"  # models
     assert "digits-ll-train-3" in plane.cli("describe", "ll", "digits-ll", check=True).stdout
     log = plane.cli("logs", "digits-ll-train-1", check=True).stdout
     assert "knowledge base version 1" in log

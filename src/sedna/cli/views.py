@@ -51,18 +51,36 @@ def plural_of(name):
                         "or workers") from None
 
 
+def _last_state(conds):
+    """The job's state: its last condition of a state type (a ReconcileError is not one)."""
+    states = ("Waiting", "Ready", "Starting", "Running", "Completed", "Failed")
+    for c in reversed(conds):
+        if c.get("type", "Waiting") in states:
+            return c
+    return conds[-1] if conds else {}
+
+
+def _short(text, width=90):
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def job_row(o, wide):
+    """NAME STAGE STATUS ROUND LAST-ROUND AGE MESSAGE: the state, the last finished
+    round (``2:Succeeded``) and, last, why it is where it is (what a waiting job waits for)."""
     st = o.get("status") or {}
     conds = st.get("conditions") or []
-    last = conds[-1] if conds else {}
+    last = _last_state(conds)
     rounds = st.get("rounds") or []
+    finished = rounds[-1] if rounds else {}
     kb = st.get("knowledgeBase") or {}
     row = [o["metadata"]["name"], last.get("stage", "-"), last.get("type", "-"),
            max([r.get("round", 0) for r in rounds] + [last.get("round", 0) or 0]),
-           age(o["metadata"].get("creationTimestamp"))]
+           f"{finished['round']}:{finished.get('phase', '?')}" if finished else "-",
+           age(o["metadata"].get("creationTimestamp")), _short(last.get("message")) or "-"]
     if wide:
-        row[4:4] = [len(kb.get("AIModels") or []), (kb.get("samples") or {}).get("trainSamples", 0),
-                    last.get("reason", "")]
+        row[5:5] = [len(kb.get("AIModels") or []), (kb.get("samples") or {}).get("trainSamples", 0),
+                    last.get("reason") or "-"]
     return row
 
 
@@ -84,8 +102,9 @@ def worker_row(w, wide):
 
 
 HEADERS = {
-    "lifelonglearningjobs": (["NAME", "STAGE", "STATUS", "ROUND", "AGE"],
-                             ["NAME", "STAGE", "STATUS", "ROUND", "MODELS", "TRAIN-SAMPLES", "REASON", "AGE"],
+    "lifelonglearningjobs": (["NAME", "STAGE", "STATUS", "ROUND", "LAST-ROUND", "AGE", "MESSAGE"],
+                             ["NAME", "STAGE", "STATUS", "ROUND", "LAST-ROUND", "MODELS", "TRAIN-SAMPLES",
+                              "REASON", "AGE", "MESSAGE"],
                              job_row),
     "datasets": (["NAME", "SAMPLES", "FORMAT", "AGE"], ["NAME", "SAMPLES", "FORMAT", "URL", "NODE", "AGE"],
                  dataset_row),

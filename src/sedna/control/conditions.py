@@ -11,6 +11,8 @@ these conditions: its state is the last condition of a state type.
 
 from datetime import timezone
 
+from sedna.control.resources import minutes_to_time
+
 #: The condition a runtime puts on an object it failed to handle.
 ERROR_TYPE = "ReconcileError"
 
@@ -61,3 +63,21 @@ def clear_error(status, now):
                             message="recovered; the last error was: " + str(c.get("message", ""))[:2000])
             return True
     return False
+
+
+_WAIT_PREFIX = {"RoundSucceeded": "round {r} succeeded", "RoundFailed": "round {r} failed, its samples kept"}
+
+
+def waiting_message(cond, trigger, pending, now):
+    """``(message, data)`` of a job's Train/Waiting condition ``cond``: how the last
+    round ended (from the condition's reason) and what the trigger waits for —
+    ``pending`` new training samples against its condition, or its timer window."""
+    when = f"{trigger.operator} {trigger.threshold:g}"
+    if not trigger.in_window(now):
+        why = (f"outside the training window {minutes_to_time(trigger.start)}-{minutes_to_time(trigger.end)} "
+               f"({pending} new training samples; trains when {when})")
+    else:
+        why = f"waiting for training samples: {pending} new, trains when {when}"
+    prefix = _WAIT_PREFIX.get(cond.get("reason"), "").format(r=cond.get("round", "?"))
+    return (f"{prefix}; {why}" if prefix else why), {"pendingTrainSamples": pending,
+                                                      "trigger": f"num_of_samples {when}"}

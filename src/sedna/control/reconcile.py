@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import List, Optional
 
-from sedna.control.conditions import clear_error, error_backoff
+from sedna.control.conditions import clear_error, error_backoff, waiting_message
 from sedna.control.conditions import ts as _ts
-from sedna.control.rounds import RoundFiles
+from sedna.control.rounds import round_paths
 from sedna.control.trigger import Trigger
 
 STAGES = ("Train", "Eval", "Deploy")
@@ -63,6 +63,7 @@ class WorkerObs:
     report: Optional[dict] = None   # the worker's last report (status, results)
     log_tail: str = ""
     error: str = ""                 # why the runtime could not start it (then phase is Failed)
+    reported_at: Optional[str] = None  # when its last report came (UTC "...Z"), if any
 
 
 @dataclass
@@ -85,6 +86,8 @@ class Settings:
     backoff_base: float = 2.0       # first retry after this, doubled each time
     backoff_max: float = 300.0
     idle_requeue: float = 30.0      # when nothing else asks to look sooner
+    exit_grace: float = 30.0        # a train/eval worker that reported its result may exit by
+                                    # itself for this long (then: Succeeded, exit 0) before it is stopped
 
 
 # ----------------------------------------------------------------------- actions
@@ -131,24 +134,6 @@ def _parse_ts(s):
 
 def worker_name(job_name, stage, round_no):
     return f"{job_name}-{KIND[stage]}-{round_no}"
-
-
-def round_paths(output_dir, r, fmt="txt"):
-    """Where round ``r`` of a job reads and writes. The knowledge base is one
-    folder per job (``outputDir/kb``): round r's train worker adds a version
-    to it, so ``sedna kb list|rollback`` work across rounds."""
-    out = output_dir.rstrip("/")
-    files = RoundFiles(out, fmt)
-    kb = files.knowledge_base()
-    return {
-        "train_index": files.train_index(r),
-        "eval_index": files.eval_index(r),
-        "kb": kb,
-        "kb_index": f"{kb}/index.json",
-        "eval_output": files.eval_output(r),
-        "deploy_output": files.deploy_output(),
-        "deploy_index": f"{files.deploy_output()}/index.json",
-    }
 
 
 def _last_state(conds):
@@ -302,7 +287,7 @@ def reconcile(job: dict, dataset: Optional[DatasetObs], workers: List[WorkerObs]
     if _last_state(j.status["conditions"]) is None:
         j.transition("Train", "Waiting", "Created", "waiting for the trigger")
     stage, phase = _current(j.status)
-    _stop_stale(j, workers, stage)
+    _stop_stale(j, workers, stage, settings)
 
     if (dataset is None or not dataset.exists) and (stage, phase) == ("Train", "Waiting"):
         j.transition("Train", "Waiting", "DatasetMissing",
@@ -326,16 +311,35 @@ def _result(j, settings):
     return Result(j.actions, j.status, j.state, j.requeue or settings.idle_requeue)
 
 
-def _stop_stale(j, workers, stage):
-    """Stop train/eval workers of other rounds and deploy workers other than the live one."""
+def _stop_stale(j, workers, stage, settings):
+    """Stop train/eval workers of other rounds and deploy workers other than the live one.
+
+    A train/eval worker that has reported its result is left to exit by itself
+    for ``settings.exit_grace`` seconds, so it ends Succeeded (exit 0) rather
+    than stopped on its way out."""
     r = j.state["round"]
     live_deploy = j.state.get("deploy_worker")
     for w in workers:
         current = (w.stage == KIND[stage] and w.round == r)
         if w.stage == "deploy" and w.name == live_deploy:
             continue
-        if not current and w.phase in ("Running", "Pending", "Unknown"):
-            j.act(kind="stop_worker", name=w.name, stage=w.stage, round=w.round)
+        if current or w.phase not in ("Running", "Pending", "Unknown"):
+            continue
+        left = _exit_grace_left(j, w, settings)
+        if left > 0:
+            j.soon(min(left, 1.0))
+            continue
+        j.act(kind="stop_worker", name=w.name, stage=w.stage, round=w.round)
+
+
+def _exit_grace_left(j, w, settings):
+    """Seconds a worker that reported its result still has to exit by itself (0: none)."""
+    if w.stage == "deploy" or w.phase != "Running" or (w.report or {}).get("status") not in ("completed", "failed"):
+        return 0.0
+    reported = _parse_ts(w.reported_at)
+    if reported is None:
+        return 0.0
+    return max(0.0, (reported + timedelta(seconds=settings.exit_grace) - j.now).total_seconds())
 
 
 def _leave_waiting(j, stage, phase, dataset, trigger):
@@ -344,7 +348,11 @@ def _leave_waiting(j, stage, phase, dataset, trigger):
         nxt = {"Train": "Eval", "Eval": "Deploy", "Deploy": "Train"}[stage]
         if nxt == "Train":
             _summarise_round(j, "Succeeded")
-        j.transition(nxt, "Waiting", "", "")
+        if nxt == "Train":
+            j.transition("Train", "Waiting", "RoundSucceeded",
+                         f"round {j.state['round']} succeeded; waiting for the trigger")
+        else:
+            j.transition(nxt, "Waiting", "", "")
         stage, phase = nxt, "Waiting"
     if stage == "Train":
         if _trigger_fires(j, dataset, trigger):
@@ -368,6 +376,7 @@ def _trigger_fires(j, dataset, trigger):
     j.state["last_check"] = _ts(now)
     pending = dataset.pending_train if dataset else 0
     if not trigger.fires(now, pending):
+        _explain_wait(j, trigger, pending)
         j.soon(trigger.check_period)
         return False
     pending_eval = dataset.pending_eval if dataset else 0
@@ -381,6 +390,14 @@ def _trigger_fires(j, dataset, trigger):
     j.transition("Train", "Ready", "TriggerFired",
                  f"{pending} new training samples (condition {trigger.operator} {trigger.threshold})")
     return True
+
+
+def _explain_wait(j, trigger, pending):
+    """Say in the Train/Waiting condition what the trigger waits for (in place: not a transition)."""
+    conds = j.status["conditions"]
+    i = _last_state(conds)
+    if i is not None and (conds[i].get("stage"), conds[i].get("type")) == ("Train", "Waiting"):
+        conds[i]["message"], conds[i]["data"] = waiting_message(conds[i], trigger, pending, j.now)
 
 
 def _start(j, stage, dataset_url, settings):
@@ -486,7 +503,8 @@ def _failed(j, stage, w, settings, reason="WorkerFailed"):
     _summarise_round(j, "Failed", f"{stage} failed: " + (w.error[:200] if w.error else f"exit code {code}"))
     j.status["lastFailure"] = {"round": j.state["round"], "stage": stage, "exitCode": code, "logTail": tail,
                                "time": _ts(j.now)}
-    j.transition("Train", "Waiting", "RoundFailed", "samples kept for the next round")
+    j.transition("Train", "Waiting", "RoundFailed", f"round {j.state['round']} failed, its samples kept; "
+                 "waiting for the trigger")
     j.soon(settings.idle_requeue)
     return Result(j.actions, j.status, j.state, j.requeue)
 

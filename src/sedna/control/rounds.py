@@ -76,6 +76,7 @@ __all__ = (
     "split_in_order",
     "RoundFiles",
     "round_file_name",
+    "round_paths",
     "HEAD_BYTES",
     "TAIL_BYTES",
 )
@@ -466,3 +467,15 @@ class RoundFiles:
         FileOps.write_atomic(train_path, train_data)
         FileOps.write_atomic(eval_path, eval_data)
         return train_path, eval_path
+
+
+def round_paths(output_dir, r, fmt="txt"):
+    """Where round ``r`` of a job reads and writes (``/``-joined, as the workers' env gets them).
+    The knowledge base is one folder per job (``outputDir/kb``): round r's train
+    worker adds a version to it, so ``sedna kb list|rollback`` work across rounds."""
+    out = output_dir.rstrip("/")
+    files = RoundFiles(out, fmt)
+    kb = files.knowledge_base()
+    return {"train_index": files.train_index(r), "eval_index": files.eval_index(r), "kb": kb,
+            "kb_index": f"{kb}/index.json", "eval_output": files.eval_output(r),
+            "deploy_output": files.deploy_output(), "deploy_index": f"{files.deploy_output()}/index.json"}

@@ -59,6 +59,7 @@ class Controller:
         self._lock = threading.RLock()
         self._failures = {}       # (kind, namespace, name) -> failed passes in a row
         self.stats = {"reconciles": 0, "index_checks": 0, "errors": 0}
+        self.reported_at = {}     # (namespace, worker) -> when its last report came (UTC)
 
     # ------------------------------------------------------------------- loop
     def wake(self, key=None):
@@ -296,8 +297,12 @@ class Controller:
             tail = w["record"]["error"]
         elif w["record"].get("pid") and phase in ("Succeeded", "Failed"):
             tail = self.launcher.poll(_rec(w["record"])).log_tail or ""
+        key = (w["namespace"], w["name"])
+        reported = self.reported_at.get(key) if phase in ("Running", "Pending", "Unknown") \
+            else self.reported_at.pop(key, None)  # an ended worker needs no grace
         return WorkerObs(name=w["name"], stage=w["stage"], round=w["round"], phase=phase, exit_code=code,
-                         report=w["report"], log_tail=tail, error=w["record"].get("error") or "")
+                         report=w["report"], log_tail=tail, error=w["record"].get("error") or "",
+                         reported_at=reported)
 
     def _execute(self, job, a):
         ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
@@ -314,20 +319,37 @@ class Controller:
             self.store.add_worker(ns, a.name, name, a.stage, a.round, {"env": a.env})
             self._launch(job, a.name, a.stage, a.round, a.env)
         elif a.kind == "stop_worker":
-            try:
-                w = self.store.worker(ns, a.name)
-            except NotFound:
-                return
-            if w["record"].get("pid"):
-                self.launcher.stop(_rec(w["record"]))
-            if w["phase"] in ("Running", "Pending", "Unknown"):
-                self.store.set_worker(ns, a.name, phase="Stopped", finished=now_ts())
+            self._stop(ns, a.name)
         elif a.kind == "publish_deployment":
             # the source comes from a worker's report: only from inside outputDir, never world-readable
             try:
                 publish_copy(_local_path(a.source), a.target, job["spec"]["outputDir"])
             except FileNotFoundError:
                 raise FileNotFoundError(f"eval output {a.source} is missing") from None
+
+    def _stop(self, ns, wname):
+        """Stop a worker. One that already exited by itself keeps its own outcome
+        (Succeeded/Failed and exit code); one stopped here is ``Stopped`` with the
+        exit code the stop gave it (-15: SIGTERM, -9: SIGKILL)."""
+        try:
+            w = self.store.worker(ns, wname)
+        except NotFound:
+            return
+        live = w["phase"] in ("Running", "Pending", "Unknown")
+        if not w["record"].get("pid"):
+            if live:
+                self.store.set_worker(ns, wname, phase="Stopped", finished=now_ts())
+            return
+        rec = _rec(w["record"])
+        before = self.launcher.poll(rec) if live else None
+        self.launcher.stop(rec)  # idempotent; also removes its temporary folders
+        if not live:
+            return
+        if before is not None and before.phase in ("Succeeded", "Failed"):
+            phase, code = before.phase, before.exit_code
+        else:
+            phase, code = "Stopped", self.launcher.poll(rec).exit_code
+        self.store.set_worker(ns, wname, phase=phase, exit_code=code, finished=now_ts())
 
     def _header(self, ns, dataset):
         """A CSV Dataset's header line, as the index watcher last read it."""
@@ -367,6 +389,8 @@ class Controller:
         """A worker's report (POST /sedna/workers/{name}/info)."""
         w = self.store.worker(namespace, worker)
         self.store.set_worker(namespace, worker, report=body)
+        # when it reported (kept in memory: after a restart a finishing worker is simply stopped)
+        self.reported_at[(namespace, worker)] = now_ts()
         self.wake((namespace, w["job"]))
 
 
