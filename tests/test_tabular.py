@@ -4,7 +4,6 @@ groups by attribute columns and drops them from each task's x, the default
 allocation reads the definition's attribute, metrics come from sklearn.metrics
 with metrics_param, and stored samples keep columns and dtypes without pickle."""
 
-import os
 
 import numpy as np
 import pytest
@@ -306,3 +305,24 @@ def test_inference_with_the_default_recognizer_and_an_estimator_with_predict_pro
     LifelongLearning(estimator=WithProba, task_definition=td).train(_parse(rounds["r1"]))
     result, _, _ = LifelongLearning(estimator=WithProba).inference(_parse(rounds["ev"], "test"))
     assert len(result) == 90
+
+
+def test_a_list_x_through_train_evaluate_and_inference(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+
+    def source(n, data_type="train", meta=True):
+        s = BaseDataSource(data_type)
+        x = rng.normal(size=(n, 3))
+        s.x, s.y = x.tolist(), [int(v) for v in x[:, 0] > 0]
+        s.meta_attr = ["a" if i % 2 else "b" for i in range(n)] if meta else None
+        return s
+
+    ll = LifelongLearning(LogisticRegression(), task_definition={"method": "TaskDefinitionByDataAttr"},
+                          output_url=str(tmp_path / "kb"))
+    assert set(ll.train(source(60))["tasks"]) == {"a.model", "b.model"}
+    ev = ll.evaluate(source(20, "test"), metrics="accuracy")
+    assert ev["unallocated_samples"] == 0 and all(t["accuracy"] > 0.7 for t in ev["tasks"].values())
+    result, unseen, _ = ll.inference(source(10, "test", meta=False))
+    assert len(result) == 10 and all(r in (0, 1) for r in result)

@@ -3,8 +3,6 @@
 import json
 from collections.abc import Mapping
 
-import numpy as np
-
 from sedna.common.exceptions import DataParseError
 from sedna.datasources.base import BaseDataSource, _LocalFiles, _func_name, is_sequence, to_array
 
