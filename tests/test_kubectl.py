@@ -14,7 +14,7 @@ import yaml
 from ctlplane import ControlPlane, manifests, write_yaml
 
 KUBECTL = shutil.which("kubectl")
-pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed (these tests drive the real one)")
+needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed (these tests drive the real one)")
 
 
 @pytest.fixture
@@ -60,6 +60,7 @@ def test_up_writes_its_own_kubeconfig(plane):
     assert not (plane.home / ".kube" / "config").exists()  # the user's kubeconfig is never written
 
 
+@needs_kubectl
 def test_discovery_names_the_kinds_and_short_names(plane):
     out = ok(kubectl(plane, "api-resources", "--api-group=sedna.io"))
     rows = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
@@ -68,6 +69,7 @@ def test_discovery_names_the_kinds_and_short_names(plane):
     assert "Server Version" in ok(kubectl(plane, "version"))
 
 
+@needs_kubectl
 def test_get_apply_describe_delete(plane, tmp_path):
     assert "No resources found in default namespace." in kubectl(plane, "get", "ll").stderr
     path = write_yaml(str(tmp_path / "job.yaml"), job_docs(tmp_path))
@@ -89,6 +91,7 @@ def test_get_apply_describe_delete(plane, tmp_path):
     assert 'dataset.sedna.io "digits" deleted' in ok(kubectl(plane, "delete", "ds", "digits"))
 
 
+@needs_kubectl
 def test_errors_read_as_kubectl_prints_them(plane, tmp_path):
     p = kubectl(plane, "get", "ll", "nope")
     assert p.returncode == 1 and "NotFound" in p.stderr and "nope" in p.stderr
@@ -97,3 +100,25 @@ def test_errors_read_as_kubectl_prints_them(plane, tmp_path):
     p = kubectl(plane, "apply", "-f", write_yaml(str(tmp_path / "bad.yaml"), bad))
     assert p.returncode == 1 and "spec.format" in p.stderr
     assert "No resources found" in kubectl(plane, "get", "ds").stderr  # nothing stored
+
+
+def test_without_a_certificate_tool_sedna_up_still_runs_and_says_why(tmp_path, sedna, user_config):
+    """No `cryptography` and no `openssl`: no kubectl listener, no kubeconfig, and a line saying so."""
+    import sys
+
+    blocker = tmp_path / "block" / "cryptography"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('blocked for this test')\n")
+    env = {"PYTHONPATH": os.pathsep.join([str(blocker.parent), os.environ.get("PYTHONPATH", "")]),
+           "PATH": os.path.dirname(sys.executable)}
+    state = tmp_path / "st"
+    from ctlplane import free_port
+
+    p = sedna("up", "--detach", "--state-dir", state, "--port", free_port(), env=env)
+    try:
+        assert p.returncode == 0, p.stderr
+        assert "kubectl: unavailable" in p.stdout and not (state / "kubeconfig").exists()
+        assert "No resources found" in sedna("get", "ll", "--state-dir", state).stdout
+        assert "cannot make a TLS certificate" in (state / "server.log").read_text()
+    finally:
+        sedna("down", "--state-dir", state)

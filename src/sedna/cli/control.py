@@ -57,8 +57,9 @@ def cmd_up(args):
     except (OSError, StateDirInUse) as e:
         raise UserError(str(e)) from None
     name, kubeconfig = _record(rt, args.context)
-    print(f"sedna control plane on {rt.url} (state in {rt.state_dir}); context {name!r}; "
-          f"kubectl: KUBECONFIG={kubeconfig} kubectl get ll; Ctrl-C to stop", flush=True)
+    kubectl = f"KUBECONFIG={kubeconfig} kubectl get ll" if kubeconfig else f"unavailable ({rt.kube_error})"
+    print(f"sedna control plane on {rt.url} (state in {rt.state_dir}); context {name!r}; kubectl: {kubectl}; "
+          "Ctrl-C to stop", flush=True)
     _warn_host(args.host)
     return rt.serve()
 
@@ -73,6 +74,9 @@ def _record(rt, name):
         print(f"sedna: warning: the context was not recorded in {context.config_path()}: {e.strerror}",
               file=sys.stderr)
         name = name or context.default_name(rt.state_dir)
+    if not rt.kube_url:
+        _remove(state_paths(rt.state_dir)["kubeconfig"])  # it would name a listener that is not there
+        return name, None
     return name, context.write_kubeconfig(rt.state_dir, rt.kube_url, rt.token, name, rt.kube_ca)
 
 
@@ -154,9 +158,10 @@ def _up_detached(args):
             raise UserError(f"the control plane exited with code {proc.returncode}; see {log}")
         try:
             client.call("GET", "/healthz", timeout=2)
-            kubeconfig = state_paths(os.path.abspath(args.state_dir))["kubeconfig"]
-            print(f"sedna control plane on {client.url} (pid {proc.pid}, log {log}); "
-                  f"kubectl: KUBECONFIG={kubeconfig} kubectl get ll")
+            paths = state_paths(os.path.abspath(args.state_dir))
+            kubectl = f"KUBECONFIG={paths['kubeconfig']} kubectl get ll" if os.path.exists(paths["kubeconfig"]) \
+                else f"unavailable (see {log})"
+            print(f"sedna control plane on {client.url} (pid {proc.pid}, log {log}); kubectl: {kubectl}")
             return 0
         except UserError:
             time.sleep(0.2)

@@ -202,8 +202,14 @@ class LocalRuntime:
         self.launcher = LocalLauncher(self.state_dir, images or ImageMap({}))
         connect_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         self.url = f"http://{connect_host}:{self.port}"
-        self.kube_sock, self.kube_url, self.kube_ca, self._kube_tls = self._kube_listener(host, connect_host)
-        self.kube_port = self.kube_sock.getsockname()[1]
+        self.kube_sock = self.kube_url = self.kube_ca = self.kube_port = None
+        self.kube_error = ""  # why there is no kubectl listener
+        try:
+            self.kube_sock, self.kube_url, self.kube_ca, self._kube_tls = self._kube_listener(host, connect_host)
+            self.kube_port = self.kube_sock.getsockname()[1]
+        except OSError as e:  # no certificate tool, no port: sedna still runs, kubectl cannot reach it
+            self.kube_error = str(e)
+            LOG.warning("no kubectl listener: %s", e)
         self.controller = Controller(self.store, self.launcher, lc_server=self.url, token=self.token,
                                      settings=settings)
         self._stop = threading.Event()
@@ -226,6 +232,8 @@ class LocalRuntime:
         """The kubectl listener, in a thread (its own event loop; the main server owns the signals)."""
         import uvicorn
 
+        if self.kube_sock is None:
+            return None
         config = uvicorn.Config(app, log_level="warning", access_log=False, ssl_certfile=self._kube_tls[0],
                                 ssl_keyfile=self._kube_tls[1])
         server = uvicorn.Server(config)
@@ -266,7 +274,8 @@ class LocalRuntime:
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else 0
         finally:
-            kube.should_exit = True
+            if kube is not None:
+                kube.should_exit = True
             self._stop.set()
             self.controller.wake()
             loop.join(timeout=10)
