@@ -28,12 +28,13 @@ def test_demo_runs_two_rounds_through_the_control_plane(tmp_path):
     assert s["domains"][-1] == s["heldout"] == "real/garden"
     assert s["unseen"]["tp"] > 0  # the held-out scene was flagged and labelled
     # two knowledge-base versions, the second with a task for the held-out scene
-    kb2 = json.load(open(work / "output" / "robo-demo" / "train" / "2" / "index.json"))
+    kb = work / "output" / "robo-demo" / "kb"  # one knowledge base for the job, one version per round
+    kb2 = json.load(open(kb / "versions" / "0002" / "index.json"))
     assert kb2["version"] == 2
     assert "real/garden.model" in [g["entry"] for g in kb2["task_groups"]]
     # knowledge transfer through the control plane: round 1 trained a shared base the scene
     # models started from; the garden's model started from an existing model, not from scratch
-    kb1 = json.load(open(work / "output" / "robo-demo" / "train" / "1" / "index.json"))
+    kb1 = json.load(open(kb / "versions" / "0001" / "index.json"))
     assert kb1["base_model"]["strategy"] == "base"
     for g in kb1["task_groups"]:  # started from the base, or (too few frames) served by it
         assert g["model"].get("init_from") == "__base__" or g["model"]["url"] == kb1["base_model"]["url"]
@@ -49,6 +50,12 @@ def test_demo_runs_two_rounds_through_the_control_plane(tmp_path):
     lines = open(work / "segmentation_data" / "data.txt").read().splitlines()
     assert any("garden" in ln for ln in lines)  # labelled frames were appended to the index
     assert not open(work / "unseen_samples" / "labelled.txt").read().strip() == ""
+    # the folder the demo prints is the knowledge base: `sedna kb list` shows both rounds' versions
+    assert f"the job's knowledge base, one version per round: {kb}" in out
+    listing = subprocess.run([sys.executable, "-m", "sedna.cli", "kb", "list", str(kb)], capture_output=True,
+                             text=True, timeout=60)
+    assert listing.returncode == 0 and [ln.split()[0] for ln in listing.stdout.splitlines()[1:]] == ["1", "2"]
+    assert list(s["stages"])[:3] == ["round 1 Train", "round 1 Eval", "round 1 Deploy"]
 
 
 def test_label_command_with_real_label_pngs(tmp_path):

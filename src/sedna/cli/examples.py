@@ -28,7 +28,35 @@ def _cmd_quickstart(args):
     return 0
 
 
+def _demo_size(text):
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UserError(f"--size {text!r}: expected HxW, e.g. 96x192") from None
+    if h % 32 or w % 32:
+        raise UserError(f"--size {text}: height and width must be multiples of 32")
+    return h, w
+
+
+def _cmd_demo_manifests(args):
+    """``sedna demo --manifests DIR``: the shipped templates, filled in for a demo under --workdir."""
+    from sedna.examples.robo.demo import HERE, IMAGE, write_manifests
+
+    work = os.path.abspath(args.workdir)
+    try:
+        paths = write_manifests(args.manifests, work, epochs=args.epochs, size=_demo_size(args.size))
+    except OSError as e:
+        raise UserError(f"--manifests {args.manifests}: {e.strerror or e}") from None
+    print(f"wrote {paths[0]} and {paths[1]} (outputDir {work}/output/robo-demo)")
+    print(f"the Dataset's index: {work}/segmentation_data/data.txt (rounds start when lines are appended to it)")
+    print(f"to run them: sedna up --image {IMAGE}={HERE}")
+    print(f"             sedna apply -f {paths[0]} -f {paths[1]}")
+    return 0
+
+
 def _cmd_demo(args):
+    if args.manifests:
+        return _cmd_demo_manifests(args)
     try:
         import PIL  # noqa: F401
         import torch  # noqa: F401
@@ -38,12 +66,7 @@ def _cmd_demo(args):
             from None
     from sedna.examples.robo.demo import DemoError, run_demo
 
-    try:
-        h, w = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        raise UserError(f"--size {args.size!r}: expected HxW, e.g. 96x192") from None
-    if h % 32 or w % 32:
-        raise UserError(f"--size {args.size}: height and width must be multiples of 32")
+    h, w = _demo_size(args.size)
     if args.frames < 12 or args.epochs < 1:
         raise UserError("--frames must be >= 12 and --epochs >= 1")
     try:
@@ -82,6 +105,8 @@ def add_commands(sub):
     d.add_argument("--size", default="96x192", help="frame size HxW (default 96x192)")
     d.add_argument("--epochs", type=int, default=10, help="training epochs per round (default 10)")
     d.add_argument("--keep", action="store_true", help="leave the inference worker running at the end")
+    d.add_argument("--manifests", metavar="DIR", help="only write the demo's Dataset and job manifests, filled in "
+                   "for --workdir, into DIR (ready for `sedna apply -f`), and exit")
     d.set_defaults(func=_cmd_demo)
 
     lb = sub.add_parser("label", help="label saved unseen frames and append them to the dataset index",

@@ -67,19 +67,35 @@ def _prepare_workdir(work):
     open(os.path.join(work, MARKER), "w").close()
 
 
-def _manifests(work, data_url, epochs, size, threshold):
+#: What the shipped manifest templates (``manifests/*.yaml``) leave to fill in.
+TEMPLATE_VALUES = ("DATA_URL", "NODE", "IMAGE", "EPOCHS", "IMAGE_SIZE", "THRESHOLD", "WORK")
+
+
+def write_manifests(target, work, data_url=None, epochs=10, size=(96, 192), threshold=20):
+    """Fill the shipped templates for a demo under ``work`` and write them into
+    ``target``; returns the two paths (dataset.yaml, job.yaml), ready to apply."""
+    work = os.path.abspath(work)
+    data_url = data_url or os.path.join(work, "segmentation_data", "data.txt")
     values = {"DATA_URL": data_url, "NODE": "localhost", "IMAGE": IMAGE, "EPOCHS": str(epochs),
               "IMAGE_SIZE": f"{size[0]}x{size[1]}", "THRESHOLD": str(threshold), "WORK": work}
     paths = []
-    os.makedirs(os.path.join(work, "manifests"), exist_ok=True)
+    os.makedirs(target, exist_ok=True)
     for name in ("dataset.yaml", "job.yaml"):
         with open(os.path.join(HERE, "manifests", name), encoding="utf-8") as f:
-            text = string.Template(f.read()).substitute(values)
-        path = os.path.join(work, "manifests", name)
+            lines = f.read().splitlines(keepends=True)
+        while lines and lines[0].startswith("#"):  # the template's "how to fill me" note
+            lines.pop(0)
+        text = (f"# Filled in by `sedna demo --manifests` for a demo under {work}.\n"
+                + string.Template("".join(lines)).substitute(values))
+        path = os.path.join(target, name)
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         paths.append(path)
     return paths
+
+
+def _manifests(work, data_url, epochs, size, threshold):
+    return write_manifests(os.path.join(work, "manifests"), work, data_url, epochs, size, threshold)
 
 
 class Plane:
@@ -145,32 +161,24 @@ class Plane:
 
 
 def _follow(plane, progress, round_no, timeout):
-    """Print stage changes and training progress until round ``round_no`` is deployed."""
+    """Print training progress and stage changes until round ``round_no`` is deployed.
+
+    Each poll reads the job first and the workers' logs second, and prints the
+    log lines before the new conditions: a log line written before a stage
+    completed is always printed before that stage's "Completed"."""
     seen_conds, offsets = set(), {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = plane.job()
         st = job.get("status") or {}
+        for line in _new_log_lines(plane, round_no, offsets):
+            progress(line)
         for c in st.get("conditions") or []:
             key = (c.get("round"), c.get("stage"), c.get("type"), c.get("reason"))
             if key not in seen_conds and c.get("round") == round_no:
                 seen_conds.add(key)
                 progress(f"round {round_no}: {c.get('stage')} {c.get('type')}"
                          + (f" ({c.get('message')})" if c.get("message") else ""))
-        for w in plane.workers():
-            if w["round"] != round_no or not w.get("logPath") or not os.path.exists(w["logPath"]):
-                continue
-            with open(w["logPath"], "rb") as f:
-                f.seek(offsets.get(w["name"], 0))
-                data = f.read()
-            data = data[:data.rfind(b"\n") + 1]  # whole lines only; the rest next time
-            offsets[w["name"]] = offsets.get(w["name"], 0) + len(data)
-            for line in data.decode("utf-8", "replace").splitlines():
-                if line.startswith("=====") or "Traceback" in line:
-                    continue
-                if ("epoch" in line or line.startswith("eval ") or "knowledge base version" in line
-                        or "]: task " in line or "]: tasks " in line) and "training RFNet-lite" not in line:
-                    progress(f"  {w['name']}: {line.split(']: ')[-1].strip()}")
         rounds = st.get("rounds") or []
         last = rounds[-1] if rounds else {}
         if last.get("round") == round_no:
@@ -180,6 +188,35 @@ def _follow(plane, progress, round_no, timeout):
             return job
         time.sleep(0.5)
     raise DemoError(f"round {round_no} did not finish within {timeout:.0f} s")
+
+
+def _new_log_lines(plane, round_no, offsets):
+    """The progress lines (epochs, eval scores, KB versions) round ``round_no``'s workers logged since last time."""
+    out = []
+    for w in plane.workers():
+        if w["round"] != round_no or not w.get("logPath") or not os.path.exists(w["logPath"]):
+            continue
+        with open(w["logPath"], "rb") as f:
+            f.seek(offsets.get(w["name"], 0))
+            data = f.read()
+        data = data[:data.rfind(b"\n") + 1]  # whole lines only; the rest next time
+        offsets[w["name"]] = offsets.get(w["name"], 0) + len(data)
+        for line in data.decode("utf-8", "replace").splitlines():
+            if line.startswith("=====") or "Traceback" in line:
+                continue
+            if ("epoch" in line or line.startswith("eval ") or "knowledge base version" in line
+                    or "]: task " in line or "]: tasks " in line) and "training RFNet-lite" not in line:
+                out.append(f"  {w['name']}: {line.split(']: ')[-1].strip()}")
+    return out
+
+
+STAGE_ORDER = {"Train": 0, "Eval": 1, "Deploy": 2}
+
+
+def ordered_stages(stages):
+    """``{(round, stage): seconds}`` as ``{"round r Stage": seconds}``, by round, then Train, Eval, Deploy."""
+    keys = sorted(stages, key=lambda k: (k[0] or 0, STAGE_ORDER.get(k[1], 9), str(k[1])))
+    return {f"round {r} {s}": stages[(r, s)] for r, s in keys}
 
 
 def _stage_times(job):
@@ -199,8 +236,8 @@ def _stage_times(job):
     return out
 
 
-def _evaluate_kb(kb_root, data_root, test_index, size, domains):
-    """mIoU per scene of the knowledge base under ``kb_root`` (every frame to its allocated task)."""
+def _evaluate_kb(index_url, data_root, test_index, size, domains):
+    """mIoU per scene of the knowledge-base version at ``index_url`` (every frame to its allocated task)."""
     import numpy as np
 
     import sedna.examples.robo.plugins  # noqa: F401
@@ -210,17 +247,26 @@ def _evaluate_kb(kb_root, data_root, test_index, size, domains):
     from sedna.examples.robo.interface import Estimator
     from sedna.examples.robo.metrics import Evaluator
 
-    ll = LifelongLearning(Estimator(num_class=24, size=size), output_url=kb_root)
+    saved = os.environ.get("MODEL_URLS")
+    os.environ["MODEL_URLS"] = index_url  # serve this version, as an inference worker would
+    ll = LifelongLearning(Estimator(num_class=24, size=size))
     out = {}
-    for d in domains:
-        rows = test_index[d]
-        data = BaseDataSource(data_type="test")
-        data.x = np.array([[os.path.join(data_root, r[0]), os.path.join(data_root, r[1])] for r in rows])
-        res, _, _ = ll.inference(data, recognize_unseen=False)
-        ev = Evaluator(24)
-        for pred, r in zip(res, rows):
-            ev.add(np.asarray(pred), read_label(os.path.join(data_root, r[2])))
-        out[d] = float(ev.mean_iou())
+    try:
+        for d in domains:
+            rows = test_index[d]
+            data = BaseDataSource(data_type="test")
+            data.x = np.array([[os.path.join(data_root, r[0]), os.path.join(data_root, r[1])] for r in rows])
+            res, _, _ = ll.inference(data, recognize_unseen=False)
+            ev = Evaluator(24)
+            for pred, r in zip(res, rows):
+                ev.add(np.asarray(pred), read_label(os.path.join(data_root, r[2])))
+            out[d] = float(ev.mean_iou())
+    finally:
+        ll.close()
+        if saved is None:
+            os.environ.pop("MODEL_URLS", None)
+        else:
+            os.environ["MODEL_URLS"] = saved
     return out
 
 
@@ -327,9 +373,9 @@ def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40,
 
         # ---- measures
         progress("measuring every round's knowledge base on every scene's test frames")
-        out_dir = os.path.join(work, "output", "robo-demo")
-        R = [_evaluate_kb(os.path.join(out_dir, "train", str(r)), data_root, test_index, size, domains)
-             for r in (1, 2)]
+        kb_root = os.path.join(work, "output", "robo-demo", "kb")
+        versions = [_kb_version_index(kb_root, r) for r in (1, 2)]
+        R = [_evaluate_kb(v, data_root, test_index, size, domains) for v in versions]
         base = _untrained_miou(data_root, test_index, size, domains)
         learned = [0] * len(seen) + [1]
         matrix = [[R[r][d] for d in domains] for r in range(2)]
@@ -338,13 +384,20 @@ def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40,
         summary = {"domains": domains, "heldout": held, "matrix": matrix, "baseline": base,
                    "measures": measures, "unseen": {"precision": precision, "recall": recall, "tp": tp,
                                                     "fp": fp, "fn": fn},
-                   "stages": {f"round {r} {s}": v for (r, s), v in sorted(stages.items())},
-                   "wall": wall, "total_seconds": progress.elapsed, "workdir": work}
+                   "stages": ordered_stages(stages),
+                   "wall": wall, "total_seconds": progress.elapsed, "workdir": work, "knowledge_base": kb_root}
         _write_outputs(work, summary)
         _print_table(out, summary)
     finally:
         plane.stop(keep_workers=keep)
     return summary
+
+
+def _kb_version_index(kb_root, number):
+    """The index of version ``number`` of the job's knowledge base (round r wrote version r)."""
+    from sedna.knowledge import KnowledgeBase
+
+    return KnowledgeBase(kb_root).load(number).url
 
 
 def wait_for_worker(plane, name, timeout=120):
@@ -396,6 +449,8 @@ def _print_table(out, s):
     doms = s["domains"]
     out("")
     out("mIoU on each scene's test frames (rows: knowledge base after each round)")
+    out("(the eval workers' mIoU above is per task on that round's eval split, 20 % of the round's new frames; "
+        "this table is per scene on held-out test frames, each frame through the task the KB allocates it to)")
     out("| round | " + " | ".join(d + (" (held out)" if d == s["heldout"] else "") for d in doms) + " |")
     out("|---|" + "---|" * len(doms))
     for r, row in enumerate(s["matrix"], 1):
@@ -423,5 +478,7 @@ def _print_table(out, s):
         out(f"| camera stream through the inference worker | {s['wall']['stream']:.0f} |")
     out(f"| whole demo | {s['total_seconds']:.0f} |")
     out("")
-    out(f"every output is under {s['workdir']} (knowledge bases in output/robo-demo, inference results in "
-        "infer_results, saved unseen frames in unseen_samples, summary.json, matrix.csv)")
+    kb = s.get("knowledge_base") or os.path.join(s["workdir"], "output", "robo-demo", "kb")
+    out(f"every output is under {s['workdir']} (inference results in infer_results, saved unseen frames in "
+        "unseen_samples, summary.json, matrix.csv)")
+    out(f"the job's knowledge base, one version per round: {kb}  (try: sedna kb list {kb})")
