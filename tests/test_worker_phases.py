@@ -114,3 +114,15 @@ def test_a_failing_worker_shows_failed_with_its_exit_code(tmp_path):
         assert failed and failed[0]["message"].startswith("round 1 failed, its samples kept")
     finally:
         cp.stop()
+
+
+def test_the_workers_of_a_job_for_sedna_logs():
+    from sedna.cli.views import job_workers_text
+
+    ws = [{"name": "j-train-1", "job": "j", "stage": "train", "round": 1, "phase": "Succeeded", "exitCode": 0,
+           "created": None}, {"name": "k-train-1", "job": "k", "stage": "train", "round": 1, "phase": "Running"}]
+    text = job_workers_text("j", ws)
+    assert text.splitlines()[0] == "j is a job; its workers:"
+    assert text.splitlines()[2].split()[:6] == ["j-train-1", "j", "train", "1", "Succeeded", "0"]
+    assert "k-train-1" not in text and text.endswith("sedna logs j-train-1")
+    assert job_workers_text("nope", ws) is None

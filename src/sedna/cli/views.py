@@ -111,3 +111,13 @@ HEADERS = {
     "workers": (["NAME", "JOB", "STAGE", "ROUND", "PHASE", "EXIT", "AGE"],
                 ["NAME", "JOB", "STAGE", "ROUND", "PHASE", "EXIT", "PID", "LOG", "AGE"], worker_row),
 }
+
+
+def job_workers_text(job, workers):
+    """For `sedna logs <job>`: the job's workers, and which command prints one's log.
+    None when ``job`` owns no worker (then the name is simply unknown)."""
+    mine = [w for w in workers if w.get("job") == job]
+    if not mine:
+        return None
+    return (f"{job} is a job; its workers:\n" + table([worker_row(w, False) for w in mine], HEADERS["workers"][0])
+            + f"\nprint one's log with: sedna logs {mine[-1]['name']}")
