@@ -326,3 +326,23 @@ def test_a_list_x_through_train_evaluate_and_inference(tmp_path):
     assert ev["unallocated_samples"] == 0 and all(t["accuracy"] > 0.7 for t in ev["tasks"].values())
     result, unseen, _ = ll.inference(source(10, "test", meta=False))
     assert len(result) == 10 and all(r in (0, 1) for r in result)
+
+
+def test_the_default_allocation_picks_the_same_meta_columns_as_the_definition():
+    src = BaseDataSource("train")
+    src.x = np.zeros((4, 2))
+    src.meta_attr = np.array([["x", "spring"], ["y", "summer"], ["x", "summer"], ["z", "spring"]])
+    tasks, ext, _ = TaskDefinitionByDataAttr(attribute=[1])(src)
+    assert [t.meta_attr for t in tasks] == ["spring", "summer"] and ext["attribute"] == [1]
+    new = BaseDataSource("test")
+    new.x, new.meta_attr = np.zeros((2, 2)), np.array([["q", "summer"], ["x", "winter"]])
+    assert list(TaskAllocationDefault(ext)(new)[1]) == [1, -1]
+
+
+def test_the_replay_reservoir_keeps_a_frame():
+    from sedna.core.lifelong_learning import replay
+
+    old, new = _source(frame(["spring"], 6)), _source(frame(["spring"], 6, seed=3))
+    buf, seen = replay.reservoir(old, 60, new, 5, "spring.model@2")
+    assert seen == 66 and isinstance(buf.x, pd.DataFrame) and len(buf.x) == 5
+    assert list(buf.x.columns) == list(old.x.columns) and isinstance(buf.y, pd.Series) and len(buf.y) == 5

@@ -40,9 +40,10 @@ class TaskDefinitionByDataAttr(BaseTaskDefinition):
     task extractor is then ``{"kind": "attribute", "attribute": [...],
     "base": {value: task_index}}``, so the default allocation reads the same
     columns. Otherwise the value comes from ``samples.meta_attr`` (1-D, or the
-    columns of a 2-D array named by ``attribute`` as indices), or from the
-    feature columns named by ``attribute`` when the source has column names;
-    the extractor is ``{value: task_index}``. Samples without any attribute
+    columns of a 2-D array named by ``attribute`` as indices: the extractor
+    then names them as for a DataFrame), or from the feature columns named by
+    ``attribute`` when the source has column names; the extractor is
+    ``{value: task_index}``. Samples without any attribute
     form a single task ``default``.
     """
 
@@ -63,7 +64,14 @@ class TaskDefinitionByDataAttr(BaseTaskDefinition):
             for t in tasks:
                 split_attribute(t.samples, frame)
             extractor = {"kind": "attribute", "attribute": frame, "base": extractor}
+        elif self._selects_meta_columns(samples):
+            extractor = {"kind": "attribute", "attribute": attribute_names(self.attribute), "base": extractor}
         return tasks, extractor, samples
+
+    def _selects_meta_columns(self, samples):
+        """The attribute picks some columns of a 2-D ``meta_attr``: the allocation must pick the same."""
+        meta = getattr(samples, "meta_attr", None)
+        return bool(attribute_names(self.attribute)) and meta is not None and np.ndim(meta) == 2
 
     def _check_frame(self, samples):
         """A DataFrame without the attribute's columns is a mistake, not one task."""
