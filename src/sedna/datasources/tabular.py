@@ -27,8 +27,8 @@ def _typed(frame):
             continue
         if not all(isinstance(v, str) for v in values):
             continue
-        try:
-            frame[col] = pd.to_numeric(values)
+        try:  # an empty field is a missing value, as read_csv reads it
+            frame[col] = pd.to_numeric(values.astype(object).where(values != "", None))
         except (TypeError, ValueError):
             pass
     return frame
