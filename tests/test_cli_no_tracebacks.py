@@ -4,7 +4,6 @@ server running, bad flags) fails with one line on stderr and a non-zero code;
 `sedna describe ... | head` ends quietly. A command added to the parser without
 cases here fails :func:`test_every_command_has_bad_input_cases`."""
 
-import os
 import subprocess
 import sys
 

@@ -1,10 +1,11 @@
 """The ``sedna`` command.
 
-Commands: ``up``/``down`` (the embedded control plane), ``apply``, ``get``,
-``describe``, ``logs``, ``delete`` (kubectl-style, :mod:`.control`,
-:mod:`.apply`), ``quickstart``, ``demo``, ``label`` (:mod:`.examples`),
-``plugins`` (:mod:`.plugins`), ``kb`` (:mod:`.kb`), ``version``. User mistakes
-print one line and exit non-zero, never a traceback.
+Commands: ``up``/``down`` (the embedded control plane, :mod:`.server`),
+``apply``, ``get``, ``describe``, ``logs``, ``delete`` (kubectl-style,
+:mod:`.control`, :mod:`.apply`), ``context`` (which server, :mod:`.context`),
+``quickstart``, ``demo``, ``label`` (:mod:`.examples`), ``plugins``
+(:mod:`.plugins`), ``kb`` (:mod:`.kb`), ``version``. User mistakes print one
+line and exit non-zero, never a traceback.
 """
 
 import argparse
