@@ -111,6 +111,9 @@ def test_errors_name_the_server_tried_and_how_to_point_elsewhere(tmp_path, sedna
     assert p.returncode == 2 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert info["url"] in p.stderr and "context 'gone'" in p.stderr
     assert "--server" in p.stderr and "SEDNA_SERVER" in p.stderr
+    other = servers(str(tmp_path / "other"))
+    p = sedna("get", "ll", cwd=tmp_path, env={"SEDNA_SERVER": other["url"], "SEDNA_TOKEN": "not-the-token"})
+    assert p.returncode == 2 and "wrong token" in p.stderr and other["url"] in p.stderr and "SEDNA_SERVER" in p.stderr
     empty = tmp_path / "fresh-config"
     p = sedna("get", "ll", cwd=tmp_path, env={"XDG_CONFIG_HOME": str(empty)})
     assert p.returncode == 2 and "no current context" in p.stderr and "sedna up" in p.stderr

@@ -75,7 +75,11 @@ def test_get_apply_describe_delete(plane, tmp_path):
     path = write_yaml(str(tmp_path / "job.yaml"), job_docs(tmp_path))
     out = ok(kubectl(plane, "apply", "-f", path))
     assert "dataset.sedna.io/digits created" in out and "lifelonglearningjob.sedna.io/digits-ll created" in out
-    assert "digits-ll" in ok(kubectl(plane, "get", "ll"))
+    table = ok(kubectl(plane, "get", "ll")).splitlines()  # the columns of `sedna get ll`, as a server-side Table
+    assert table[0].split()[:4] == ["NAME", "STAGE", "STATUS", "ROUND"] and table[1].split()[:3] == [
+        "digits-ll", "Train", "Waiting"]
+    assert "TRAIN-SAMPLES" in ok(kubectl(plane, "get", "ll", "-o", "wide"))
+    assert ok(kubectl(plane, "get", "ll", "-o", "name")).strip() == "lifelonglearningjob.sedna.io/digits-ll"
     assert "digits-ll" in ok(kubectl(plane, "get", "lifelonglearningjobs"))
     assert "digits" in ok(kubectl(plane, "get", "ds"))
     assert "unchanged" in ok(kubectl(plane, "apply", "-f", path))

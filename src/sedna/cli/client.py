@@ -36,7 +36,11 @@ class Client:
                     return payload, dict(resp.headers)
                 return json.loads(payload or b"null")
         except urllib.error.HTTPError as e:
-            raise UserError(_http_message(e)) from None
+            msg = _http_message(e)
+            if e.code in (401, 403, 421):  # the wrong server, or the right one with another's token
+                msg += f" (server {self.url} from {self.target.source}; point elsewhere with --server, --state-dir, " \
+                       "--context or SEDNA_SERVER/SEDNA_TOKEN)"
+            raise UserError(msg) from None
         except (urllib.error.URLError, OSError, ValueError) as e:  # refused, timeout, a reply that is not JSON
             raise self.unreachable(getattr(e, "reason", e)) from None
 

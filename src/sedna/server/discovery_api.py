@@ -12,7 +12,7 @@ The kubectl listener also answers writes with the object (:data:`kube_router`).
 
 from typing import Optional
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from sedna import __version__
@@ -131,3 +131,46 @@ def kube_events(ns: str):
     """``kubectl describe`` lists an object's events; sedna records none (its
     conditions carry the history)."""
     return {"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": []}
+
+
+# ------------------------------------------------------------------ kubectl get: tables
+def wants_table(request):
+    """kubectl get asks for ``application/json;as=Table;...;g=meta.k8s.io`` first."""
+    return "as=Table" in (request.headers.get("accept") or "")
+
+
+def as_table(plural, items, cont=""):
+    """A ``meta.k8s.io/v1`` Table with the columns of ``sedna get`` (the wide ones
+    at priority 1, shown by ``-o wide``), as an API server answers kubectl get."""
+    from sedna.cli.views import HEADERS
+
+    narrow, wide, rowf = HEADERS[plural]
+    cols = [{"name": h, "type": "string", "format": "name" if h == "NAME" else "",
+             "description": h.lower(), "priority": 0 if h in narrow else 1} for h in wide]
+    rows = []
+    for o in items:
+        cells = [c if isinstance(c, (int, float, str)) else str(c) for c in rowf(o, True)]
+        rows.append({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                                                "metadata": o["metadata"]}})
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"continue": cont},
+            "columnDefinitions": cols, "rows": rows}
+
+
+@kube_router.get(API + "/namespaces/{ns}/{plural}")
+def kube_list_ns(ns: str, plural: str, request: Request, limit: Optional[int] = None,
+                 cont: Optional[str] = Query(None, alias="continue")):
+    out = resources_api.list_ns(ns, plural, request, limit, cont)
+    return as_table(plural, out["items"], out["metadata"]["continue"]) if wants_table(request) else out
+
+
+@kube_router.get(API + "/{plural}")
+def kube_list_all(plural: str, request: Request, limit: Optional[int] = None,
+                  cont: Optional[str] = Query(None, alias="continue")):
+    out = resources_api.list_all(plural, request, limit, cont)
+    return as_table(plural, out["items"], out["metadata"]["continue"]) if wants_table(request) else out
+
+
+@kube_router.get(API + "/namespaces/{ns}/{plural}/{name}")
+def kube_get(ns: str, plural: str, name: str, request: Request):
+    out = resources_api.get(ns, plural, name, request)
+    return as_table(plural, [out]) if wants_table(request) else out
