@@ -6,8 +6,8 @@ valid_data=None, **kw)`` (or ``fit``), ``predict(data, **kw)``, optionally
 Keyword arguments are passed only where the method accepts them.
 
 Estimators without ``save``/``load`` that follow scikit-learn's conventions
-are persisted by :mod:`sedna.backend.sklearn_io` as JSON + ``.npz`` (no
-pickle). Anything else must bring its own ``save``/``load``.
+are persisted by :mod:`sedna.backend.sklearn_io` with skops (no pickle; only
+trusted types load). Anything else must bring its own ``save``/``load``.
 """
 
 import copy
@@ -180,7 +180,7 @@ class Estimator:
             raise EstimatorError(f"{self.name}.save({model_path!r}) wrote nothing there and returned {ret!r}")
         from sedna.backend import sklearn_io
 
-        return sklearn_io.save(self.est, model_path + ".json")
+        return sklearn_io.save(self.est, model_path + sklearn_io.EXTENSION)
 
     def load(self, path):
         if hasattr(self.est, "load"):

@@ -1,40 +1,112 @@
-"""Persist fitted scikit-learn-style estimators without pickle.
+"""Persist fitted scikit-learn estimators with skops, scikit-learn's
+pickle-free format: loading builds objects from a declared schema, so no code
+from the file runs.
 
-The estimator's constructor parameters and its fitted attributes (names
-ending in ``_``) are written as JSON, arrays into a side ``.npz`` loaded with
-``allow_pickle=False``. Supported fitted values: numbers, strings, booleans,
-None, numpy arrays of numbers/strings, and lists/tuples of those. Estimators
-holding other objects (a forest's trees, a pipeline's steps) are refused with
-an error telling the user to give their estimator ``save``/``load``.
+Trust is restricted, never blanket: a file may hold only the types skops
+trusts by default plus *classes* defined inside scikit-learn itself (a
+forest's ``Tree``, a boosting model's ``TreePredictor``, an MLP's optimizer).
+Anything else found by :func:`skops.io.get_untrusted_types` (a user class, a
+function, a lambda in a ``FunctionTransformer``) is refused with a one-line
+error: at save time, so the user learns it before the next round, and again
+at load time, for files that did not come from here.
+
+Model files written by the previous JSON + ``.npz`` format
+(``sedna-sklearn-v1``) still load.
 """
 
+import importlib
+import inspect
 import json
+import os
 
 import numpy as np
 
 from sedna.common.exceptions import EstimatorError
 
-FORMAT = "sedna-sklearn-v1"
+__all__ = ("save", "load", "EXTENSION")
+
+EXTENSION = ".skops"
+LEGACY_FORMAT = "sedna-sklearn-v1"
+_HINT = "give the estimator save()/load() methods to persist it"
 
 
-def _encode(name, value, arrays):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return {"v": value}
-    if isinstance(value, np.generic):
-        return {"v": value.item()}
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biufcUS":
-            raise EstimatorError(f"fitted attribute {name} has dtype {value.dtype}, which cannot be saved without pickle")
-        key = f"a{len(arrays)}"
-        arrays[key] = value
-        return {"array": key}
-    if isinstance(value, (list, tuple)):
-        return {"list": [_encode(f"{name}[{i}]", v, arrays) for i, v in enumerate(value)],
-                "tuple": isinstance(value, tuple)}
-    raise EstimatorError(f"fitted attribute {name} is a {type(value).__name__}; give the estimator "
-                         "save()/load() methods to persist it")
+def _skops_io():
+    try:
+        import skops.io as sio
+    except ImportError:
+        raise EstimatorError("saving a scikit-learn estimator needs skops: pip install 'sedna[sklearn]', "
+                             f"or {_HINT}") from None
+    return sio
 
 
+def _sklearn_class(name):
+    """True when ``name`` is a class defined in scikit-learn (resolved, not guessed)."""
+    module, _, qual = name.rpartition(".")
+    if module != "sklearn" and not module.startswith("sklearn."):
+        return False
+    try:
+        obj = importlib.import_module(module)
+        for part in qual.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        return False
+    return inspect.isclass(obj) and str(getattr(obj, "__module__", "")).startswith("sklearn")
+
+
+def _trusted(sio, path):
+    """The untrusted types of ``path`` this module accepts; raises on any other."""
+    names = sio.get_untrusted_types(file=path)
+    refused = sorted(n for n in names if not _sklearn_class(n))
+    if refused:
+        raise EstimatorError(f"{os.path.basename(path)}: holds types skops does not trust "
+                             f"({', '.join(refused[:3])}{', ...' if len(refused) > 3 else ''}); {_HINT}")
+    return list(names)
+
+
+def save(est, path):
+    """Write ``est`` to ``path`` (``.skops``); returns the path."""
+    if not hasattr(est, "get_params"):
+        raise EstimatorError(f"{type(est).__qualname__} has no save() and is not a scikit-learn estimator; {_HINT}")
+    sio = _skops_io()
+    try:
+        sio.dump(est, path)
+        _trusted(sio, path)
+    except EstimatorError as e:
+        os.remove(path)
+        raise EstimatorError(f"{type(est).__qualname__} cannot be saved with skops: "
+                             f"{str(e).split(': ', 1)[-1]}") from None
+    except Exception as e:  # skops refuses the object: one line, not its traceback
+        if os.path.exists(path):
+            os.remove(path)
+        raise EstimatorError(f"{type(est).__qualname__} cannot be saved with skops "
+                             f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); {_HINT}") from None
+    return path
+
+
+def load(template, path):
+    """The estimator saved at ``path``; its class must be ``template``'s."""
+    if not path.endswith(EXTENSION):
+        with open(path, "rb") as f:
+            head = f.read(1)
+        if head == b"{":
+            return _load_legacy(template, path)
+    sio = _skops_io()
+    try:
+        est = sio.load(path, trusted=_trusted(sio, path))
+    except EstimatorError:
+        raise
+    except Exception as e:
+        raise EstimatorError(f"{path}: not a readable skops model file ({type(e).__name__}: {e})") from None
+    if type(est) is not type(template):
+        raise EstimatorError(f"{path}: holds a {_qualname(type(est))}, the estimator is a {_qualname(type(template))}")
+    return est
+
+
+def _qualname(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# --------------------------------------------------------------- old format
 def _decode(node, arrays):
     if "v" in node:
         return node["v"]
@@ -44,34 +116,14 @@ def _decode(node, arrays):
     return tuple(items) if node.get("tuple") else items
 
 
-def save(est, path):
-    if not hasattr(est, "get_params"):
-        raise EstimatorError(f"{type(est).__qualname__} has no save() and is not a scikit-learn estimator")
-    arrays, fitted = {}, {}
-    for name, value in vars(est).items():
-        if name.endswith("_") and not name.startswith("_"):
-            fitted[name] = _encode(name, value, arrays)
-    params = {}
-    for k, v in est.get_params(deep=False).items():
-        params[k] = _encode(f"param {k}", v, arrays)
-    doc = {"format": FORMAT, "class": f"{type(est).__module__}.{type(est).__qualname__}",
-           "params": params, "fitted": fitted}
-    npz = path[:-5] + ".npz" if path.endswith(".json") else path + ".npz"
-    np.savez(npz, **arrays)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(doc, f)
-    return path
-
-
-def load(template, path):
-    """Rebuild into a fresh copy of ``template`` (whose class must match)."""
+def _load_legacy(template, path):
+    """A model written by the JSON + ``.npz`` format (flat fitted attributes)."""
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
-    if doc.get("format") != FORMAT:
-        raise EstimatorError(f"{path}: not a {FORMAT} model file")
-    cls_name = f"{type(template).__module__}.{type(template).__qualname__}"
-    if doc["class"] != cls_name:
-        raise EstimatorError(f"{path}: holds a {doc['class']}, the estimator is a {cls_name}")
+    if doc.get("format") != LEGACY_FORMAT:
+        raise EstimatorError(f"{path}: neither a skops nor a {LEGACY_FORMAT} model file")
+    if doc["class"] != _qualname(type(template)):
+        raise EstimatorError(f"{path}: holds a {doc['class']}, the estimator is a {_qualname(type(template))}")
     npz = path[:-5] + ".npz" if path.endswith(".json") else path + ".npz"
     with np.load(npz, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
