@@ -104,6 +104,8 @@ def test_errors_read_as_kubectl_prints_them(plane, tmp_path):
     p = kubectl(plane, "apply", "-f", write_yaml(str(tmp_path / "bad.yaml"), bad))
     assert p.returncode == 1 and "spec.format" in p.stderr
     assert "No resources found" in kubectl(plane, "get", "ds").stderr  # nothing stored
+    p = kubectl(plane, "get", "ll", "--watch")
+    assert p.returncode == 1 and "watch is not supported" in p.stderr
 
 
 def test_without_a_certificate_tool_sedna_up_still_runs_and_says_why(tmp_path, sedna, user_config):

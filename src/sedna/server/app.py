@@ -68,7 +68,7 @@ def shutdown(request: Request, keepWorkers: bool = False):  # noqa: N803 - k8s-s
 
 
 _REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
-            413: "RequestEntityTooLarge", 415: "UnsupportedMediaType", 422: "Invalid"}
+            405: "MethodNotAllowed", 413: "RequestEntityTooLarge", 415: "UnsupportedMediaType", 422: "Invalid"}
 
 
 def _as_status(handler):

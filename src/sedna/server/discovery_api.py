@@ -12,7 +12,7 @@ The kubectl listener also answers writes with the object (:data:`kube_router`).
 
 from typing import Optional
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from sedna import __version__
@@ -134,6 +134,11 @@ def kube_events(ns: str):
 
 
 # ------------------------------------------------------------------ kubectl get: tables
+def _no_watch(request):
+    if (request.query_params.get("watch") or "").lower() in ("1", "true"):
+        raise HTTPException(405, "watch is not supported by sedna: repeat the get (e.g. `watch kubectl get ll`)")
+
+
 def wants_table(request):
     """kubectl get asks for ``application/json;as=Table;...;g=meta.k8s.io`` first."""
     return "as=Table" in (request.headers.get("accept") or "")
@@ -159,6 +164,7 @@ def as_table(plural, items, cont=""):
 @kube_router.get(API + "/namespaces/{ns}/{plural}")
 def kube_list_ns(ns: str, plural: str, request: Request, limit: Optional[int] = None,
                  cont: Optional[str] = Query(None, alias="continue")):
+    _no_watch(request)
     out = resources_api.list_ns(ns, plural, request, limit, cont)
     return as_table(plural, out["items"], out["metadata"]["continue"]) if wants_table(request) else out
 
@@ -166,6 +172,7 @@ def kube_list_ns(ns: str, plural: str, request: Request, limit: Optional[int] = 
 @kube_router.get(API + "/{plural}")
 def kube_list_all(plural: str, request: Request, limit: Optional[int] = None,
                   cont: Optional[str] = Query(None, alias="continue")):
+    _no_watch(request)
     out = resources_api.list_all(plural, request, limit, cont)
     return as_table(plural, out["items"], out["metadata"]["continue"]) if wants_table(request) else out
 
