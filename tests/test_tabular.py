@@ -291,9 +291,6 @@ def test_a_frame_saved_as_json_comes_back_as_a_frame(tmp_path):
     assert list(back.x.columns) == ["t", "s"] and back.x["t"].tolist() == [1.5, 2.0] and back.y.tolist() == [0, 1]
 
 
-@pytest.mark.xfail(strict=True, reason="the default unseen-sample recognizer reads meta_attr only, not the "
-                   "definition's DataFrame columns, and asks predict_proba of the whole frame "
-                   "(unseen_sample_recognition.py, not changed here)")
 def test_inference_with_the_default_recognizer_and_an_estimator_with_predict_proba(tmp_path, rounds, monkeypatch):
     monkeypatch.setenv("OUTPUT_URL", str(tmp_path / "kb"))
 
@@ -346,3 +343,17 @@ def test_the_replay_reservoir_keeps_a_frame():
     buf, seen = replay.reservoir(old, 60, new, 5, "spring.model@2")
     assert seen == 66 and isinstance(buf.x, pd.DataFrame) and len(buf.x) == 5
     assert list(buf.x.columns) == list(old.x.columns) and isinstance(buf.y, pd.Series) and len(buf.y) == 5
+
+
+def test_unseen_dataframe_rows_are_saved_without_pickle_and_read_back(tmp_path):
+    import pandas as pd
+
+    from sedna.core.lifelong_learning.unseen_store import save_unseen
+    from sedna.datasources.frames import unpack
+
+    s = BaseDataSource("test")
+    s.x = pd.DataFrame({"Season": ["autumn", "winter"], "Temp": [11.5, -2.0], "Count": [3, 4]})
+    (name,) = save_unseen(s, str(tmp_path))
+    with np.load(name, allow_pickle=False) as z:
+        back = unpack(z, "x")
+    pd.testing.assert_frame_equal(back, s.x)

@@ -8,6 +8,8 @@ import time
 import numpy as np
 
 from sedna.common.log import LOGGER
+from sedna.datasources.frames import pack
+from sedna.datasources.ops import is_pandas
 
 
 def save_unseen(samples, save_url):
@@ -23,6 +25,8 @@ def save_unseen(samples, save_url):
         LOGGER.warning("unseen samples: only local save folders are supported, not %s", save_url)
         return []
     os.makedirs(save_url, exist_ok=True)
+    if is_pandas(samples.x):  # columns and dtypes kept, no pickle
+        return _save_batch(save_url, pack("x", samples.x), samples)
     x = np.asarray(samples.x)
     written = []
     if x.dtype.kind in "US":
@@ -45,11 +49,18 @@ def save_unseen(samples, save_url):
         with open(os.path.join(save_url, "unseen.txt"), "a", encoding="utf-8") as f:
             f.write("".join(line + "\n" for line in lines))
         return written
+    return _save_batch(save_url, {"x": x}, samples)
+
+
+def _save_batch(save_url, arrays, samples):
+    """One ``.npz`` (``allow_pickle=False`` readable) and its line in ``unseen.jsonl``."""
     name = os.path.join(save_url, f"unseen-{time.time_ns()}.npz")
-    arrays = {"x": x}
     if getattr(samples, "index", None) is not None:
         arrays["index"] = np.asarray(samples.index)
+    if any(np.asarray(a).dtype.kind == "O" for a in arrays.values()):
+        raise ValueError("unseen samples: object arrays cannot be saved without pickle; give numbers, "
+                         "strings or a DataFrame")
     np.savez(name, **arrays)
     with open(os.path.join(save_url, "unseen.jsonl"), "a", encoding="utf-8") as f:
-        f.write(json.dumps({"file": os.path.basename(name), "n": int(len(x)), "time": time.time()}) + "\n")
+        f.write(json.dumps({"file": os.path.basename(name), "n": int(len(samples.x)), "time": time.time()}) + "\n")
     return [name]

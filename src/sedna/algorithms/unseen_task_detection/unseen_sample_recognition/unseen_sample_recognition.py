@@ -73,11 +73,25 @@ class SampleRegonitionByTaskAttr(BaseSampleRegonition):
     def __init__(self, task_index=None, attribute=None, **kwargs):
         super().__init__(task_index, attribute=attribute, **kwargs)
 
+    def attribute(self):
+        """The attribute the tasks were defined by: this plugin's, else the definition's extractor's."""
+        if self.params.get("attribute") is not None:
+            return self.params["attribute"]
+        ext = self.task_index.get("extractor")
+        return ext.get("attribute") if isinstance(ext, dict) and ext.get("kind") == "attribute" else None
+
+    def carries_attribute(self, samples):
+        """Whether ``samples`` carry the task attribute (in ``meta_attr`` or as DataFrame columns)."""
+        if value_map_of(self.task_index.get("extractor")) is None:
+            return False
+        return getattr(samples, "meta_attr", None) is not None or \
+            meta_values(samples, self.attribute()) is not None
+
     def unseen_mask(self, samples, allocate=None):
         if allocate is not None:
             return np.asarray(allocate(samples), dtype=int) == -1
         ext = value_map_of(self.task_index.get("extractor"))
-        values = meta_values(samples, self.params.get("attribute"))
+        values = meta_values(samples, self.attribute())
         if values is None or ext is None:
             return np.zeros(len(samples.x), dtype=bool)
         return lookup(values, {str(k): 0 for k in ext}) == -1
@@ -246,8 +260,7 @@ class SampleRegonitionDefault(BaseSampleRegonition):
         return self._conf.calibrate(samples, models, allocate) if _has_proba(models) else {}
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
-        if value_map_of(self.task_index.get("extractor")) is not None \
-                and getattr(samples, "meta_attr", None) is not None:
+        if self._attr.carries_attribute(samples):
             return self._attr(samples, models, allocate)
         if self._dist._stats and self._dist.threshold is not None and _numeric(samples):
             return self._dist(samples)
