@@ -14,6 +14,23 @@ def clean_contract_env(monkeypatch):
     yield
 
 
+def pytest_configure(config):
+    """Fixtures of module or session scope start `sedna up` before any function
+    fixture runs: the whole session gets its own ``XDG_CONFIG_HOME`` too."""
+    import os
+    import tempfile
+
+    config._sedna_xdg = os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="sedna-test-xdg-")
+
+
+def pytest_unconfigure(config):
+    import shutil
+
+    folder = getattr(config, "_sedna_xdg", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def user_config(tmp_path_factory, monkeypatch):
     """``$XDG_CONFIG_HOME`` in a fresh temporary folder for every test, so
