@@ -4,6 +4,7 @@ server running, bad flags) fails with one line on stderr and a non-zero code;
 `sedna describe ... | head` ends quietly. A command added to the parser without
 cases here fails :func:`test_every_command_has_bad_input_cases`."""
 
+import os
 import subprocess
 import sys
 
@@ -144,3 +145,17 @@ def test_plugins_by_slot_with_defaults(sedna):
     assert not any("TaskDefinition" in ln for ln in lines)  # only this slot's plugins
     re_rec = sedna("plugins", "unseen_sample_re_recognition").stdout
     assert "(alias of SampleReRegonitionDefault)" in re_rec
+
+
+def test_logs_of_a_job_name_lists_its_workers(control_plane):
+    """`sedna logs <job>`: the job's workers and the command that prints one's log."""
+    from sedna.runtimes.local.store import Store
+
+    store = Store(os.path.join(control_plane.state_dir, "state.db"))
+    store.add_worker("default", "myjob-train-1", "myjob", "train", 1, {"log_path": "/nonexistent/log"})
+    store.close()
+    p = control_plane.cli("logs", "myjob")
+    assert p.returncode == 0, p.stderr
+    assert "myjob is a job; its workers:" in p.stdout and "sedna logs myjob-train-1" in p.stdout
+    p = control_plane.cli("logs", "nobody")
+    assert p.returncode == 2 and "worker 'nobody' not found" in p.stderr

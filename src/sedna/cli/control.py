@@ -10,7 +10,7 @@ import urllib.parse
 
 from sedna.cli import UserError
 from sedna.cli.client import Client
-from sedna.cli.views import HEADERS, age, plural_of, table, to_yaml, worker_row
+from sedna.cli.views import HEADERS, age, job_workers_text, plural_of, table, to_yaml, worker_row
 from sedna.common.api_paths import API
 
 
@@ -106,7 +106,13 @@ def _indent(text, n):
 def cmd_logs(args):
     client = Client(args.state_dir, args.server, args.context)
     path = f"/api/v1/namespaces/{args.namespace}/workers/{args.worker}/log"
-    _fetch(client, "workers", args.namespace, args.worker)  # clear error for an unknown worker
+    workers = _fetch(client, "workers", args.namespace)
+    if not any(w["name"] == args.worker for w in workers):
+        text = job_workers_text(args.worker, workers)  # `sedna logs <job>`: its workers, and what to type
+        if text is None:
+            raise UserError(f"worker {args.worker!r} not found in namespace {args.namespace}")
+        print(text)
+        return 0
     offset = 0
     while True:
         data, headers = client.call("GET", f"{path}?offset={offset}", raw=True)
@@ -184,7 +190,7 @@ def add_commands(sub):
             p.add_argument("-A", "--all-namespaces", action="store_true")
         p.set_defaults(func=fn)
 
-    lg = sub.add_parser("logs", help="print a worker's log")
+    lg = sub.add_parser("logs", help="print a worker's log (given a job's name: list its workers)")
     common(lg)
     lg.add_argument("worker")
     lg.add_argument("-f", "--follow", action="store_true", help="keep printing while the worker runs")
