@@ -110,6 +110,7 @@ def test_errors_name_the_server_tried_and_how_to_point_elsewhere(tmp_path, sedna
     p = sedna("get", "ll", cwd=tmp_path)
     assert p.returncode == 2 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert info["url"] in p.stderr and "context 'gone'" in p.stderr
+    assert f"no server runs from {state}: start it with `sedna up --state-dir {state}`" in p.stderr
     assert "--server" in p.stderr and "SEDNA_SERVER" in p.stderr
     other = servers(str(tmp_path / "other"))
     p = sedna("get", "ll", cwd=tmp_path, env={"SEDNA_SERVER": other["url"], "SEDNA_TOKEN": "not-the-token"})

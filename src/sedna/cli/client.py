@@ -2,6 +2,7 @@
 :func:`sedna.cli.context.resolve` finds)."""
 
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -17,8 +18,14 @@ class Client:
 
     def unreachable(self, why):
         """The one-line error when nothing answers at :attr:`url`."""
-        return UserError(f"no sedna control plane at {self.url} (from {self.target.source}: {why}); start one "
-                         "with `sedna up`, or point elsewhere with --server, --state-dir, --context or SEDNA_SERVER")
+        from sedna.runtimes.local.runtime import lock_holder
+
+        start = "start one with `sedna up`"
+        sd = self.target.state_dir
+        if sd and os.path.isdir(sd) and lock_holder(sd) is None:  # the server of that folder has stopped
+            start = f"no server runs from {sd}: start it with `sedna up --state-dir {sd}`"
+        return UserError(f"no sedna control plane at {self.url} (from {self.target.source}: {why}); {start}, "
+                         "or point elsewhere with --server, --state-dir, --context or SEDNA_SERVER")
 
     def call(self, method, path, body=None, raw=False, timeout=30):
         data = None if body is None else json.dumps(body).encode()
