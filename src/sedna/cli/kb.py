@@ -131,10 +131,11 @@ def _cmd_kb_show(args):
         url = v.resolve(m["url"]) if m.get("url") else "-"
         rows.append((g["entry"], g.get("n_samples", 0), url,
                      ", ".join(f"{k}={_num(x)}" for k, x in metrics.items())))
-    width = max([len("TASK")] + [len(r[0]) for r in rows]) + 2
-    print(f"{'TASK':<{width}}{'SAMPLES':<9}{'METRICS':<30}MODEL")
-    for entry, n, url, metrics in rows:
-        print(f"{entry:<{width}}{n:<9}{metrics:<30}{url}")  # the model path last, whole and absolute
+    from sedna.cli.views import table
+
+    # the model path last, whole and absolute (a version may use models an earlier version wrote)
+    print(table([(entry, n, metrics or "-", url) for entry, n, url, metrics in rows],
+                ["TASK", "SAMPLES", "METRICS", "MODEL"]))
     return 0
 
 
