@@ -242,3 +242,105 @@ def test_no_line_is_printed_twice_and_a_library_user_can_silence_it():
     assert _stderr_of("import importlib, sedna.common.log as m\nimportlib.reload(m)\n" + once).count("the line") == 1
     assert "the line" not in _stderr_of("from sedna.common.log import silence\nsilence()\n" + once)
     assert "the line" not in _stderr_of("import logging\nlogging.getLogger('sedna').setLevel(logging.WARNING)\n" + once)
+
+
+# ------------------------------------------------------ manifest leniencies
+def _manifest(name):
+    import os
+
+    from sedna.control.resources import load_manifests
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "manifests", name)) as f:
+        return load_manifests(f.read())[0]
+
+
+def _set(doc, path, value):
+    import copy
+
+    d = copy.deepcopy(doc)
+    cur = d
+    for k in path[:-1]:
+        cur = cur[k]
+    cur[path[-1]] = value
+    return d
+
+
+CONDITION = ["spec", "trainSpec", "trigger", "condition", "operator"]
+
+
+@pytest.mark.parametrize("word,symbol", [("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="), ("eq", "=="),
+                                         ("ne", "!="), ("GE", ">=")])
+def test_trigger_operator_words_are_aliases(word, symbol):
+    from sedna.common.comparison import COMPARISONS
+    from sedna.control.resources import validate
+
+    out = validate(_set(_manifest("tutorial-job.yaml"), CONDITION, word))
+    assert out["spec"]["trainSpec"]["trigger"]["condition"]["operator"] == symbol
+    assert COMPARISONS[word](2, 1) == COMPARISONS[symbol](2, 1)  # a worker's operator=ge works too
+
+
+def test_unknown_operator_still_refused_naming_the_field():
+    from sedna.common.exceptions import ManifestError
+    from sedna.control.resources import validate
+
+    with pytest.raises(ManifestError) as e:
+        validate(_set(_manifest("tutorial-job.yaml"), CONDITION, "=>"))
+    assert "spec.trainSpec.trigger.condition.operator: must be one of > >= = == != <= <" in str(e.value)
+
+
+@pytest.mark.parametrize("fmt", ["CSV", "Csv", "TXT", "csv"])
+def test_dataset_format_in_any_case_is_normalised(fmt):
+    from sedna.control.resources import validate
+
+    out = validate(_set(_manifest("tutorial-dataset.yaml"), ["spec", "format"], fmt))
+    assert out["spec"]["format"] == fmt.lower()
+
+
+@pytest.mark.parametrize("source", ["persistentVolumeClaim", "configMap", "secret"])
+def test_cluster_volume_sources_are_refused_naming_the_field_and_what_runs_here(source):
+    from sedna.common.exceptions import ManifestError
+    from sedna.control.resources import validate
+
+    job = _manifest("tutorial-job.yaml")
+    vols = [{"name": "data", source: {"claimName": "x"} if source == "persistentVolumeClaim" else {"name": "x"}}]
+    with pytest.raises(ManifestError) as e:
+        validate(_set(job, ["spec", "trainSpec", "template", "spec", "volumes"], vols))
+    text = str(e.value)
+    assert f"spec.trainSpec.template.spec.volumes[0].{source}: unsupported volume source" in text
+    assert "hostPath" in text and "emptyDir" in text and "local runtime" in text
+
+
+def test_generate_name_on_create_makes_a_kubernetes_style_name(tmp_path):
+    import json
+    import os
+    import re
+    import sys
+    import urllib.request
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from ctlplane import ControlPlane
+    from sedna.common.exceptions import ManifestError
+    from sedna.control.resources import validate
+
+    ds = _manifest("tutorial-dataset.yaml")
+    ds["metadata"] = {"generateName": "robo-data-"}
+    with pytest.raises(ManifestError) as e:  # apply (PUT) needs a name, as in Kubernetes
+        validate(ds)
+    assert "metadata.name" in str(e.value) and "generateName" in str(e.value)
+    cp = ControlPlane(str(tmp_path)).start()
+    try:
+        token = open(os.path.join(cp.state_dir, "token")).read().strip()
+        names = []
+        for _ in range(2):
+            req = urllib.request.Request(cp.url + "/apis/sedna.io/v1alpha1/namespaces/default/datasets",
+                                         method="POST", data=json.dumps(ds).encode(),
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                assert r.status == 201
+                names.append(json.loads(r.read())["object"]["metadata"]["name"])
+    finally:
+        cp.stop()
+    assert all(re.fullmatch(r"robo-data-[a-z0-9]{5}", n) for n in names), names
+    assert names[0] != names[1]

@@ -48,6 +48,10 @@ _EMPTYDIR_MEDIA = ("", "Memory")
 _HOSTPATH_TYPES = ("", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket",
                    "CharDevice", "BlockDevice")
 _VOLUME_SOURCES = ("hostPath", "emptyDir")
+# Kubernetes volume sources the original accepts (it runs on a cluster); refused here by name
+_K8S_VOLUME_SOURCES = ("persistentVolumeClaim", "configMap", "secret", "nfs", "projected", "downwardAPI", "csi",
+                       "ephemeral", "iscsi", "cephfs", "rbd", "glusterfs", "azureDisk", "azureFile",
+                       "awsElasticBlockStore", "gcePersistentDisk", "fc", "flexVolume", "image")
 
 
 def check_template(c: Checker, template, path):
@@ -117,7 +121,11 @@ def _check_volume(c: Checker, vol, path):
     if v is None:
         return None
     for k in v:
-        if isinstance(k, str) and k not in ("name", *_VOLUME_SOURCES):
+        if isinstance(k, str) and k in _K8S_VOLUME_SOURCES:
+            c.err(key_path(path, k), f"unsupported volume source: {k} needs a cluster; the local runtime runs "
+                  "workers as processes on this machine and supports hostPath (a folder here) and emptyDir "
+                  f"(a scratch folder): copy the {k}'s content into a folder and mount it with hostPath")
+        elif isinstance(k, str) and k not in ("name", *_VOLUME_SOURCES):
             c.err(key_path(path, k), "unknown field or unsupported volume source" + suggest(k, _VOLUME_SOURCES)
                   + " (supported: hostPath, emptyDir)")
     name = None

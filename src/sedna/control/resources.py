@@ -4,7 +4,9 @@
 validation would and reports *every* problem by its field path
 (``spec.trainSpec.trigger.condition.operator: must be one of > >= = == != <= <``).
 It returns a normalised deep copy: metadata defaults filled in, trigger times as
-``"HH:MM"`` strings, ``status`` dropped. Everything else keeps the user's spelling
+``"HH:MM"`` strings, trigger operators as symbols (the original's ``gt ge lt le eq
+ne`` accepted), a Dataset's ``format`` in lower case (the original's ``CSV``),
+``status`` dropped. Everything else keeps the user's spelling
 (quantities stay strings such as ``"12Gi"``; use :func:`parse_cpu` and
 :func:`parse_memory` to read them).
 
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import yaml
 
-from sedna.common.comparison import COMPARISONS
+from sedna.common.comparison import SYMBOLS, canonical
 from sedna.common.exceptions import ManifestError
 from sedna.control.names import LABEL_MSG, SUBDOMAIN_MSG, job_name_problem  # noqa: F401 - re-exported
 from sedna.control.podspec import check_template
@@ -51,7 +53,7 @@ KINDS = {
     },
 }
 
-OPERATORS = tuple(COMPARISONS)
+OPERATORS = SYMBOLS  # the original's words gt ge lt le eq ne are accepted too (normalised)
 METRICS = ("num_of_samples",)
 DATASET_FORMATS = ("txt", "csv")
 DEFAULT_TRAIN_PROB = 0.8  # filled in when spec.dataset.trainProb is absent (the tutorial's value)
@@ -202,11 +204,15 @@ def load_manifests(text_or_path, source: str | None = None) -> list[dict]:
 
 # --------------------------------------------------------------------------- kinds' specs
 
-def _check_dataset_spec(c: Checker, spec, path):
+def _check_dataset_spec(c: Checker, spec, path, out_spec=None):
     s = c.mapping(spec, path, allowed=("url", "format", "nodeName", "credentialName"),
                   required=("url", "format", "nodeName"))
     if s is None:
         return
+    if isinstance(s.get("format"), str) and s["format"].strip().lower() in DATASET_FORMATS:
+        s = dict(s, format=s["format"].strip().lower())  # the original accepts CSV, Csv...
+        if isinstance(out_spec, dict):
+            out_spec["format"] = s["format"]
     if "url" in s:
         c.os_string(c.string(s["url"], key_path(path, "url"), non_empty=True), key_path(path, "url"),
                     MAX_PATH_BYTES, what="path")
@@ -291,8 +297,12 @@ def _check_trigger(c: Checker, trigger, path):
         cond = c.mapping(t["condition"], cp, allowed=("operator", "threshold", "metric"),
                          required=("operator", "threshold"))
         if cond is not None:
-            if "operator" in cond:
-                c.string(cond["operator"], key_path(cp, "operator"), choices=OPERATORS)
+            op = cond.get("operator")
+            if "operator" in cond and canonical(op) is None:
+                if isinstance(op, str):
+                    c.err(key_path(cp, "operator"), "must be one of " + " ".join(OPERATORS) + " (or gt ge lt le eq ne)")
+                else:
+                    c.string(op, key_path(cp, "operator"))
             if "threshold" in cond:
                 v = cond["threshold"]
                 if not is_number(v) or not 0 <= v <= MAX_THRESHOLD:
@@ -300,7 +310,7 @@ def _check_trigger(c: Checker, trigger, path):
                           f"must be a number >= 0 and <= {MAX_THRESHOLD} (a count of samples) (got {v!r})")
             if "metric" in cond:
                 c.string(cond["metric"], key_path(cp, "metric"), choices=METRICS)
-            out["condition"] = {"operator": cond.get("operator"), "threshold": cond.get("threshold"),
+            out["condition"] = {"operator": canonical(op) or op, "threshold": cond.get("threshold"),
                                 "metric": cond.get("metric", "num_of_samples")}
     return out if len(c.errors) == before else None
 
@@ -308,8 +318,8 @@ def _check_trigger(c: Checker, trigger, path):
 # --------------------------------------------------------------------------- validate
 
 _TOP = ("apiVersion", "kind", "metadata", "spec", "status")
-_META = ("name", "namespace", "labels", "annotations", "uid", "resourceVersion", "generation",
-         "creationTimestamp")
+_META = ("name", "generateName", "namespace", "labels", "annotations", "uid", "resourceVersion",
+         "generation", "creationTimestamp")
 
 
 def validate(manifest: dict, source=None) -> dict:
@@ -355,7 +365,7 @@ def validate(manifest: dict, source=None) -> dict:
 
     if "spec" in manifest:
         if kind == "Dataset":
-            _check_dataset_spec(c, manifest["spec"], "spec")
+            _check_dataset_spec(c, manifest["spec"], "spec", out["spec"])
         elif kind == "LifelongLearningJob":
             _check_job_spec(c, manifest["spec"], "spec", out["spec"])
         else:
@@ -367,9 +377,14 @@ def validate(manifest: dict, source=None) -> dict:
 
 
 def _check_metadata(c: Checker, meta, out, kind):
-    md = c.mapping(meta, "metadata", allowed=_META, required=("name",))
+    generated = isinstance(meta, dict) and "generateName" in meta and "name" not in meta
+    md = c.mapping(meta, "metadata", allowed=_META, required=() if generated else ("name",))
     if md is None:
         return
+    if generated:
+        c.err("metadata.name", "required: generateName is honoured only when creating (POST), as in Kubernetes")
+    if "generateName" in md:
+        c.string(md["generateName"], "metadata.generateName", non_empty=True)
     before = len(c.errors)
     if "name" in md:
         c.dns(md["name"], "metadata.name")

@@ -3,6 +3,7 @@
 list/get, POST create, PUT apply, DELETE) and ``/apis/sedna.io/v1alpha1/{plural}``
 across namespaces."""
 
+import secrets
 from typing import Optional
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -74,10 +75,27 @@ def _stored(rt, obj, dry_run):
     return {"object": out, "result": verdict}
 
 
+_GENERATED_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' alphabet: no vowels, no look-alikes
+_GENERATED_LEN = 5
+_MAX_GENERATE_PREFIX = 58  # prefix + 5 characters stays a 63-character DNS label
+
+
+def _with_generated_name(body):
+    """``metadata.generateName`` without a name (POST only, as in Kubernetes):
+    the name becomes the prefix and 5 random lowercase letters or digits."""
+    meta = body.get("metadata") if isinstance(body, dict) else None
+    if not isinstance(meta, dict) or meta.get("name") or not isinstance(meta.get("generateName"), str) \
+            or not meta["generateName"]:
+        return body
+    suffix = "".join(secrets.choice(_GENERATED_CHARS) for _ in range(_GENERATED_LEN))
+    meta = dict(meta, name=meta["generateName"][:_MAX_GENERATE_PREFIX] + suffix)
+    return dict(body, metadata=meta)
+
+
 @router.post(API + "/namespaces/{ns}/{plural}", status_code=201)
 async def create(ns: str, plural: str, request: Request, dryRun: Optional[str] = None):  # noqa: N803 - k8s name
     rt = runtime_of(request)
-    obj = _validated(await body_json(request), ns, plural)
+    obj = _validated(_with_generated_name(await body_json(request)), ns, plural)
     dry = _dry_run(dryRun)
     try:
         await run_in_threadpool(rt.store.get, obj["kind"], ns, obj["metadata"]["name"])
