@@ -139,9 +139,9 @@ def _train_origin_kb(tmp_path):
     train = BaseDataSource(data_type="train")
     train.x = np.array(xs)
     train.y = np.array(["in"] * 12 + ["out"] * 12)
+    definition = {"method": "TaskDefinitionByOrigin", "param": {"attribute": "indoor, outdoor"}}
     ll = LifelongLearning(OriginLabelEstimator(), output_url=str(tmp_path / "kb"), calibration_split=0,
-                          task_definition={"method": "TaskDefinitionByOrigin", "param": {"attribute": "indoor, outdoor"}},
-                          task_allocation={"method": "TaskAllocationByOrigin"})
+                          task_definition=definition, task_allocation={"method": "TaskAllocationByOrigin"})
     ll.train(train)
     return str(tmp_path / "kb")
 

@@ -19,7 +19,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
 
 from sedna.backend import Estimator, sklearn_io  # noqa: E402
 from sedna.common.exceptions import EstimatorError  # noqa: E402
-from sedna.datasources import BaseDataSource  # noqa: E402
 
 MODELS = {
     "LogisticRegression": "from sklearn.linear_model import LogisticRegression as M; est = M(max_iter=500)",
