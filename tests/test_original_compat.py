@@ -344,3 +344,20 @@ def test_generate_name_on_create_makes_a_kubernetes_style_name(tmp_path):
         cp.stop()
     assert all(re.fullmatch(r"robo-data-[a-z0-9]{5}", n) for n in names), names
     assert names[0] != names[1]
+
+
+@pytest.mark.parametrize("slot,name,closest", [
+    ("unseen_sample_recognition", "SampleRegonitionByRFNet", "SampleRegonitionByModel"),
+    ("unseen_sample_recognition", "OodIdentification", "SampleRegonitionByModel"),
+    ("inference_integrate", "InferenceIntegrateByType", "DefaultInferenceIntegrate"),
+    ("task_allocation", "TaskAllocationSimple", "TaskAllocationByOrigin"),
+])
+def test_the_originals_model_specific_plugins_are_refused_with_the_closest_built_in(slot, name, closest):
+    from sedna.common.exceptions import UnknownPluginError
+    from sedna.core.lifelong_learning import LifelongLearning
+
+    with pytest.raises(UnknownPluginError) as e:
+        LifelongLearning(OriginLabelEstimator(), **{slot: {"method": name}})
+    msg = str(e.value)
+    assert name in msg and f"closest built-in is {closest}" in msg and "\n" not in msg
+    ClassFactory.get_cls(ClassType.STP if slot != "unseen_sample_recognition" else ClassType.UTD, closest)

@@ -26,9 +26,10 @@ import numpy as np
 
 from sedna.algorithms.registry import SLOTS
 from sedna.algorithms.seen_task_learning.artifact import Task
-from sedna.common.exceptions import EstimatorError, KnowledgeBaseError
+from sedna.common.exceptions import EstimatorError, KnowledgeBaseError, UnknownPluginError
 from sedna.common.log import LOGGER
 from sedna.core.lifelong_learning import kb_doc, replay, settings
+from sedna.core.lifelong_learning.original_names import explain
 from sedna.core.lifelong_learning.serving import Serving
 from sedna.core.lifelong_learning.slots import parse_slot
 from sedna.core.lifelong_learning.training import Trainer, stored_samples
@@ -51,6 +52,18 @@ def _check_estimator(estimator):
         raise EstimatorError(f"estimator {estimator!r} has no predict()")
     if not (hasattr(estimator, "train") or hasattr(estimator, "fit")):
         raise EstimatorError(f"estimator {estimator!r} has neither train() nor fit()")
+
+
+def _parse_slot(name, spec):
+    """:func:`parse_slot`, pointing at the closest built-in for the original's own plugin names."""
+    try:
+        return parse_slot(name, spec)
+    except UnknownPluginError as e:
+        method = spec.get("method") if isinstance(spec, dict) else spec
+        hint = explain(name, method) if isinstance(method, str) else None
+        if hint is None:
+            raise
+        raise UnknownPluginError(hint) from e
 
 
 class LifelongLearning:
@@ -116,7 +129,7 @@ class LifelongLearning:
                      unseen_task_allocation=unseen_task_allocation,
                      unseen_sample_recognition=unseen_sample_recognition,
                      unseen_sample_re_recognition=unseen_sample_re_recognition)
-        self.slots = {name: parse_slot(name, given[name]) for name in SLOTS}
+        self.slots = {name: _parse_slot(name, given[name]) for name in SLOTS}
         self._explicit = {name for name, spec in given.items() if spec is not None}
         self._output_url = output_url
         self._min_train_sample = min_train_sample
