@@ -30,12 +30,12 @@ def test_a_worker_gets_its_own_token_that_reports_and_reads_nothing(tmp_path):
             p = tmp_path / f"{d['kind']}.json"
             p.write_text(json.dumps(d))
             cp.cli("apply", "-f", str(p), check=True)
-        seen = wait_for(lambda: json.loads((out / "train" / "1" / "reported.json").read_text()) and
-                        json.loads((out / "train" / "1" / "seen.json").read_text()),
+        seen = wait_for(lambda: json.loads((out / "kb" / "reported.json").read_text()) and
+                        json.loads((out / "kb" / "seen.json").read_text()),
                         timeout=120, what="the train worker to run and report")
         assert seen["token"] and seen["token"] != admin
         assert seen["list_status"] == 403
-        assert json.loads((out / "train" / "1" / "reported.json").read_text())["ok"] is True
+        assert json.loads((out / "kb" / "reported.json").read_text())["ok"] is True
         w = wait_for(lambda: [w for w in cp.workers() if w["stage"] == "train" and w["report"]],
                      timeout=60, what="the report to be stored")[0]
         assert w["report"]["status"] == "completed"
