@@ -426,3 +426,14 @@ def test_missing_runtime_says_not_available_yet(monkeypatch, capsys, command, mo
     monkeypatch.setitem(sys.modules, f"sedna.runtimes.kubernetes.{module}", types.ModuleType("empty"))
     assert main([command]) == 2
     assert "not available yet" in capsys.readouterr().err
+
+
+def test_crds_output_dir_writes_the_deploy_files_and_says_why_it_cannot(tmp_path):
+    from sedna.cli import UserError
+
+    assert main(["crds", "--output-dir", str(tmp_path / "crds")]) == 0
+    for kind, name in crds.FILES.items():
+        assert (tmp_path / "crds" / name).read_text(encoding="utf-8") == crds.render(kind)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UserError, match="cannot write"):
+        main(["crds", "--output-dir", str(tmp_path / "file")])

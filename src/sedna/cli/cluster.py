@@ -18,11 +18,14 @@ def _cmd_crds(args):
     from sedna.control import crds
 
     if args.output_dir:
-        os.makedirs(args.output_dir, exist_ok=True)
         for kind, name in crds.FILES.items():
             path = os.path.join(args.output_dir, name)
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(crds.render(kind))
+            try:
+                os.makedirs(args.output_dir, exist_ok=True)
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(crds.render(kind))
+            except OSError as e:
+                raise UserError(f"cannot write {path}: {e.strerror or e}") from None
             print(f"wrote {path}")
         return 0
     sys.stdout.write(crds.render_all())
