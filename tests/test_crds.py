@@ -441,3 +441,60 @@ def test_crds_output_dir_writes_the_deploy_files_and_says_why_it_cannot(tmp_path
     (tmp_path / "file").write_text("")
     with pytest.raises(UserError, match="cannot write"):
         main(["crds", "--output-dir", str(tmp_path / "file")])
+
+
+def _mapping_paths(node, path=()):
+    if isinstance(node, dict):
+        yield path
+        for k, v in node.items():
+            yield from _mapping_paths(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _mapping_paths(v, path + (i,))
+
+
+def _schema_at(schema, path):
+    """The schema node at ``path``; inside a node that keeps unknown fields, a keeping node."""
+    for p in path:
+        if isinstance(p, int):
+            schema = schema["items"]
+        elif p in schema.get("properties", {}):
+            schema = schema["properties"][p]
+        elif isinstance(schema.get("additionalProperties"), dict):
+            schema = schema["additionalProperties"]
+        else:
+            assert schema.get(crds.PRESERVE), f"{path}: {p} is not in the schema"
+            return {crds.PRESERVE: True}
+    return schema
+
+
+@pytest.mark.parametrize("make", [_full_job, _full_dataset], ids=["job", "dataset"])
+def test_an_unknown_field_anywhere_is_refused_by_both_unless_the_crd_keeps_it(make):
+    """Every mapping of the fullest manifests gets a field nobody knows: `sedna apply` and the
+    CRD (with strict field validation) refuse it at the same path, except where the CRD keeps
+    unknown fields on purpose (free-form Kubernetes structures, volume sources) or leaves them
+    to the API server (metadata: ObjectMeta is the server's own)."""
+    base = make()
+    schema = crds.openapi_schema(base["kind"])
+    kept, checked = [], 0
+    for path in _mapping_paths(base):
+        m = copy.deepcopy(base)
+        node = m
+        for p in path:
+            node = node[p]
+        node["zzUnknown"] = "x"
+        expected = {_sedna_path(list(path) + ["zzUnknown"])}
+        if path[:1] in (("metadata",), ("status",)):
+            continue  # the object's metadata is the server's own ObjectMeta; status: below
+        here = _schema_at(schema, path)
+        if "additionalProperties" in here:
+            continue  # a map (labels, nodeSelector, limits): any key is a key
+        if here.get(crds.PRESERVE):
+            kept.append(path)
+            assert schema_paths(m) == set(), path
+            continue
+        checked += 1
+        assert apply_paths(m) == expected, path
+        assert schema_paths(m) == expected, path
+    assert checked >= (20 if base["kind"] == "LifelongLearningJob" else 1)
+    assert kept or base["kind"] == "Dataset"  # the job has free-form parts (volumes, probes, ...)
