@@ -361,11 +361,8 @@ class Controller:
 
         ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
         # the worker's own credential: it may post its own report and nothing else
-        contract = {"NAMESPACE": ns, "JOB_NAME": name, "WORKER_NAME": wname, "LC_SERVER": self.lc_server,
-                    "LC_TOKEN": self.store.mint_worker_token(ns, wname)}
-        if stage != "deploy":
-            contract["KB_SERVER"] = self.lc_server
-        contract.update(env)
+        contract = worker_contract_env(ns, name, wname, stage, self.lc_server,
+                                       self.store.mint_worker_token(ns, wname), env)
         template = job["spec"][TEMPLATE_KEY[stage]]["template"]
         spec = WorkerSpec(name=wname, namespace=ns, job=name, stage=stage, round=round_no, template=template,
                           env=contract)
@@ -392,6 +389,20 @@ class Controller:
         # when it reported (kept in memory: after a restart a finishing worker is simply stopped)
         self.reported_at[(namespace, worker)] = now_ts()
         self.wake((namespace, w["job"]))
+
+
+def worker_contract_env(namespace, job, worker, stage, lc_server, token, env):
+    """The env contract (CONTRACTS §2) of one worker, before the template's own ``env``.
+
+    Both runtimes build it here: the local launcher and the Kubernetes Pod
+    builder (:mod:`sedna.runtimes.kubernetes.pods`); ``env`` is the stage's
+    variables from ``reconcile``."""
+    contract = {"NAMESPACE": namespace, "JOB_NAME": job, "WORKER_NAME": worker, "LC_SERVER": lc_server,
+                "LC_TOKEN": token}
+    if stage != "deploy":
+        contract["KB_SERVER"] = lc_server
+    contract.update(env)
+    return contract
 
 
 def _record_dict(record):

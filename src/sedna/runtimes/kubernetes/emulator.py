@@ -1,0 +1,196 @@
+"""An emulated Kubernetes API server for tests and benchmarks (kmock).
+
+kmock's ``KubernetesEmulator`` keeps objects in memory and serves list,
+watch, get, create, merge-patch and delete; it validates no schema, keeps no
+resourceVersion, schedules and runs no Pod and collects no garbage: tests
+play the kubelet (they patch Pod phases) and the workers.
+
+:class:`VersionedEmulator` adds what kopf and the operator rely on: every
+create gets a ``uid``, a ``creationTimestamp`` and a ``resourceVersion``,
+every patch a new ``resourceVersion``, and a merge patch that names a
+``metadata.resourceVersion`` other than the current one is refused with 409
+(optimistic concurrency, as a real API server does).
+
+``EmulatedApiServer`` runs it on a loopback port in a background thread so
+that real operator and agent processes can talk to it over HTTP.
+``python -m sedna.runtimes.kubernetes.emulator`` serves one until killed.
+"""
+
+import argparse
+import asyncio
+import datetime
+import itertools
+import json
+import threading
+import uuid
+import urllib.error
+import urllib.request
+
+from sedna.runtimes.kubernetes.api import path as api_path
+
+RESOURCES = {
+    "sedna.io/v1alpha1/lifelonglearningjobs": ("LifelongLearningJob", ["ll"]),
+    "sedna.io/v1alpha1/datasets": ("Dataset", []),
+    "v1/pods": ("Pod", ["po"]),
+    "v1/secrets": ("Secret", []),
+    "v1/events": ("Event", []),
+    "v1/namespaces": ("Namespace", ["ns"]),
+}
+
+
+def declare(kmock):
+    """Declare the resources the operator and the agent use (discovery)."""
+    from kmock import ResourceInfo
+
+    for key, (kind, short) in RESOURCES.items():
+        kmock.resources[key] = ResourceInfo(
+            kind=kind, namespaced=kind != "Namespace", shortnames=short,
+            subresources={"status"} if key.startswith("sedna.io") or kind == "Pod" else set(),
+            verbs={"list", "watch", "get", "create", "patch", "update", "delete"})
+
+
+_VERSIONS = itertools.count(1)
+
+
+def _make_emulator_class():
+    from kmock import KubernetesEmulator, KubernetesError, action
+
+    class VersionedEmulator(KubernetesEmulator):
+        async def _handle(self, request):
+            if request.resource is not None and isinstance(request.data, (dict, list)):
+                self._stamp(request, action, KubernetesError)
+            return await super()._handle(request)
+
+        def _stamp(self, request, action, error):
+            rv = str(next(_VERSIONS))
+            data = request.data
+            if request.action == action.CREATE and isinstance(data, dict):
+                meta = data.setdefault("metadata", {})
+                meta.update(uid=str(uuid.uuid4()), resourceVersion=rv)
+                meta.setdefault("creationTimestamp",
+                                datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            elif request.action == action.UPDATE and request.name is not None:
+                key = (request.resource, request.namespace, request.name)
+                if key not in self._objects or self._objects[key].deleted:
+                    return
+                current = (self._objects[key].get("metadata") or {}).get("resourceVersion")
+                if isinstance(data, list):
+                    self._test_ops(key, data, error)
+                    data.append({"op": "add", "path": "/metadata/resourceVersion", "value": rv})
+                    return
+                want = (data.get("metadata") or {}).get("resourceVersion")
+                if want and current and want != current:
+                    raise error(status=409, reason="Conflict",
+                                message=f"the object has been modified (resourceVersion {current}, not {want})")
+                data.setdefault("metadata", {})["resourceVersion"] = rv
+
+        def _test_ops(self, key, ops, error):
+            """A JSON patch whose ``test`` fails is a 422 (as on a real server), not a 500."""
+            import jsonpatch
+
+            tests = [op for op in ops if isinstance(op, dict) and op.get("op") == "test"]
+            try:
+                jsonpatch.apply_patch(dict(self._objects[key].raw), tests, in_place=False)
+            except jsonpatch.JsonPatchException as e:
+                raise error(status=422, reason="Invalid", message=f"the patch's test failed: {e}") from None
+
+    return VersionedEmulator
+
+
+class EmulatedApiServer:
+    """A kmock Kubernetes emulator on ``127.0.0.1:<port>``, in a daemon thread."""
+
+    def __init__(self, port=0):
+        self.port = port
+        self.url = None
+        self._ready = threading.Event()
+        self._stop = None
+        self._loop = None
+        self._error = None
+        self._thread = threading.Thread(target=self._run, daemon=True, name="kmock")
+
+    def start(self, timeout=20.0):
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the API emulator did not start")
+        if self._error:
+            raise RuntimeError(f"the API emulator failed: {self._error}")
+        return self
+
+    def stop(self):
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _run(self):
+        try:
+            asyncio.run(self._serve())
+        except Exception as e:  # noqa: BLE001 - reported to the starting thread
+            self._error = e
+            self._ready.set()
+
+    async def _serve(self):
+        from kmock import Server
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with _make_emulator_class()() as kmock, Server(kmock, port=self.port or None) as srv:
+            declare(kmock)
+            self.url = str(srv.url).rstrip("/")
+            self._ready.set()
+            await self._stop.wait()
+
+
+class SyncClient:
+    """A blocking client for tests: ``kube.create(("v1", "pods"), "default", body)``...
+    (``res`` as in :mod:`sedna.runtimes.kubernetes.api`). Returns None on 404."""
+
+    def __init__(self, url):
+        self.url = url.rstrip("/")
+
+    def call(self, method, p, body=None, content_type="application/json"):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + p, data=data, method=method, headers={"Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                text = r.read()
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return None
+            raise RuntimeError(f"{method} {p}: HTTP {e.code}: {e.read()[:300]!r}") from None
+        return json.loads(text) if text else None
+
+    def get(self, res, ns, name):
+        return self.call("GET", api_path(*res, ns, name))
+
+    def list(self, res, ns=None):
+        return (self.call("GET", api_path(*res, ns)) or {}).get("items") or []
+
+    def create(self, res, ns, body):
+        body = dict(body, metadata=dict(body.get("metadata") or {}, namespace=ns))
+        return self.call("POST", api_path(*res, ns), body)
+
+    def patch(self, res, ns, name, body, sub=None):
+        return self.call("PATCH", api_path(*res, ns, name, sub), body, "application/merge-patch+json")
+
+    def delete(self, res, ns, name):
+        return self.call("DELETE", api_path(*res, ns, name))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m sedna.runtimes.kubernetes.emulator")
+    p.add_argument("--port", type=int, default=0)
+    args = p.parse_args(argv)
+    srv = EmulatedApiServer(args.port).start()
+    print(srv.url, flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

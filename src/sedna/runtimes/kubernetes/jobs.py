@@ -1,0 +1,191 @@
+"""One reconcile of one LifelongLearningJob against the API server.
+
+Read (the job, its Dataset, the Pods it owns), decide with the pure
+:func:`sedna.control.reconcile.reconcile` (the local runtime's), save the
+decision in the job's status through ``/status`` with the resourceVersion
+read (a real server refuses a stale write with 409: the pass is simply
+redone), then carry out the actions. Every action can be repeated safely:
+Pods and Secrets have fixed names (a second create answers 409 and the
+existing one is kept), round files are rewritten identically. So an
+operator killed anywhere restarts from the API objects alone and never
+creates a Pod twice.
+
+What the job's status holds besides the contract's fields:
+``status.sednaState`` (the controller's private state: round, attempt,
+sample pool) and ``status.workerReports`` (``{worker: report}``, written by
+the node agent).
+"""
+
+import copy
+import os
+
+from sedna.common.log import LOGGER
+from sedna.control.files import publish_copy
+from sedna.control.reconcile import DatasetObs, Settings, WorkerObs, reconcile
+from sedna.runtimes.kubernetes import pods, samples
+from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS, ApiError
+from sedna.runtimes.local.controller import utcnow
+
+LOG = LOGGER.getChild("operator")
+STATE_KEY = "sednaState"
+REPORTS_KEY = "workerReports"
+PRIVATE = (STATE_KEY, REPORTS_KEY)
+
+
+def _train_prob(job):
+    return float(((job.get("spec") or {}).get("dataset") or {}).get("trainProb", 0.8))
+
+
+def _dataset_obs(job, ds, state):
+    if ds is None or ds.get("metadata", {}).get("deletionTimestamp"):
+        return DatasetObs(exists=False)
+    n = int((ds.get("status") or {}).get("numberOfSamples") or 0)
+    pt, pe = samples.pending(state, n, _train_prob(job))
+    return DatasetObs(exists=True, url=ds["spec"].get("url", ""), format=str(ds["spec"].get("format") or "txt").lower(),
+                      number_of_samples=n, pending_train=pt, pending_eval=pe)
+
+
+def _status_patch(old, new):
+    """A merge patch turning status ``old`` into ``new`` (keys gone become null); None if equal."""
+    patch = {k: v for k, v in new.items() if old.get(k) != v}
+    patch.update({k: None for k in old if k not in new and k not in PRIVATE})
+    return patch or None
+
+
+class JobReconciler:
+    """Reconciles jobs through ``api`` (:class:`~sedna.runtimes.kubernetes.api.Api`)."""
+
+    def __init__(self, api, settings=None, lc_server=None, clock=utcnow):
+        self.api = api
+        self.settings = settings or Settings()
+        self.lc_server = lc_server
+        self.clock = clock
+        self.datasets = {}   # (namespace, job) -> the Dataset it names (to wake it on dataset events)
+        self.stats = {"reconciles": 0, "pods_created": 0}
+
+    async def observe(self, job):
+        meta, spec = job["metadata"], job["spec"]
+        ns, name = meta["namespace"], meta["name"]
+        ds_name = (spec.get("dataset") or {}).get("name")
+        self.datasets[(ns, name)] = ds_name
+        ds = await self.api.get(DATASETS, ns, ds_name) if ds_name else None
+        owned = await self.api.list(PODS, ns, labels={pods.LABEL_JOB: name})
+        status = job.get("status") or {}
+        reports = status.get(REPORTS_KEY) or {}
+        state = copy.deepcopy(status.get(STATE_KEY) or {})
+        workers = [pods.observe(p, reports.get(p["metadata"]["name"])) for p in owned
+                   if not p["metadata"].get("deletionTimestamp")]
+        seen = {w.name for w in workers}
+        for wname, why in (state.get("start_errors") or {}).items():
+            if wname not in seen:  # a Pod the API refused: fails like one that exited
+                workers.append(WorkerObs(name=wname, stage=why["stage"], round=why["round"], phase="Failed",
+                                         error=why["error"]))
+        return ds, workers, state
+
+    async def reconcile(self, namespace, name):
+        """One pass; seconds until the job wants to be looked at again (None: it is gone)."""
+        job = await self.api.get(JOBS, namespace, name)
+        if job is None or job["metadata"].get("deletionTimestamp"):
+            return None
+        self.stats["reconciles"] += 1
+        ds, workers, state = await self.observe(job)
+        status = job.get("status") or {}
+        public = {k: v for k, v in status.items() if k not in PRIVATE}
+        result = reconcile(dict(job, status=public, state=state), _dataset_obs(job, ds, state), workers,
+                           self.clock(), self.settings)
+        new_state = self._pool(result.state, result.actions, ds, job)
+        new_status = dict(result.status, **{STATE_KEY: new_state})
+        patch = _status_patch(status, new_status)
+        if patch:
+            body = {"status": patch}
+            if job["metadata"].get("resourceVersion"):
+                body["metadata"] = {"resourceVersion": job["metadata"]["resourceVersion"]}
+            await self.api.patch(JOBS, namespace, name, body, sub="status")
+        errors = await self.carry_out(job, ds, new_state, result.actions)
+        if errors:
+            new_state = dict(new_state, start_errors={**(new_state.get("start_errors") or {}), **errors})
+            await self.api.patch(JOBS, namespace, name, {"status": {STATE_KEY: new_state}}, sub="status")
+            return 0.2
+        return 0.2 if result.actions else result.requeue_after
+
+    def _pool(self, state, actions, ds, job):
+        n = int(((ds or {}).get("status") or {}).get("numberOfSamples") or 0)
+        state = dict(state)
+        for a in actions:
+            if a.kind == "start_round":
+                state = samples.claim(state, a.round, n, _train_prob(job))
+            elif a.kind == "release_round":
+                state = samples.release(state, a.round)
+        live = {a.name for a in actions if a.kind == "start_worker"}
+        errs = {k: v for k, v in (state.get("start_errors") or {}).items()
+                if k not in live and v.get("round", 0) >= state.get("round", 0)}
+        state["start_errors"] = errs
+        return state
+
+    async def carry_out(self, job, ds, state, actions):
+        """Do ``actions``; returns ``{worker: {error, stage, round}}`` for workers that could not start."""
+        errors = {}
+        for a in actions:
+            try:
+                if a.kind == "start_worker" and a.name in errors:
+                    continue
+                await self._execute(job, ds, state, a)
+            except Exception as e:  # noqa: BLE001 - recorded; reconcile decides (retry, then Failed)
+                LOG.error("job %s/%s: %s %s failed: %s", job["metadata"]["namespace"], job["metadata"]["name"],
+                          a.kind, a.name or a.round, e)
+                if a.kind in ("start_worker", "publish_deployment"):
+                    errors[a.name] = {"error": str(e)[:500], "stage": a.stage or "deploy", "round": a.round}
+        return errors
+
+    async def _execute(self, job, ds, state, a):
+        ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
+        if a.kind == "start_round":
+            self._write_round(job, ds, state, a.round)
+        elif a.kind == "start_worker":
+            await self.api.create(SECRETS, ns, pods.token_secret(job, a.name, a.stage, a.round))
+            created = await self.api.create(PODS, ns, pods.pod(job, a.name, a.stage, a.round, a.env, self.lc_server))
+            self.stats["pods_created"] += 1
+            LOG.info("job %s/%s: %s Pod %s (round %d)", ns, name, a.stage, created["metadata"]["name"], a.round)
+        elif a.kind == "stop_worker":
+            await self.api.delete(PODS, ns, a.name)
+            await self.api.delete(SECRETS, ns, pods.token_secret_name(a.name))
+        elif a.kind == "publish_deployment":
+            self._publish(job, a)
+
+    def _write_round(self, job, ds, state, r):
+        claim = (state.get("claims") or {}).get(str(r))
+        if ds is None or not claim:
+            return
+        try:
+            samples.write_round(job["spec"]["outputDir"], state.get("data_format") or "txt", ds["spec"]["url"], r,
+                                claim, _train_prob(job))
+        except OSError as e:
+            # the index is on the dataset's node only; the train worker reports what it cannot read
+            LOG.warning("job %s: round %d files not written here: %s", job["metadata"]["name"], r, e)
+
+    @staticmethod
+    def _publish(job, a):
+        out = job["spec"]["outputDir"]
+        if "://" in out:
+            from sedna.common.file_ops import FileOps
+
+            FileOps.write_atomic(a.target, FileOps.read_text(a.source) if hasattr(FileOps, "read_text")
+                                 else open(FileOps.download(a.source)).read())
+            return
+        src = a.source[len("file://"):] if a.source.startswith("file://") else a.source
+        try:
+            publish_copy(src, a.target, os.path.abspath(out))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"eval output {a.source} is missing") from None
+
+    async def delete_workers(self, namespace, name):
+        """The job is being deleted: remove its Pods and token Secrets (the finalizer's work)."""
+        n = 0
+        for res in (PODS, SECRETS):
+            for obj in await self.api.list(res, namespace, labels={pods.LABEL_JOB: name}):
+                try:
+                    await self.api.delete(res, namespace, obj["metadata"]["name"])
+                    n += res == PODS
+                except ApiError as e:
+                    LOG.warning("job %s/%s: cannot delete %s: %s", namespace, name, obj["metadata"]["name"], e)
+        return n

@@ -1,0 +1,161 @@
+"""``sedna operator``: the kopf operator of the Kubernetes runtime.
+
+One kopf daemon per LifelongLearningJob runs :class:`JobReconciler` passes:
+after each pass it sleeps for the delay ``reconcile`` asked for, or until
+something about the job changes (the job itself — e.g. a report the node
+agent wrote —, one of its Pods, its Dataset's sample count). Each pass reads
+fresh objects from the API (no cache feeds a decision). Deleting a job runs
+the finalizer handler, which removes its Pods and token Secrets (on a real
+cluster ownerReferences would too; the finalizer does not wait for the
+garbage collector). A restarted operator gets a daemon per existing job and
+carries on from the job's status.
+
+``run_operator(args)`` is what ``sedna operator`` calls; ``python -m
+sedna.runtimes.kubernetes.operator --server URL`` runs it without the CLI.
+"""
+
+import argparse
+import asyncio
+import logging
+import os
+
+import kopf
+
+from sedna.common.log import LOGGER
+from sedna.control.conditions import error_backoff
+from sedna.control.reconcile import Settings
+from sedna.runtimes.kubernetes.api import Api, connection
+from sedna.runtimes.kubernetes.jobs import JobReconciler
+from sedna.runtimes.kubernetes.pods import LABEL_JOB
+
+LOG = LOGGER.getChild("operator")
+GROUP, VERSION = "sedna.io", "v1alpha1"
+MIN_PERIOD = 0.2  # seconds between two passes on one job, however many events come
+
+
+class Operator:
+    """The reconciler plus the wake-up events of the job daemons."""
+
+    def __init__(self, conn, settings=None, lc_server=None):
+        self.conn = conn
+        self.api = Api(conn)
+        self.jobs = JobReconciler(self.api, settings, lc_server)
+        self._wake = {}  # (namespace, job) -> asyncio.Event
+
+    def wake(self, namespace, name):
+        ev = self._wake.get((namespace, name))
+        if ev is not None:
+            ev.set()
+
+    def wake_dataset(self, namespace, dataset):
+        for (ns, job), ds in list(self.jobs.datasets.items()):
+            if ns == namespace and ds == dataset:
+                self.wake(ns, job)
+
+    async def follow(self, namespace, name, stopped):
+        """The daemon's body: reconcile until the job is gone or the operator stops."""
+        ev = self._wake.setdefault((namespace, name), asyncio.Event())
+        failures = 0
+        try:
+            while not stopped:
+                ev.clear()
+                try:
+                    delay = await self.jobs.reconcile(namespace, name)
+                    failures = 0
+                except Exception as e:  # noqa: BLE001 - a failed pass (409 on a stale write...) is redone
+                    failures += 1
+                    delay = error_backoff(failures, 0.5, 30.0)
+                    LOG.warning("job %s/%s: pass failed (%s: %s); again in %gs", namespace, name,
+                                type(e).__name__, e, delay, exc_info=failures == 1)
+                if delay is None:
+                    return
+                await asyncio.sleep(MIN_PERIOD)
+                await _wait_any(ev, stopped, max(0.0, delay - MIN_PERIOD))
+        finally:
+            self._wake.pop((namespace, name), None)
+            self.jobs.datasets.pop((namespace, name), None)
+
+
+async def _wait_any(ev, stopped, timeout):
+    tasks = [asyncio.ensure_future(ev.wait()), asyncio.ensure_future(stopped.wait())]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()
+
+
+def build_registry(op):
+    """The kopf handlers of ``op`` in their own registry (nothing registered at import)."""
+    reg = kopf.OperatorRegistry()
+
+    @kopf.on.startup(registry=reg)
+    async def startup(settings: kopf.OperatorSettings, **_):
+        settings.peering.standalone = True
+        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="sedna.io")
+        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="sedna.io")
+        settings.persistence.finalizer = "sedna.io/finalizer"
+        settings.posting.level = logging.WARNING
+        settings.watching.server_timeout = 60
+        await op.api.__aenter__()
+
+    @kopf.on.cleanup(registry=reg)
+    async def cleanup(**_):
+        await op.api.__aexit__(None, None, None)
+
+    @kopf.on.login(registry=reg)
+    def login(**_):
+        c = op.conn
+        return kopf.ConnectionInfo(server=c.server, token=c.token, ca_path=c.ca_path, insecure=c.insecure)
+
+    @kopf.daemon(GROUP, VERSION, "lifelonglearningjobs", registry=reg, cancellation_timeout=5.0)
+    async def job_daemon(namespace, name, stopped, **_):
+        await op.follow(namespace, name, stopped)
+
+    @kopf.on.delete(GROUP, VERSION, "lifelonglearningjobs", registry=reg)
+    async def job_deleted(namespace, name, **_):
+        n = await op.jobs.delete_workers(namespace, name)
+        LOG.info("job %s/%s deleted: %d Pods removed", namespace, name, n)
+
+    @kopf.on.event(GROUP, VERSION, "lifelonglearningjobs", registry=reg)
+    def job_event(namespace, name, **_):
+        op.wake(namespace, name)
+
+    @kopf.on.event("v1", "pods", labels={LABEL_JOB: kopf.PRESENT}, registry=reg)
+    def pod_event(namespace, labels, **_):
+        op.wake(namespace, labels[LABEL_JOB])
+
+    @kopf.on.event(GROUP, VERSION, "datasets", registry=reg)
+    def dataset_event(namespace, name, **_):
+        op.wake_dataset(namespace, name)
+
+    return reg
+
+
+def run_operator(args):
+    """``sedna operator``: args ``namespace`` (None: all), ``kubeconfig``, ``server``
+    (and optionally ``lc_server``: the report endpoint workers get instead of their node's agent)."""
+    conn = connection(getattr(args, "server", None), getattr(args, "kubeconfig", None))
+    op = Operator(conn, Settings(), getattr(args, "lc_server", None) or os.environ.get("SEDNA_LC_SERVER"))
+    namespace = getattr(args, "namespace", None)
+    reg = build_registry(op)
+    LOG.info("sedna operator on %s (%s)", conn.server, f"namespace {namespace}" if namespace else "all namespaces")
+    kopf.run(registry=reg, standalone=True, clusterwide=namespace is None,
+             namespaces=[namespace] if namespace else [])
+    return 0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m sedna.runtimes.kubernetes.operator")
+    p.add_argument("--namespace", default=None)
+    p.add_argument("--kubeconfig", default=None)
+    p.add_argument("--server", default=None, help="API server URL (e.g. an emulator's)")
+    p.add_argument("--lc-server", dest="lc_server", default=None)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return run_operator(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

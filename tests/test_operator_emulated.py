@@ -1,0 +1,247 @@
+"""The Kubernetes operator (``sedna.runtimes.kubernetes.operator``) as a real
+process, with kmock's Kubernetes API emulator standing in for the API server.
+
+The emulator stores objects and serves list/watch/get/create/merge-patch/
+delete; it schedules and runs no Pod, keeps no resourceVersion and validates
+nothing. So these tests play the node agent (they patch the Dataset's
+``status.numberOfSamples``), the kubelet (they patch Pod phases and exit
+codes) and, where needed, the workers (they write the eval output).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+pytest.importorskip("kopf")
+pytest.importorskip("kmock")
+
+from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS  # noqa: E402
+from sedna.runtimes.kubernetes.emulator import EmulatedApiServer, SyncClient  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NS = "default"
+JOB = "robo-demo"
+
+
+def manifests(tmp_path, threshold=100):
+    """The tutorial's Dataset and job, with the index and outputDir under ``tmp_path``."""
+    with open(os.path.join(HERE, "manifests", "tutorial-dataset.yaml")) as f:
+        ds = yaml.safe_load(f)
+    with open(os.path.join(HERE, "manifests", "tutorial-job.yaml")) as f:
+        job = yaml.safe_load(f)
+    index = tmp_path / "data" / "data.txt"
+    index.parent.mkdir(parents=True)
+    index.write_text("")
+    ds["spec"]["url"] = str(index)
+    job["spec"]["outputDir"] = str(tmp_path / "output")
+    trigger = job["spec"]["trainSpec"]["trigger"]
+    trigger["checkPeriodSeconds"] = 1  # the tutorial's 30 s would only slow the test down
+    trigger["condition"]["threshold"] = threshold
+    return ds, job, index
+
+
+def wait_for(cond, timeout=30, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = cond()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+class OperatorProcess:
+    """The real operator, cluster-wide (kmock 0.8 answers 500 to ``GET /api/v1/namespaces``,
+    which kopf lists when given a namespace)."""
+    def __init__(self, url, log_path):
+        self.url, self.log_path, self.proc = url, log_path, None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "sedna.runtimes.kubernetes.operator", "--server", self.url], stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        return self
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()[-4000:]
+
+
+@pytest.fixture
+def api_emulator():
+    with EmulatedApiServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def kube(api_emulator):
+    return SyncClient(api_emulator.url)
+
+
+@pytest.fixture
+def operator(api_emulator, tmp_path):
+    op = OperatorProcess(api_emulator.url, tmp_path / "operator.log").start()
+    yield op
+    op.stop()
+    if os.environ.get("SEDNA_TEST_SHOW_LOGS"):
+        print(op.log())
+
+
+def pod(kube, name):
+    return kube.get(PODS, NS, name)
+
+
+def pod_names(kube):
+    return sorted(p["metadata"]["name"] for p in kube.list(PODS, NS))
+
+
+def kubelet(kube, name, phase, exit_code=None):
+    """Play the kubelet: set a Pod's phase (and its container's exit code)."""
+    status = {"phase": phase, "hostIP": "10.0.0.7"}
+    if exit_code is not None:
+        status["containerStatuses"] = [{"name": "c", "state": {"terminated": {"exitCode": exit_code,
+                                                                              "reason": "Error" if exit_code else "Completed"}}}]
+    kube.patch(PODS, NS, name, {"status": status}, sub="status")
+
+
+def last_condition(kube):
+    conds = ((kube.get(JOBS, NS, JOB) or {}).get("status") or {}).get("conditions") or []
+    states = [c for c in conds if c.get("type") != "ReconcileError"]
+    return (states[-1]["stage"], states[-1]["type"]) if states else None
+
+
+def apply_tutorial(kube, tmp_path, lines=130, threshold=100):
+    ds, job, index = manifests(tmp_path, threshold)
+    kube.create(DATASETS, NS, ds)
+    kube.create(JOBS, NS, job)
+    index.write_text("".join(f"img/{i}.png lbl/{i}.png\n" for i in range(lines)))
+    # play the node agent: it counted the lines on the dataset's node
+    kube.patch(DATASETS, NS, ds["metadata"]["name"], {"status": {"numberOfSamples": lines}}, sub="status")
+    return job
+
+
+def env_of(p):
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in p["spec"]["containers"][0]["env"]}
+
+
+def test_round_pods_on_the_api_emulator(kube, operator, tmp_path):
+    """Samples cross the threshold -> round 1's train Pod with the template's spec and the
+    worker env contract; Succeeded -> eval Pod; Succeeded -> deploy Pod; Running -> Deploy/Completed."""
+    job = apply_tutorial(kube, tmp_path)
+    out = job["spec"]["outputDir"]
+    train = wait_for(lambda: pod(kube, f"{JOB}-train-1"), what="the train Pod")
+    meta, spec = train["metadata"], train["spec"]
+    assert meta["labels"]["sedna.io/job"] == JOB and meta["labels"]["sedna.io/stage"] == "train"
+    assert meta["labels"]["sedna.io/round"] == "1"
+    assert meta["ownerReferences"][0]["kind"] == "LifelongLearningJob" and meta["ownerReferences"][0]["name"] == JOB
+    assert spec["nodeName"] == "sedna-mini-control-plane" and spec["restartPolicy"] == "Never"
+    assert spec["volumes"][0]["name"] == "cache-volume"
+    env = env_of(train)
+    assert env["TRAIN_DATASET_URL"] == f"{out}/data/train/1/data.txt"
+    assert env["ORIGINAL_DATASET_URL"] == str(tmp_path / "data" / "data.txt")
+    assert env["OUTPUT_URL"] == f"{out}/kb" and env["HAS_COMPLETED_INITIAL_TRAINING"] == "false"
+    assert env["NAMESPACE"] == NS and env["JOB_NAME"] == JOB and env["WORKER_NAME"] == f"{JOB}-train-1"
+    assert env["LC_SERVER"] == "http://$(SEDNA_NODE_IP):9100" and env["num_class"] == "24"
+    assert env["LC_TOKEN"] == {"secretKeyRef": {"name": f"{JOB}-train-1-token", "key": "token"}}
+    assert kube.get(SECRETS, NS, f"{JOB}-train-1-token")["data"]["token"]
+    # round files: 130 lines, trainProb 0.8 -> 104 train, 26 eval
+    with open(env["TRAIN_DATASET_URL"]) as f:
+        assert len(f.read().splitlines()) == 104
+    kubelet(kube, f"{JOB}-train-1", "Running")
+    kubelet(kube, f"{JOB}-train-1", "Succeeded", 0)
+    ev = wait_for(lambda: pod(kube, f"{JOB}-eval-1"), what="the eval Pod")
+    assert env_of(ev)["TEST_DATASET_URL"] == f"{out}/data/eval/1/data.txt"
+    assert env_of(ev)["MODEL_URLS"] == f"{out}/kb/index.json"
+    os.makedirs(f"{out}/eval/1")
+    with open(f"{out}/eval/1/index.json", "w") as f:  # play the eval worker's output
+        f.write("{}")
+    kubelet(kube, f"{JOB}-eval-1", "Succeeded", 0)
+    dep = wait_for(lambda: pod(kube, f"{JOB}-deploy-1"), what="the deploy Pod")
+    assert env_of(dep)["MODEL_URLS"] == f"{out}/deploy/index.json" and "KB_SERVER" not in env_of(dep)
+    assert os.path.exists(f"{out}/deploy/index.json")
+    assert dep["spec"]["hostNetwork"] is True
+    kubelet(kube, f"{JOB}-deploy-1", "Running")
+    wait_for(lambda: last_condition(kube) == ("Train", "Waiting"), what="the round to complete")
+    rounds = kube.get(JOBS, NS, JOB)["status"]["rounds"]
+    assert rounds[-1]["round"] == 1 and rounds[-1]["phase"] == "Succeeded"
+    assert pod_names(kube) == [f"{JOB}-deploy-1", f"{JOB}-eval-1", f"{JOB}-train-1"]
+
+
+def test_kill9_and_restart_creates_no_pod_twice_on_the_api_emulator(kube, operator, tmp_path):
+    """``kill -9`` of the operator mid-round, the train Pod ends while it is down; the
+    restarted operator carries on from the job's status: the eval Pod, once, no new train Pod."""
+    apply_tutorial(kube, tmp_path)
+    wait_for(lambda: pod(kube, f"{JOB}-train-1"), what="the train Pod")
+    kube.patch(PODS, NS, f"{JOB}-train-1", {"metadata": {"annotations": {"test/marker": "first"}}})
+    operator.kill9()
+    kubelet(kube, f"{JOB}-train-1", "Succeeded", 0)
+    operator.start()
+    wait_for(lambda: pod(kube, f"{JOB}-eval-1"), what="the eval Pod after the restart")
+    time.sleep(2)
+    assert pod_names(kube) == [f"{JOB}-eval-1", f"{JOB}-train-1"]
+    assert pod(kube, f"{JOB}-train-1")["metadata"]["annotations"]["test/marker"] == "first"
+    assert kube.get(JOBS, NS, JOB)["status"]["sednaState"]["round"] == 1
+
+
+def test_failed_pod_retried_then_round_failed_with_exit_code_on_the_api_emulator(kube, operator, tmp_path):
+    """A train Pod that exits 3 is retried (new Pods after a backoff), then the round is
+    Failed with the exit code, and its samples wait for the next round."""
+    apply_tutorial(kube, tmp_path)
+    for name in (f"{JOB}-train-1", f"{JOB}-train-1-1", f"{JOB}-train-1-2"):
+        wait_for(lambda: pod(kube, name), what=f"Pod {name}")
+        kubelet(kube, name, "Failed", 3)
+    st = wait_for(lambda: (kube.get(JOBS, NS, JOB)["status"].get("lastFailure")), what="the round to fail")
+    assert st["exitCode"] == 3 and st["stage"] == "Train" and st["round"] == 1
+    conds = kube.get(JOBS, NS, JOB)["status"]["conditions"]
+    failed = [c for c in conds if c["type"] == "Failed" and c["reason"] == "BackoffLimitExceeded"]
+    assert failed and failed[-1]["data"]["exitCode"] == 3 and "exit code 3" in failed[-1]["message"]
+    assert kube.get(JOBS, NS, JOB)["status"]["sednaState"]["pool_start"] == 0  # samples given back
+
+
+def test_deleting_the_job_removes_its_pods_on_the_api_emulator(kube, operator, tmp_path):
+    """The finalizer: deleting the job removes its Pods and token Secrets, then the job."""
+    apply_tutorial(kube, tmp_path)
+    wait_for(lambda: pod(kube, f"{JOB}-train-1"), what="the train Pod")
+    assert kube.get(JOBS, NS, JOB)["metadata"].get("finalizers")
+    kube.delete(JOBS, NS, JOB)
+    wait_for(lambda: not kube.list(PODS, NS), what="the Pods to go")
+    wait_for(lambda: kube.get(JOBS, NS, JOB) is None, what="the job to go")
+    assert not kube.list(SECRETS, NS)
+
+
+def test_pod_env_is_the_local_runtimes_worker_contract(tmp_path):
+    """The same worker gets the same contract variables from both runtimes; on Kubernetes
+    only LC_SERVER/KB_SERVER (the node's agent) and LC_TOKEN (its Secret) are resolved there."""
+    from sedna.runtimes.kubernetes import pods
+    from sedna.runtimes.local.controller import worker_contract_env
+
+    _, job, _ = manifests(tmp_path)
+    job["metadata"].update(namespace=NS, uid="u1")
+    env = {"TRAIN_DATASET_URL": "/o/data/train/1/data.txt", "HAS_COMPLETED_INITIAL_TRAINING": "false"}
+    local = worker_contract_env(NS, JOB, f"{JOB}-train-1", "train", "http://127.0.0.1:9100", "tok", env)
+    p = pods.pod(job, f"{JOB}-train-1", "train", 1, env, lc_server="http://127.0.0.1:9100")
+    got = env_of(p)
+    assert {k: got[k] for k in local if k != "LC_TOKEN"} == {k: v for k, v in local.items() if k != "LC_TOKEN"}
+    assert got["LC_TOKEN"] == {"secretKeyRef": {"name": f"{JOB}-train-1-token", "key": "token"}}
+    names = [e["name"] for e in p["spec"]["containers"][0]["env"]]
+    assert names[:len(local)] == list(local)  # the contract first, then the template's own env
+    assert names[len(local):] == ["num_class", "epoches", "attribute", "city", "BACKEND_TYPE"]
