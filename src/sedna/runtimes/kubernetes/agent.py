@@ -1,0 +1,210 @@
+"""``sedna agent``: the node agent of the Kubernetes runtime (a DaemonSet).
+
+The original's LocalController role, on one node:
+
+* **datasets**: for every Dataset whose ``spec.nodeName`` is this node, read
+  what was appended to its index file since the last look (the incremental
+  :class:`~sedna.control.rounds.IndexWatcher`) and patch the Dataset's
+  ``status.numberOfSamples`` / ``updateTime`` (cumulative: the watcher's
+  policy). The watcher's position is kept in ``status.sednaWatch``, so a
+  restarted agent carries on where it stopped and counts nothing twice.
+* **worker reports**: ``POST /sedna/workers/{name}/info`` (CONTRACTS §2),
+  checked like the local server's (:mod:`sedna.server.reports_api`): the
+  caller's bearer token must be the one the operator minted into the
+  worker's own Secret (``<worker>-token``), so a worker reports for itself
+  only and never holds admin credentials; URLs must lie inside the job's
+  ``outputDir``. The report goes into the job's ``status.workerReports``.
+
+``run_agent(args)`` is what ``sedna agent`` calls; ``python -m
+sedna.runtimes.kubernetes.agent --server URL --node-name N`` runs it alone.
+"""
+
+import argparse
+import asyncio
+import hmac
+import logging
+import os
+import socket
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from sedna.common.log import LOGGER
+from sedna.control.rounds import IndexWatcher, WatchState
+from sedna.runtimes.kubernetes import pods
+from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS, Api, connection
+from sedna.runtimes.kubernetes.jobs import REPORTS_KEY
+from sedna.server.reports_api import _errors as report_errors
+from sedna.server.reports_api import url_errors
+
+LOG = LOGGER.getChild("agent")
+WATCH_KEY = "sednaWatch"
+DEFAULT_PERIOD = 1.0  # seconds between two looks at the index files
+
+
+def _now():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class DatasetWatcher:
+    """Counts the samples of this node's Datasets into their status."""
+
+    def __init__(self, api, node_name):
+        self.api = api
+        self.node_name = node_name
+        self.watcher = IndexWatcher()
+
+    async def pass_once(self):
+        for ds in await self.api.list(DATASETS):
+            if (ds.get("spec") or {}).get("nodeName") != self.node_name or ds["metadata"].get("deletionTimestamp"):
+                continue
+            try:
+                await self.check(ds)
+            except Exception as e:  # noqa: BLE001 - one dataset's failure must not stop the others
+                LOG.warning("dataset %s/%s: %s: %s", ds["metadata"]["namespace"], ds["metadata"]["name"],
+                            type(e).__name__, e)
+
+    async def check(self, ds):
+        meta, status = ds["metadata"], ds.get("status") or {}
+        url = ds["spec"]["url"]
+        saved = status.get(WATCH_KEY) or {}
+        state = WatchState.from_dict(saved.get("state")) if saved.get("url") == url else WatchState()
+        csv = str(ds["spec"].get("format") or "txt").lower() == "csv"
+        lines, new_state, event = await asyncio.to_thread(self.watcher.poll, url, state, None, csv)
+        base = int(saved.get("base", status.get("numberOfSamples") or 0)) if saved.get("url") == url else \
+            int(status.get("numberOfSamples") or 0)  # a new url: counting goes on from the old total
+        total = base + new_state.lines_total
+        patch = {}
+        if new_state.to_dict() != state.to_dict() or saved.get("url") != url:
+            patch[WATCH_KEY] = {"url": url, "state": new_state.to_dict(), "base": base}
+        if status.get("numberOfSamples") != total:
+            patch.update(numberOfSamples=total, updateTime=_now())
+        if event and event.reason != "Missing":
+            LOG.warning("dataset %s/%s: %s", meta["namespace"], meta["name"], event.message)
+        if patch:
+            body = {"metadata": {"resourceVersion": meta.get("resourceVersion")}, "status": patch}
+            await self.api.patch(DATASETS, meta["namespace"], meta["name"], body, sub="status")
+        return total
+
+
+def _bearer(request):
+    auth = request.headers.get("Authorization", "")
+    return auth[len("Bearer "):].strip() if auth.startswith("Bearer ") else ""
+
+
+class Reports:
+    """The worker report endpoint of this node."""
+
+    def __init__(self, api, node_name):
+        self.api = api
+        self.node_name = node_name
+
+    def app(self):
+        app = web.Application()
+        app.router.add_post("/sedna/workers/{name}/info", self.post)
+        app.router.add_get("/healthz", lambda _r: web.json_response({"ok": True}))
+        return app
+
+    async def post(self, request):
+        name = request.match_info["name"]
+        try:
+            body = await request.json()
+        except ValueError:
+            return _fail(400, "report: the body is not JSON")
+        if not isinstance(body, dict):
+            return _fail(400, "report: expected a JSON object")
+        errors = report_errors(body, name)
+        if errors:
+            return _fail(400, "; ".join(errors))
+        ns = body.get("namespace") or "default"
+        denied = await self._authenticate(request, ns, name)
+        if denied:
+            return denied
+        pod = await self.api.get(PODS, ns, name)
+        if pod is None:
+            return _fail(404, f"no worker {ns}/{name}")
+        job_name = (pod["metadata"].get("labels") or {}).get(pods.LABEL_JOB)
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node and node != self.node_name:
+            return _fail(403, f"worker {ns}/{name} runs on node {node}, not on {self.node_name}")
+        if body.get("ownerName") not in (None, job_name):
+            return _fail(400, f"ownerName: {body.get('ownerName')!r} is not the worker's job {job_name!r}")
+        job = await self.api.get(JOBS, ns, job_name) if job_name else None
+        if job is None:
+            return _fail(404, f"the worker's job {ns}/{job_name} is gone")
+        out = (job.get("spec") or {}).get("outputDir") or ""
+        errors = url_errors(body.get("results"), out if "://" in out else os.path.abspath(out))
+        if errors:
+            return _fail(400, "; ".join(errors))
+        entry = {k: body.get(k) for k in ("kind", "status", "results", "ownerInfo") if k in body}
+        entry["reportedAt"] = _now()
+        await self.api.patch(JOBS, ns, job_name, {"status": {REPORTS_KEY: {name: entry}}}, sub="status")
+        LOG.info("report of %s/%s: %s %s", ns, name, body.get("kind"), body.get("status"))
+        return web.json_response({"result": "accepted"})
+
+    async def _authenticate(self, request, ns, name):
+        token = _bearer(request)
+        if not token:
+            return _fail(401, "a worker token (Authorization: Bearer) is required")
+        secret = await self.api.get(SECRETS, ns, pods.token_secret_name(name))
+        expected = pods.secret_token(secret) if secret else None
+        if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+            return _fail(403, f"this token does not belong to worker {ns}/{name}")
+        return None
+
+
+def _fail(status, detail):
+    return web.json_response({"detail": detail}, status=status)
+
+
+async def serve(conn, node_name, host, port, period=DEFAULT_PERIOD, ready=None):
+    async with Api(conn) as api:
+        runner = web.AppRunner(Reports(api, node_name).app())
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        LOG.info("sedna agent on node %s: reports at http://%s:%d, API %s", node_name, host, port, conn.server)
+        if ready is not None:
+            ready.set()
+        datasets = DatasetWatcher(api, node_name)
+        try:
+            while True:
+                try:
+                    await datasets.pass_once()
+                except Exception as e:  # noqa: BLE001 - the API may be away for a moment
+                    LOG.warning("dataset pass failed: %s: %s", type(e).__name__, e)
+                await asyncio.sleep(period)
+        finally:
+            await runner.cleanup()
+
+
+def run_agent(args):
+    """``sedna agent``: args ``node_name``, ``host``, ``port`` (9100), ``kubeconfig``, ``server``."""
+    conn = connection(getattr(args, "server", None), getattr(args, "kubeconfig", None))
+    node = getattr(args, "node_name", None) or os.environ.get("NODE_NAME") or socket.gethostname()
+    host = getattr(args, "host", None) or "0.0.0.0"
+    port = int(getattr(args, "port", None) or pods.AGENT_PORT)
+    period = float(getattr(args, "period", None) or DEFAULT_PERIOD)
+    try:
+        asyncio.run(serve(conn, node, host, port, period))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m sedna.runtimes.kubernetes.agent")
+    p.add_argument("--node-name", dest="node_name", default=None)
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=pods.AGENT_PORT)
+    p.add_argument("--kubeconfig", default=None)
+    p.add_argument("--server", default=None, help="API server URL (e.g. an emulator's)")
+    p.add_argument("--period", type=float, default=DEFAULT_PERIOD, help="seconds between looks at index files")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return run_agent(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,169 @@
+"""The node agent (``sedna.runtimes.kubernetes.agent``) as a real process, with kmock's
+Kubernetes API emulator standing in for the API server: it counts the index lines of
+its node's Datasets into their status, and takes worker reports authenticated by each
+worker's own token. The last test runs the real operator and agent together."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+pytest.importorskip("kopf")
+pytest.importorskip("kmock")
+
+from sedna.runtimes.kubernetes import pods  # noqa: E402
+from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS  # noqa: E402
+from sedna.runtimes.kubernetes.emulator import EmulatedApiServer, SyncClient  # noqa: E402
+
+NS = "default"
+NODE = "sedna-mini-control-plane"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout=30, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = cond()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+def start(module, *args, log):
+    with open(log, "ab") as f:
+        return subprocess.Popen([sys.executable, "-m", f"sedna.runtimes.kubernetes.{module}", *args],
+                                stdout=f, stderr=subprocess.STDOUT)
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture
+def api_emulator():
+    with EmulatedApiServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def kube(api_emulator):
+    return SyncClient(api_emulator.url)
+
+
+@pytest.fixture
+def agent(api_emulator, tmp_path):
+    port = free_port()
+    proc = start("agent", "--server", api_emulator.url, "--node-name", NODE, "--host", "127.0.0.1",
+                 "--port", str(port), "--period", "0.2", log=tmp_path / "agent.log")
+    url = f"http://127.0.0.1:{port}"
+
+    def up():
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1):
+                return True
+        except OSError:
+            return proc.poll() is not None and pytest.fail((tmp_path / "agent.log").read_text())
+    wait_for(up, what="the agent")
+    yield url
+    stop(proc)
+
+
+def post_report(agent_url, worker, body, token=None):
+    req = urllib.request.Request(f"{agent_url}/sedna/workers/{worker}/info", data=json.dumps(body).encode(),
+                                 method="POST", headers={"Content-Type": "application/json",
+                                                         **({"Authorization": f"Bearer {token}"} if token else {})})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def dataset(name, node, url):
+    return {"apiVersion": "sedna.io/v1alpha1", "kind": "Dataset", "metadata": {"name": name},
+            "spec": {"url": str(url), "format": "txt", "nodeName": node}}
+
+
+def samples_of(kube, name):
+    return ((kube.get(DATASETS, NS, name) or {}).get("status") or {}).get("numberOfSamples")
+
+
+def test_agent_counts_its_nodes_index_lines_on_the_api_emulator(kube, agent, tmp_path):
+    """Lines appended on the agent's node raise the Dataset's numberOfSamples; a Dataset
+    of another node is left alone; a half-written last line waits for its newline."""
+    index, other = tmp_path / "data.txt", tmp_path / "other.txt"
+    index.write_text("a 1\nb 2\n")
+    other.write_text("x 1\n")
+    kube.create(DATASETS, NS, dataset("mine", NODE, index))
+    kube.create(DATASETS, NS, dataset("theirs", "edge-2", other))
+    wait_for(lambda: samples_of(kube, "mine") == 2, what="2 samples")
+    with open(index, "a") as f:
+        f.write("c 3\nd 4\ne")
+    wait_for(lambda: samples_of(kube, "mine") == 4, what="4 samples")
+    with open(index, "a") as f:
+        f.write(" 5\n")
+    wait_for(lambda: samples_of(kube, "mine") == 5, what="5 samples")
+    assert samples_of(kube, "theirs") is None
+    assert kube.get(DATASETS, NS, "mine")["status"]["updateTime"].endswith("Z")
+
+
+def make_worker(kube, job_name, worker, out):
+    """What the operator makes for a worker: its Pod (on this node) and its token Secret."""
+    job = kube.get(JOBS, NS, job_name)
+    kube.create(PODS, NS, pods.pod(job, worker, "train", 1, {"OUTPUT_URL": f"{out}/kb"}))
+    secret = pods.token_secret(job, worker, "train", 1)
+    kube.create(SECRETS, NS, secret)
+    return pods.secret_token(secret)
+
+
+def report(worker, job_name, out, **kw):
+    body = {"name": worker, "namespace": NS, "ownerName": job_name, "ownerKind": "lifelonglearningjob",
+            "kind": "train", "status": "completed",
+            "results": [{"format": "json", "url": f"{out}/kb/index.json", "metrics": {}}], "ownerInfo": {}}
+    body.update(kw)
+    return body
+
+
+def test_a_workers_token_cannot_report_for_another_worker_on_the_api_emulator(kube, agent, tmp_path):
+    """Each worker posts its own report with its own token; the report lands in the job's
+    status. Another worker's token, no token, a wrong name or a URL outside outputDir: refused."""
+    out = str(tmp_path / "out")
+    kube.create(JOBS, NS, {"apiVersion": "sedna.io/v1alpha1", "kind": "LifelongLearningJob",
+                           "metadata": {"name": "j"},
+                           "spec": {"outputDir": out, "dataset": {"name": "d"},
+                                    "trainSpec": {"template": {"spec": {"nodeName": NODE,
+                                                                        "containers": [{"name": "c"}]}}}}})
+    t1 = make_worker(kube, "j", "j-train-1", out)
+    t2 = make_worker(kube, "j", "j-train-2", out)
+    assert t1 != t2
+    code, body = post_report(agent, "j-train-2", report("j-train-2", "j", out), token=t1)
+    assert code == 403 and "does not belong to worker default/j-train-2" in body["detail"]
+    assert post_report(agent, "j-train-1", report("j-train-1", "j", out))[0] == 401
+    assert post_report(agent, "j-train-1", report("j-train-2", "j", out), token=t1)[0] == 400
+    code, body = post_report(agent, "j-train-1", report("j-train-1", "j", out, results=[{"url": "/etc/passwd"}]),
+                             token=t1)
+    assert code == 400 and "outputDir" in body["detail"]
+    assert "workerReports" not in (kube.get(JOBS, NS, "j").get("status") or {})
+    assert post_report(agent, "j-train-1", report("j-train-1", "j", out), token=t1) == (200, {"result": "accepted"})
+    got = kube.get(JOBS, NS, "j")["status"]["workerReports"]
+    assert list(got) == ["j-train-1"] and got["j-train-1"]["status"] == "completed"
+    assert got["j-train-1"]["results"][0]["url"] == f"{out}/kb/index.json"
