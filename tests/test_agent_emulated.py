@@ -167,3 +167,52 @@ def test_a_workers_token_cannot_report_for_another_worker_on_the_api_emulator(ku
     got = kube.get(JOBS, NS, "j")["status"]["workerReports"]
     assert list(got) == ["j-train-1"] and got["j-train-1"]["status"] == "completed"
     assert got["j-train-1"]["results"][0]["url"] == f"{out}/kb/index.json"
+
+
+def test_three_rounds_with_the_real_operator_and_agent_on_the_api_emulator(kube, api_emulator, agent, tmp_path):
+    """The tutorial's Dataset + job; lines appended on the agent's node start each round's
+    train Pod; the workers report through the agent with their own tokens; the test plays the
+    kubelet. Three rounds: train -> eval -> deploy, round 2 and 3 update the KB of the last."""
+    from test_operator_emulated import JOB, env_of, kubelet, manifests
+
+    ds, job, index = manifests(tmp_path)
+    out = job["spec"]["outputDir"]
+    lc = agent
+    op = start("operator", "--server", api_emulator.url, "--lc-server", lc, log=tmp_path / "operator.log")
+    try:
+        kube.create(DATASETS, NS, ds)
+        kube.create(JOBS, NS, job)
+        for r in (1, 2, 3):
+            with open(index, "a") as f:
+                f.write("".join(f"img/{r}-{i}.png lbl/{r}-{i}.png\n" for i in range(130)))
+            train = wait_for(lambda: kube.get(PODS, NS, f"{JOB}-train-{r}"), what=f"round {r}'s train Pod")
+            env = env_of(train)
+            assert env["LC_SERVER"] == lc
+            assert env["HAS_COMPLETED_INITIAL_TRAINING"] == ("true" if r > 1 else "false")
+            if r > 1:
+                assert env["CLOUD_KB_INDEX"] == f"{out}/kb/index.json"
+            with open(env["TRAIN_DATASET_URL"]) as f:
+                assert len(f.read().splitlines()) == 104
+            for stage in ("train", "eval"):
+                name = f"{JOB}-{stage}-{r}"
+                wait_for(lambda: kube.get(PODS, NS, name), what=f"Pod {name}")
+                token = pods.secret_token(kube.get(SECRETS, NS, f"{name}-token"))
+                kubelet(kube, name, "Running")
+                url = f"{out}/kb/index.json" if stage == "train" else f"{out}/eval/{r}/index.json"
+                os.makedirs(os.path.dirname(url), exist_ok=True)
+                with open(url, "w") as f:
+                    f.write("{}")
+                assert post_report(lc, name, report(name, JOB, out, kind=stage, results=[{"url": url}]),
+                                   token=token)[0] == 200
+                kubelet(kube, name, "Succeeded", 0)
+            dep = wait_for(lambda: kube.get(PODS, NS, f"{JOB}-deploy-{r}"), what=f"round {r}'s deploy Pod")
+            assert env_of(dep)["MODEL_URLS"] == f"{out}/deploy/index.json"
+            kubelet(kube, f"{JOB}-deploy-{r}", "Running")
+            wait_for(lambda: [x for x in (kube.get(JOBS, NS, JOB)["status"].get("rounds") or [])
+                              if x["round"] == r and x["phase"] == "Succeeded"], what=f"round {r} to succeed")
+        # the inference Pod of round 3 replaced the earlier ones
+        wait_for(lambda: kube.get(PODS, NS, f"{JOB}-deploy-2") is None, what="the old inference Pod to go")
+        assert kube.get(PODS, NS, f"{JOB}-deploy-3")
+        assert samples_of(kube, ds["metadata"]["name"]) == 390
+    finally:
+        stop(op)
