@@ -87,3 +87,22 @@ def test_a_lifelong_job_writes_and_serves_its_knowledge_base_on_s3(s3, tmp_path,
     worker.close()
     kb.rollback(1)
     assert KnowledgeBase(out).current().number == 1
+
+
+def test_a_knowledge_base_made_again_at_the_same_url_is_not_served_from_a_stale_cache(s3, digits):
+    """A re-run job writing to the same S3 folder: the cached artifacts of the first run must not be reused."""
+    from sedna.core.lifelong_learning import LifelongLearning
+    from sedna.examples.digits import make_estimator
+    from sedna.knowledge import KnowledgeBase
+
+    out = "s3://sedna-test/rerun/kb"
+    for domains in (["plain", "inverted"], ["rotated", "plain"]):
+        if s3.exists("sedna-test/rerun"):
+            s3.rm("sedna-test/rerun", recursive=True)
+        LifelongLearning(make_estimator(), output_url=out).train(digits.source(domains))
+        v = KnowledgeBase(out).current()
+        for g in v.task_groups:
+            folder, name = g["model"]["url"].rsplit("/", 1)
+            with open(os.path.join(v.local_path(folder), name), "rb") as f:
+                cached = f.read()
+            assert cached == s3.cat(v.resolve(g["model"]["url"]).replace("s3://", "")), (domains, g["entry"])

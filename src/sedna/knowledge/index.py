@@ -117,15 +117,18 @@ class KBVersion:
         """A local path of an artifact (a file or a folder), downloading a remote
         one into the cache once.
 
-        Version folders are immutable, so a cached copy is reused.
+        Version folders are immutable, so a cached copy is reused; the cache is
+        keyed by the version's URL and creation time, so a knowledge base made
+        again at the same URL (a re-run job, a recreated bucket) is fetched anew.
         """
         url = self.resolve(relpath)
         if FileOps.is_local(url):
             return FileOps._local(url)
-        if is_absolute(relpath):  # keyed by its own URL: it may live in another version
-            target = os.path.join(artifact_cache_dir(url), FileOps.basename(url))
+        if is_absolute(relpath):  # it may live in another version: keyed by its own URL, and this version
+            target = os.path.join(artifact_cache_dir(f"{url}@{self.created_at}"), FileOps.basename(url))
         else:
-            target = os.path.join(artifact_cache_dir(self.base_url), *str(relpath).split("/"))
+            target = os.path.join(artifact_cache_dir(f"{self.base_url}@{self.created_at}"),
+                                  *str(relpath).split("/"))
         if not os.path.exists(target):
             # fetch beside the target, then rename: a crash never leaves a half copy in the cache
             os.makedirs(os.path.dirname(target), exist_ok=True)
