@@ -4,7 +4,8 @@ Commands: ``up``/``down`` (the embedded control plane, :mod:`.server`),
 ``apply``, ``get``, ``describe``, ``logs``, ``delete`` (kubectl-style,
 :mod:`.control`, :mod:`.apply`), ``context`` (which server, :mod:`.context`),
 ``quickstart``, ``demo``, ``label`` (:mod:`.examples`), ``plugins``
-(:mod:`.plugins`), ``kb`` (:mod:`.kb`), ``version``. User mistakes print one
+(:mod:`.plugins`), ``kb`` (:mod:`.kb`), ``crds``, ``operator``, ``agent``
+(on a Kubernetes cluster, :mod:`.cluster`), ``version``. User mistakes print one
 line and exit non-zero, never a traceback.
 """
 
@@ -32,7 +33,7 @@ def _cmd_version(args):
 
 
 def build_parser():
-    from sedna.cli import context, control, examples, kb, plugins
+    from sedna.cli import cluster, context, control, examples, kb, plugins
 
     p = Parser(prog="sedna", description="Lifelong learning for robots and smart environments.")
     p.add_argument("--version", action="version", version=f"sedna {__version__}")
@@ -42,6 +43,7 @@ def build_parser():
     kb.add_commands(sub)
     control.add_commands(sub)
     context.add_commands(sub)
+    cluster.add_commands(sub)
     v = sub.add_parser("version", help="print the version")
     v.set_defaults(func=_cmd_version)
     return p
