@@ -64,7 +64,8 @@ class OperatorProcess:
 
     def start(self):
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "sedna.runtimes.kubernetes.operator", "--server", self.url], stdout=log, stderr=subprocess.STDOUT)
+        argv = [sys.executable, "-m", "sedna.runtimes.kubernetes.operator", "--server", self.url]
+        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         return self
 
@@ -118,8 +119,8 @@ def kubelet(kube, name, phase, exit_code=None):
     """Play the kubelet: set a Pod's phase (and its container's exit code)."""
     status = {"phase": phase, "hostIP": "10.0.0.7"}
     if exit_code is not None:
-        status["containerStatuses"] = [{"name": "c", "state": {"terminated": {"exitCode": exit_code,
-                                                                              "reason": "Error" if exit_code else "Completed"}}}]
+        term = {"exitCode": exit_code, "reason": "Error" if exit_code else "Completed"}
+        status["containerStatuses"] = [{"name": "c", "state": {"terminated": term}}]
     kube.patch(PODS, NS, name, {"status": status}, sub="status")
 
 
@@ -245,3 +246,7 @@ def test_pod_env_is_the_local_runtimes_worker_contract(tmp_path):
     names = [e["name"] for e in p["spec"]["containers"][0]["env"]]
     assert names[:len(local)] == list(local)  # the contract first, then the template's own env
     assert names[len(local):] == ["num_class", "epoches", "attribute", "city", "BACKEND_TYPE"]
+    job["spec"]["credentialName"] = "s3-creds"  # the Secret's keys become env, as on the original
+    p = pods.pod(job, f"{JOB}-train-1", "train", 1, env)
+    assert p["spec"]["containers"][0]["envFrom"] == [{"secretRef": {"name": "s3-creds"}}]
+    assert env_of(p)["SEDNA_NODE_IP"] == {"fieldRef": {"fieldPath": "status.hostIP"}}

@@ -142,6 +142,16 @@ class Api:
         return await self._call("PATCH", path(*res, namespace, name, sub), body,
                                 content_type="application/merge-patch+json")
 
+    async def log(self, namespace, name, tail_lines=50):
+        """The last ``tail_lines`` lines of a Pod's log (text)."""
+        self.calls += 1
+        async with self._session.get(self.conn.server + path("v1", "pods", namespace, name, "log"),
+                                     params={"tailLines": str(tail_lines)}) as r:
+            text = await r.text()
+            if r.status >= 300:
+                raise ApiError(r.status, text[:200])
+            return text
+
     async def delete(self, res, namespace, name):
         try:
             return await self._call("DELETE", path(*res, namespace, name))

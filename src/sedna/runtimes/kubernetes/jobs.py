@@ -62,6 +62,7 @@ class JobReconciler:
         self.clock = clock
         self.datasets = {}   # (namespace, job) -> the Dataset it names (to wake it on dataset events)
         self.stats = {"reconciles": 0, "pods_created": 0}
+        self._tails = {}     # failed Pod -> its log tail
 
     async def observe(self, job):
         meta, spec = job["metadata"], job["spec"]
@@ -75,12 +76,26 @@ class JobReconciler:
         state = copy.deepcopy(status.get(STATE_KEY) or {})
         workers = [pods.observe(p, reports.get(p["metadata"]["name"])) for p in owned
                    if not p["metadata"].get("deletionTimestamp")]
+        for w in workers:
+            if w.phase == "Failed" and w.name == state.get("worker"):
+                w.log_tail = await self._log_tail(ns, w.name) or w.log_tail
         seen = {w.name for w in workers}
         for wname, why in (state.get("start_errors") or {}).items():
             if wname not in seen:  # a Pod the API refused: fails like one that exited
                 workers.append(WorkerObs(name=wname, stage=why["stage"], round=why["round"], phase="Failed",
                                          error=why["error"]))
         return ds, workers, state
+
+    async def _log_tail(self, ns, pod_name, lines=50):
+        """The last lines of a failed Pod's log (once per Pod; "" where the API has none)."""
+        if pod_name not in self._tails:
+            try:
+                self._tails[pod_name] = await self.api.log(ns, pod_name, lines) or ""
+            except ApiError:
+                self._tails[pod_name] = ""
+            if len(self._tails) > 1000:
+                self._tails.pop(next(iter(self._tails)))
+        return self._tails[pod_name]
 
     async def reconcile(self, namespace, name):
         """One pass; seconds until the job wants to be looked at again (None: it is gone)."""
@@ -96,6 +111,10 @@ class JobReconciler:
         new_state = self._pool(result.state, result.actions, ds, job)
         new_status = dict(result.status, **{STATE_KEY: new_state})
         patch = _status_patch(status, new_status)
+        live = {w.name for w in workers} | {a.name for a in result.actions if a.kind == "start_worker"}
+        gone = {k: None for k in (status.get(REPORTS_KEY) or {}) if k not in live}
+        if gone:  # reports of Pods that are gone (bounded: one per live worker)
+            patch = dict(patch or {}, **{REPORTS_KEY: gone})
         if patch:
             body = {"status": patch}
             if job["metadata"].get("resourceVersion"):
@@ -166,11 +185,13 @@ class JobReconciler:
     @staticmethod
     def _publish(job, a):
         out = job["spec"]["outputDir"]
-        if "://" in out:
+        if "://" in out:  # s3://...: the source must lie in outputDir too (reports are checked so)
+            from sedna.common.confine import inside
             from sedna.common.file_ops import FileOps
 
-            FileOps.write_atomic(a.target, FileOps.read_text(a.source) if hasattr(FileOps, "read_text")
-                                 else open(FileOps.download(a.source)).read())
+            if not inside(a.source, out):
+                raise ValueError(f"eval output {a.source} is not inside outputDir {out}")
+            FileOps.write_atomic(a.target, FileOps.read_bytes(a.source))
             return
         src = a.source[len("file://"):] if a.source.startswith("file://") else a.source
         try:

@@ -22,11 +22,12 @@ import os
 import kopf
 
 from sedna.common.log import LOGGER
-from sedna.control.conditions import error_backoff
+from sedna.control.conditions import error_backoff, record_error
 from sedna.control.reconcile import Settings
-from sedna.runtimes.kubernetes.api import Api, connection
+from sedna.runtimes.kubernetes.api import JOBS, Api, connection
 from sedna.runtimes.kubernetes.jobs import JobReconciler
 from sedna.runtimes.kubernetes.pods import LABEL_JOB
+from sedna.runtimes.local.controller import utcnow
 
 LOG = LOGGER.getChild("operator")
 GROUP, VERSION = "sedna.io", "v1alpha1"
@@ -67,6 +68,8 @@ class Operator:
                     delay = error_backoff(failures, 0.5, 30.0)
                     LOG.warning("job %s/%s: pass failed (%s: %s); again in %gs", namespace, name,
                                 type(e).__name__, e, delay, exc_info=failures == 1)
+                    if failures > 1:  # a lone 409 is routine; a repeated failure is shown on the job
+                        await self._record_error(namespace, name, e, failures, delay)
                 if delay is None:
                     return
                 await asyncio.sleep(MIN_PERIOD)
@@ -74,6 +77,19 @@ class Operator:
         finally:
             self._wake.pop((namespace, name), None)
             self.jobs.datasets.pop((namespace, name), None)
+
+
+    async def _record_error(self, namespace, name, error, attempt, delay):
+        """A ``ReconcileError`` condition on the job (cleared by the next good pass)."""
+        try:
+            job = await self.api.get(JOBS, namespace, name)
+            if job is None:
+                return
+            status = record_error(job.get("status"), type(error).__name__, str(error), utcnow(), attempt, delay)
+            await self.api.patch(JOBS, namespace, name, {"status": {"conditions": status["conditions"]}},
+                                 sub="status")
+        except Exception:  # noqa: BLE001 - the API itself away: logged, retried with the job
+            LOG.exception("job %s/%s: cannot record the error", namespace, name)
 
 
 async def _wait_any(ev, stopped, timeout):
