@@ -126,6 +126,22 @@ def test_agent_counts_its_nodes_index_lines_on_the_api_emulator(kube, agent, tmp
     assert kube.get(DATASETS, NS, "mine")["status"]["updateTime"].endswith("Z")
 
 
+def test_agent_writes_round_files_the_operator_could_not_on_the_api_emulator(kube, agent, tmp_path):
+    """A round claimed by the operator (lines [0, 10) of the index) whose files are missing:
+    the agent, which can read the index on its node, writes them (8 train, 2 eval)."""
+    index, out = tmp_path / "data.txt", tmp_path / "out"
+    index.write_text("".join(f"x{i} y{i}\n" for i in range(12)))
+    kube.create(DATASETS, NS, dataset("d", NODE, index))
+    kube.create(JOBS, NS, {"apiVersion": "sedna.io/v1alpha1", "kind": "LifelongLearningJob",
+                           "metadata": {"name": "j"},
+                           "spec": {"outputDir": str(out), "dataset": {"name": "d", "trainProb": 0.8}},
+                           "status": {"sednaState": {"round": 1, "claims": {"1": [0, 10, 0]}}}})
+    train = out / "data" / "train" / "1" / "data.txt"
+    wait_for(train.exists, what="the round's train file")
+    assert train.read_text().splitlines() == [f"x{i} y{i}" for i in (0, 1, 2, 3, 5, 6, 7, 8)]
+    assert (out / "data" / "eval" / "1" / "data.txt").read_text().splitlines() == ["x4 y4", "x9 y9"]
+
+
 def make_worker(kube, job_name, worker, out):
     """What the operator makes for a worker: its Pod (on this node) and its token Secret."""
     job = kube.get(JOBS, NS, job_name)

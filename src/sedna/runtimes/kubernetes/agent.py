@@ -8,6 +8,9 @@ The original's LocalController role, on one node:
   ``status.numberOfSamples`` / ``updateTime`` (cumulative: the watcher's
   policy). The watcher's position is kept in ``status.sednaWatch``, so a
   restarted agent carries on where it stopped and counts nothing twice.
+* **round files**: a round the operator opened (its claim of index lines in
+  the job's ``status.sednaState``) whose files are missing — the operator
+  could not read this node's index — is written here.
 * **worker reports**: ``POST /sedna/workers/{name}/info`` (CONTRACTS §2),
   checked like the local server's (:mod:`sedna.server.reports_api`): the
   caller's bearer token must be the one the operator minted into the
@@ -30,10 +33,11 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from sedna.common.log import LOGGER
-from sedna.control.rounds import IndexWatcher, WatchState
-from sedna.runtimes.kubernetes import pods
+from sedna.common.file_ops import FileOps
+from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState
+from sedna.runtimes.kubernetes import pods, samples
 from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS, Api, connection
-from sedna.runtimes.kubernetes.jobs import REPORTS_KEY
+from sedna.runtimes.kubernetes.jobs import REPORTS_KEY, STATE_KEY
 from sedna.server.reports_api import _errors as report_errors
 from sedna.server.reports_api import url_errors
 
@@ -84,7 +88,28 @@ class DatasetWatcher:
         if patch:
             body = {"metadata": {"resourceVersion": meta.get("resourceVersion")}, "status": patch}
             await self.api.patch(DATASETS, meta["namespace"], meta["name"], body, sub="status")
+        await self.write_rounds(ds)
         return total
+
+    async def write_rounds(self, ds):
+        """Write the round files of rounds that jobs claimed from this Dataset and whose
+        files are missing (the operator writes them itself when it can read the index;
+        on this node the index is always readable). Idempotent: same lines, same files."""
+        ns, name = ds["metadata"]["namespace"], ds["metadata"]["name"]
+        for job in await self.api.list(JOBS, ns):
+            spec = job.get("spec") or {}
+            if (spec.get("dataset") or {}).get("name") != name or not spec.get("outputDir"):
+                continue
+            state = (job.get("status") or {}).get(STATE_KEY) or {}
+            fmt = state.get("data_format") or "txt"
+            for r, claim in sorted((state.get("claims") or {}).items()):
+                out = spec["outputDir"] if "://" in spec["outputDir"] else os.path.abspath(spec["outputDir"])
+                if FileOps.exists(RoundFiles(out, fmt).train_index(int(r))):
+                    continue
+                prob = float((spec.get("dataset") or {}).get("trainProb", 0.8))
+                await asyncio.to_thread(samples.write_round, out, fmt, ds["spec"]["url"], int(r), claim, prob)
+                LOG.info("job %s/%s: round %s files written on node %s", ns, job["metadata"]["name"], r,
+                         self.node_name)
 
 
 def _bearer(request):
