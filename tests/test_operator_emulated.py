@@ -250,3 +250,32 @@ def test_pod_env_is_the_local_runtimes_worker_contract(tmp_path):
     p = pods.pod(job, f"{JOB}-train-1", "train", 1, env)
     assert p["spec"]["containers"][0]["envFrom"] == [{"secretRef": {"name": "s3-creds"}}]
     assert env_of(p)["SEDNA_NODE_IP"] == {"fieldRef": {"fieldPath": "status.hostIP"}}
+
+
+def test_a_status_write_from_a_stale_read_is_refused_on_the_api_emulator(kube, tmp_path):
+    """Status goes through ``/status`` with the resourceVersion the pass read: when the job
+    changed in between (the agent wrote a report...), the write is refused with 409 and
+    nothing of the stale decision is applied (the daemon redoes the pass)."""
+    import asyncio
+
+    from sedna.runtimes.kubernetes.api import Api, ApiError, connection
+    from sedna.runtimes.kubernetes.jobs import JobReconciler
+
+    apply_tutorial(kube, tmp_path)
+
+    async def stale_pass():
+        async with Api(connection(kube.url)) as api:
+            stale = await api.get(JOBS, NS, JOB)
+            kube.patch(JOBS, NS, JOB, {"status": {"workerReports": {}}}, sub="status")  # someone else writes
+            fresh_get = api.get
+
+            async def get(res, ns, name, sub=None):
+                return stale if res == JOBS else await fresh_get(res, ns, name, sub)
+            api.get = get
+            with pytest.raises(ApiError) as e:
+                await JobReconciler(api).reconcile(NS, JOB)
+            return e.value.status
+
+    assert asyncio.run(stale_pass()) == 409
+    assert "conditions" not in (kube.get(JOBS, NS, JOB).get("status") or {})
+    assert not kube.list(PODS, NS)
