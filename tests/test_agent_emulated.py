@@ -126,6 +126,30 @@ def test_agent_counts_its_nodes_index_lines_on_the_api_emulator(kube, agent, tmp
     assert kube.get(DATASETS, NS, "mine")["status"]["updateTime"].endswith("Z")
 
 
+def test_a_restarted_agent_counts_nothing_twice_on_the_api_emulator(kube, api_emulator, tmp_path):
+    """The watcher's position lives in the Dataset's status: an agent killed and started
+    again goes on from there (lines appended while it was down are counted once)."""
+    index = tmp_path / "data.txt"
+    index.write_text("a 1\nb 2\n")
+    kube.create(DATASETS, NS, dataset("mine", NODE, index))
+    argv = ("--server", api_emulator.url, "--node-name", NODE, "--host", "127.0.0.1", "--period", "0.2")
+    proc = start("agent", *argv, "--port", str(free_port()), log=tmp_path / "agent.log")
+    try:
+        wait_for(lambda: samples_of(kube, "mine") == 2, what="2 samples")
+    finally:
+        proc.kill()
+        proc.wait(10)
+    with open(index, "a") as f:
+        f.write("c 3\n")
+    proc = start("agent", *argv, "--port", str(free_port()), log=tmp_path / "agent.log")
+    try:
+        wait_for(lambda: samples_of(kube, "mine") == 3, what="3 samples")
+        time.sleep(1)
+        assert samples_of(kube, "mine") == 3
+    finally:
+        stop(proc)
+
+
 def test_agent_writes_round_files_the_operator_could_not_on_the_api_emulator(kube, agent, tmp_path):
     """A round claimed by the operator (lines [0, 10) of the index) whose files are missing:
     the agent, which can read the index on its node, writes them (8 train, 2 eval)."""
