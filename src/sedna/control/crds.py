@@ -283,7 +283,7 @@ def status_schema(kind: str) -> dict:
 
 # --------------------------------------------------------------------------- CRDs
 
-#: ``kubectl get`` columns, named as ``sedna get`` names them (cli/views.py HEADERS).
+#: ``kubectl get`` columns, named as ``sedna get`` names them (control/columns.py HEADERS).
 PRINTER_COLUMNS = {
     "LifelongLearningJob": [
         {"name": "Stage", "type": "string", "jsonPath": ".status.conditions[-1:].stage"},

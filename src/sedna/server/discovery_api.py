@@ -147,7 +147,7 @@ def wants_table(request):
 def as_table(plural, items, cont=""):
     """A ``meta.k8s.io/v1`` Table with the columns of ``sedna get`` (the wide ones
     at priority 1, shown by ``-o wide``), as an API server answers kubectl get."""
-    from sedna.cli.views import HEADERS
+    from sedna.control.columns import HEADERS
 
     narrow, wide, rowf = HEADERS[plural]
     cols = [{"name": h, "type": "string", "format": "name" if h == "NAME" else "",
