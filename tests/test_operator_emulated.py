@@ -189,7 +189,8 @@ def test_round_pods_on_the_api_emulator(kube, operator, tmp_path):
 
 def test_kill9_and_restart_creates_no_pod_twice_on_the_api_emulator(kube, operator, tmp_path):
     """``kill -9`` of the operator mid-round, the train Pod ends while it is down; the
-    restarted operator carries on from the job's status: the eval Pod, once, no new train Pod."""
+    restarted operator carries on from the job's status: the eval Pod, once, no new train Pod,
+    and the round completes."""
     apply_tutorial(kube, tmp_path)
     wait_for(lambda: pod(kube, f"{JOB}-train-1"), what="the train Pod")
     kube.patch(PODS, NS, f"{JOB}-train-1", {"metadata": {"annotations": {"test/marker": "first"}}})
@@ -201,6 +202,16 @@ def test_kill9_and_restart_creates_no_pod_twice_on_the_api_emulator(kube, operat
     assert pod_names(kube) == [f"{JOB}-eval-1", f"{JOB}-train-1"]
     assert pod(kube, f"{JOB}-train-1")["metadata"]["annotations"]["test/marker"] == "first"
     assert kube.get(JOBS, NS, JOB)["status"]["sednaState"]["round"] == 1
+    out = kube.get(JOBS, NS, JOB)["spec"]["outputDir"]
+    os.makedirs(f"{out}/eval/1")
+    with open(f"{out}/eval/1/index.json", "w") as f:
+        f.write("{}")
+    kubelet(kube, f"{JOB}-eval-1", "Succeeded", 0)
+    wait_for(lambda: pod(kube, f"{JOB}-deploy-1"), what="the deploy Pod")
+    kubelet(kube, f"{JOB}-deploy-1", "Running")
+    wait_for(lambda: last_condition(kube) == ("Train", "Waiting"), what="the round to complete")
+    assert kube.get(JOBS, NS, JOB)["status"]["rounds"][-1]["phase"] == "Succeeded"
+    assert pod_names(kube) == [f"{JOB}-deploy-1", f"{JOB}-eval-1", f"{JOB}-train-1"]
 
 
 def test_failed_pod_retried_then_round_failed_with_exit_code_on_the_api_emulator(kube, operator, tmp_path):
