@@ -27,6 +27,7 @@ import asyncio
 import hmac
 import logging
 import os
+import signal
 import socket
 from datetime import datetime, timezone
 
@@ -192,15 +193,22 @@ async def serve(conn, node_name, host, port, period=DEFAULT_PERIOD, ready=None):
         if ready is not None:
             ready.set()
         datasets = DatasetWatcher(api, node_name)
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):  # a DaemonSet Pod is stopped with SIGTERM
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         try:
-            while True:
+            while not stop.is_set():
                 try:
                     await datasets.pass_once()
                 except Exception as e:  # noqa: BLE001 - the API may be away for a moment
                     LOG.warning("dataset pass failed: %s: %s", type(e).__name__, e)
-                await asyncio.sleep(period)
+                try:
+                    await asyncio.wait_for(stop.wait(), period)
+                except asyncio.TimeoutError:
+                    pass
         finally:
             await runner.cleanup()
+        LOG.info("sedna agent stopped")
 
 
 def run_agent(args):
@@ -210,10 +218,7 @@ def run_agent(args):
     host = getattr(args, "host", None) or "0.0.0.0"
     port = int(getattr(args, "port", None) or pods.AGENT_PORT)
     period = float(getattr(args, "period", None) or DEFAULT_PERIOD)
-    try:
-        asyncio.run(serve(conn, node, host, port, period))
-    except KeyboardInterrupt:
-        pass
+    asyncio.run(serve(conn, node, host, port, period))
     return 0
 
 
