@@ -290,3 +290,33 @@ def test_a_status_write_from_a_stale_read_is_refused_on_the_api_emulator(kube, t
     assert asyncio.run(stale_pass()) == 409
     assert "conditions" not in (kube.get(JOBS, NS, JOB).get("status") or {})
     assert not kube.list(PODS, NS)
+
+
+def test_connection_from_a_kind_style_kubeconfig(tmp_path):
+    """Inline client certificate, key and CA (as kind writes them) become private files;
+    ``--server`` with ``--kubeconfig`` keeps the credentials and changes the address."""
+    import base64
+    import stat
+
+    from sedna.runtimes.kubernetes.api import connection
+
+    b64 = {k: base64.b64encode(k.encode()).decode() for k in ("CERT", "KEY", "CA")}
+    cfg = {"current-context": "kind", "contexts": [{"name": "kind", "context": {"cluster": "c", "user": "u"}}],
+           "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443/",
+                                                  "certificate-authority-data": b64["CA"]}}],
+           "users": [{"name": "u", "user": {"client-certificate-data": b64["CERT"],
+                                            "client-key-data": b64["KEY"]}}]}
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(cfg))
+    conn = connection(kubeconfig=str(path))
+    assert conn.server == "https://127.0.0.1:6443" and conn.token is None and not conn.insecure
+    for attr, want in (("cert_path", "CERT"), ("key_path", "KEY"), ("ca_path", "CA")):
+        with open(getattr(conn, attr)) as f:
+            assert f.read() == want
+        assert stat.S_IMODE(os.stat(getattr(conn, attr)).st_mode) == 0o600
+        os.unlink(getattr(conn, attr))
+    other = connection("https://10.0.0.1:6443", str(path))
+    assert other.server == "https://10.0.0.1:6443" and other.cert_path
+    for f in (other.cert_path, other.key_path, other.ca_path):
+        os.unlink(f)
+    assert connection("http://127.0.0.1:1234").token is None

@@ -3,9 +3,10 @@
 The operator and the agent need a handful of verbs on a handful of
 resources; the ``kubernetes`` client package is not a dependency (its
 python-dateutil pin conflicts with botocore). :func:`connection` finds the
-server the way kubectl would, in this order: an explicit ``--server`` URL,
+server the way kubectl would, in this order: an explicit ``--server`` URL
+(with the credentials of ``--kubeconfig`` if one is given, else none),
 the in-cluster service account, a kubeconfig (its current context's server,
-token and CA; client certificates are not supported here).
+token or client certificate, and CA, as files or inline ``*-data``).
 """
 
 import json
@@ -37,12 +38,18 @@ class Connection:
     token: Optional[str] = None
     ca_path: Optional[str] = None
     insecure: bool = False
+    cert_path: Optional[str] = None
+    key_path: Optional[str] = None
 
 
 def connection(server=None, kubeconfig=None):
     """Where the API server is and how to authenticate to it."""
-    if server:
-        return Connection(server=server.rstrip("/"), insecure=server.startswith("https"))
+    if server and kubeconfig:  # the kubeconfig's credentials, another address
+        conn = _from_kubeconfig(kubeconfig)
+        conn.server = server.rstrip("/")
+        return conn
+    if server:  # no credentials (an API emulator, a local proxy such as `kubectl proxy`)
+        return Connection(server=server.rstrip("/"))
     host, port = os.environ.get("KUBERNETES_SERVICE_HOST"), os.environ.get("KUBERNETES_SERVICE_PORT")
     if host and port and os.path.exists(os.path.join(SA_DIR, "token")):
         with open(os.path.join(SA_DIR, "token")) as f:
@@ -61,8 +68,26 @@ def _from_kubeconfig(path):
     cluster = next(c["cluster"] for c in cfg.get("clusters", []) if c.get("name") == ctx["cluster"])
     user = next((u["user"] for u in cfg.get("users", []) if u.get("name") == ctx.get("user")), {}) or {}
     return Connection(server=cluster["server"].rstrip("/"), token=user.get("token"),
-                      ca_path=cluster.get("certificate-authority"),
-                      insecure=bool(cluster.get("insecure-skip-tls-verify")))
+                      ca_path=_file_or_data(cluster, "certificate-authority"),
+                      insecure=bool(cluster.get("insecure-skip-tls-verify")),
+                      cert_path=_file_or_data(user, "client-certificate"),
+                      key_path=_file_or_data(user, "client-key"))
+
+
+def _file_or_data(entry, key):
+    """A kubeconfig ``key`` (a path) or ``key-data`` (base64, written to a private temporary file)."""
+    if entry.get(key):
+        return entry[key]
+    data = entry.get(f"{key}-data")
+    if not data:
+        return None
+    import base64
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix="sedna-kube-", suffix=".pem")  # mode 0600
+    with os.fdopen(fd, "wb") as f:
+        f.write(base64.b64decode(data))
+    return name
 
 
 def path(gv, plural, namespace=None, name=None, sub=None):
@@ -91,6 +116,8 @@ class Api:
                 ssl.create_default_context()
             if self.conn.insecure:
                 ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+            if self.conn.cert_path:
+                ctx.load_cert_chain(self.conn.cert_path, self.conn.key_path)
         self._session = aiohttp.ClientSession(headers=headers, connector=aiohttp.TCPConnector(ssl=ctx) if ctx else None,
                                               timeout=aiohttp.ClientTimeout(total=30))
         return self

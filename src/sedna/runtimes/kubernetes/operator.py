@@ -122,7 +122,8 @@ def build_registry(op):
     @kopf.on.login(registry=reg)
     def login(**_):
         c = op.conn
-        return kopf.ConnectionInfo(server=c.server, token=c.token, ca_path=c.ca_path, insecure=c.insecure)
+        return kopf.ConnectionInfo(server=c.server, token=c.token, ca_path=c.ca_path, insecure=c.insecure,
+                                   certificate_path=c.cert_path, private_key_path=c.key_path)
 
     @kopf.daemon(GROUP, VERSION, "lifelonglearningjobs", registry=reg, cancellation_timeout=5.0)
     async def job_daemon(namespace, name, stopped, **_):
