@@ -381,6 +381,7 @@ def test_rbac_is_least_privilege():
     assert allowed("sedna-agent", "sedna.io", "datasets/status", "patch")
     assert allowed("sedna-agent", "sedna.io", "lifelonglearningjobs/status", "patch")
     assert allowed("sedna-agent", "", "secrets", "get")
+    assert allowed("sedna-agent", "", "pods", "get") and allowed("sedna-agent", "sedna.io", "lifelonglearningjobs", "list")
     assert not allowed("sedna-agent", "", "secrets", "list") and not allowed("sedna-agent", "", "pods", "create")
     assert not allowed("sedna-agent", "sedna.io", "lifelonglearningjobs", "update")
 
