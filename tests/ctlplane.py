@@ -1,6 +1,7 @@
 """Test helpers: a real `sedna up` process on a free loopback port, the digits
 written as .npy samples, and a txt index that tests append to."""
 
+import contextlib
 import json
 import os
 import signal
@@ -158,3 +159,33 @@ def write_yaml(path, docs):
 def last_round(job):
     rounds = (job.get("status") or {}).get("rounds") or []
     return rounds[-1] if rounds else {}
+
+
+@contextlib.contextmanager
+def moto_s3(log_dir):
+    """moto's S3 server as a real process on loopback, with the S3 env a worker
+    reads set for the duration; yields its URL."""
+    port = free_port()
+    log = open(os.path.join(str(log_dir), "moto.log"), "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    env = {"S3_ENDPOINT_URL": url, "ACCESS_KEY_ID": "test", "SECRET_ACCESS_KEY": "test"}
+    old = {k: os.environ.get(k) for k in env}
+    try:
+        wait_for(lambda: urllib.request.urlopen(url, timeout=2).close() or True, timeout=60,
+                 what="moto's S3 server")
+        os.environ.update(env)
+        import s3fs
+
+        s3fs.S3FileSystem.clear_instance_cache()
+        yield url
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()

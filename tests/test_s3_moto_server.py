@@ -3,8 +3,6 @@ real process on loopback: no real object store can be reached from here).
 FileOps, a knowledge base on S3, and a lifelong job whose OUTPUT_URL is S3."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,39 +10,17 @@ import pytest
 pytest.importorskip("s3fs")
 pytest.importorskip("moto.server")
 
-from ctlplane import free_port, wait_for  # noqa: E402
+from ctlplane import moto_s3  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-
-    def up():
-        import urllib.request
-
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    wait_for(up, timeout=60, what="moto's S3 server")
-    env = {"S3_ENDPOINT_URL": url, "ACCESS_KEY_ID": "test", "SECRET_ACCESS_KEY": "test"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
     import s3fs
 
-    s3fs.S3FileSystem.clear_instance_cache()
-    fs = s3fs.S3FileSystem(key="test", secret="test", client_kwargs={"endpoint_url": url})
-    fs.mkdir("sedna-test")
-    yield fs
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    proc.terminate()
-    proc.wait(timeout=10)
+    with moto_s3(tmp_path_factory.mktemp("moto")) as url:
+        fs = s3fs.S3FileSystem(key="test", secret="test", client_kwargs={"endpoint_url": url})
+        fs.mkdir("sedna-test")
+        yield fs
 
 
 def test_file_ops_round_trip_on_s3(s3, tmp_path):

@@ -14,7 +14,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from ctlplane import free_port, wait_for
+from ctlplane import free_port, moto_s3
 
 MB = 1 << 20
 
@@ -48,37 +48,11 @@ def s3(tmp_path_factory):
     pytest.importorskip("moto.server")
     import boto3
 
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-
-    def up():
-        import urllib.request
-
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    try:
-        wait_for(up, timeout=60, what="moto's S3 server")
-        env = {"S3_ENDPOINT_URL": url, "ACCESS_KEY_ID": "test", "SECRET_ACCESS_KEY": "test"}
-        old = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        import s3fs
-
-        s3fs.S3FileSystem.clear_instance_cache()
+    with moto_s3(tmp_path_factory.mktemp("moto")) as url:
         client = boto3.client("s3", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test",
                               region_name="us-east-1")
         client.create_bucket(Bucket="sedna-sec")
         yield client
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.mark.parametrize("bad, why", [("../../../escaped.txt", "leaves the download folder"),
