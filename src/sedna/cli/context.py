@@ -62,12 +62,17 @@ def load_config():
 
 
 def save_config(doc):
-    import yaml
-
     path = config_path()
     folder = os.path.dirname(path)
     os.makedirs(folder, mode=0o700, exist_ok=True)
     os.chmod(folder, 0o700)
+    return _write_private_yaml(path, doc)
+
+
+def _write_private_yaml(path, doc):
+    """Write ``doc`` to ``path`` as YAML, 0600 from the first byte, replaced atomically."""
+    import yaml
+
     tmp = path + f".tmp-{os.getpid()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -196,8 +201,6 @@ def write_kubeconfig(state_dir, url, token, name, ca_pem=None):
     ``sedna-<name>``, the token as a bearer token (kubectl sends one only over
 TLS: ``url`` is the server's HTTPS listener, ``ca_pem`` its certificate). The user's ``~/.kube/config``
     is never touched: ``KUBECONFIG=<this file> kubectl get ll``."""
-    import yaml
-
     path = state_paths(os.path.abspath(state_dir))["kubeconfig"]
     n = f"sedna-{name}"
     doc = {"apiVersion": "v1", "kind": "Config", "preferences": {},
@@ -209,13 +212,7 @@ TLS: ``url`` is the server's HTTPS listener, ``ca_pem`` its certificate). The us
         import base64
 
         doc["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(ca_pem).decode("ascii")
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        yaml.safe_dump(doc, f, sort_keys=False)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    return path
+    return _write_private_yaml(path, doc)
 
 
 # ------------------------------------------------------------------ sedna context
