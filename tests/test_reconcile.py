@@ -234,3 +234,12 @@ def test_a_lost_worker_counts_as_a_failure():
     sim.set(name, "Unknown")
     sim.step()
     assert sim.state == ("Train", "Failed")
+
+
+def test_an_action_kind_is_one_of_the_enum_and_compares_as_its_name():
+    from sedna.control.reconcile import Action, ActionKind
+
+    a = Action(kind="start_worker", name="w")
+    assert a.kind is ActionKind.START_WORKER and a.kind == "start_worker"
+    with pytest.raises(ValueError):
+        Action(kind="start_wroker")

@@ -35,6 +35,7 @@ What the original lacks, and this adds:
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from enum import Enum
 from typing import List, Optional
 
 from sedna.control.conditions import clear_error, error_backoff, waiting_message
@@ -91,6 +92,16 @@ class Settings:
 
 
 # ----------------------------------------------------------------------- actions
+class ActionKind(str, Enum):
+    """What an :class:`Action` asks of the runtime (a ``str``: compares equal to its value)."""
+
+    START_ROUND = "start_round"
+    RELEASE_ROUND = "release_round"
+    START_WORKER = "start_worker"
+    STOP_WORKER = "stop_worker"
+    PUBLISH_DEPLOYMENT = "publish_deployment"
+
+
 @dataclass
 class Action:
     """One thing for the runtime to do. ``kind``:
@@ -106,13 +117,16 @@ class Action:
       reason (``WorkerObs.error``).
     """
 
-    kind: str
+    kind: ActionKind
     round: int = 0
     name: str = ""
     stage: str = ""
     env: dict = field(default_factory=dict)
     source: str = ""
     target: str = ""
+
+    def __post_init__(self):
+        self.kind = ActionKind(self.kind)  # an unknown kind is a ValueError here, not a silent no-op later
 
 
 @dataclass
@@ -279,7 +293,7 @@ def reconcile(job: dict, dataset: Optional[DatasetObs], workers: List[WorkerObs]
     j = _Job(job, now)
     if j.meta.get("deletionTimestamp"):
         for w in workers:
-            j.act(kind="stop_worker", name=w.name, stage=w.stage, round=w.round)
+            j.act(kind=ActionKind.STOP_WORKER, name=w.name, stage=w.stage, round=w.round)
         return Result(j.actions, j.status, j.state, settings.idle_requeue)
     if not j.status.get("startTime"):
         j.status["startTime"] = _ts(now)
@@ -329,7 +343,7 @@ def _stop_stale(j, workers, stage, settings):
         if left > 0:
             j.soon(min(left, 1.0))
             continue
-        j.act(kind="stop_worker", name=w.name, stage=w.stage, round=w.round)
+        j.act(kind=ActionKind.STOP_WORKER, name=w.name, stage=w.stage, round=w.round)
 
 
 def _exit_grace_left(j, w, settings):
@@ -386,7 +400,7 @@ def _trigger_fires(j, dataset, trigger):
                    data_format=str((dataset.format if dataset else "") or "txt").lower())
     j.state["total_train"] = j.state.get("total_train", 0) + pending
     j.state["total_eval"] = j.state.get("total_eval", 0) + pending_eval
-    j.act(kind="start_round", round=r)
+    j.act(kind=ActionKind.START_ROUND, round=r)
     j.transition("Train", "Ready", "TriggerFired",
                  f"{pending} new training samples (condition {trigger.operator} {trigger.threshold})")
     return True
@@ -414,12 +428,12 @@ def _start(j, stage, dataset_url, settings):
         name = f"{name}-{j.state['attempt']}"
     if stage == "Deploy":
         # every start (retries too) publishes the eval output first: the copy is idempotent
-        j.act(kind="publish_deployment", round=r, name=name, source=_deploy_source(j, r),
+        j.act(kind=ActionKind.PUBLISH_DEPLOYMENT, round=r, name=name, source=_deploy_source(j, r),
               target=paths["deploy_index"])
         j.state["previous_deploy_worker"] = j.state.get("deploy_worker")
         j.state["deploy_worker"] = name
     j.state["worker"] = name
-    j.act(kind="start_worker", name=name, stage=KIND[stage], round=r, env=_env(j, stage, r, dataset_url, paths))
+    j.act(kind=ActionKind.START_WORKER, name=name, stage=KIND[stage], round=r, env=_env(j, stage, r, dataset_url, paths))
     j.transition(stage, "Starting", "WorkerCreated", name)
     j.soon(1.0)
     return _result(j, settings)
@@ -442,7 +456,7 @@ def _follow(j, stage, phase, mine, again, settings):
     if stage == "Deploy" and w.phase == "Running":
         prev = j.state.get("previous_deploy_worker")
         if prev and prev != name:
-            j.act(kind="stop_worker", name=prev, stage="deploy")
+            j.act(kind=ActionKind.STOP_WORKER, name=prev, stage="deploy")
         j.state["previous_deploy_worker"] = None
         j.state["deployed_round"] = r
         j.transition("Deploy", "Completed", "InferenceWorkerRunning", name)
@@ -497,7 +511,7 @@ def _failed(j, stage, w, settings, reason="WorkerFailed"):
                  f"worker {w.name} failed {attempt} times; {last}",
                  data={"exitCode": code, "logTail": tail})
     if stage in ("Train", "Eval"):
-        j.act(kind="release_round", round=j.state["round"])
+        j.act(kind=ActionKind.RELEASE_ROUND, round=j.state["round"])
         j.state["total_train"] = j.state.get("total_train", 0) - j.state.get("round_train", 0)
         j.state["total_eval"] = j.state.get("total_eval", 0) - j.state.get("round_eval", 0)
     _summarise_round(j, "Failed", f"{stage} failed: " + (w.error[:200] if w.error else f"exit code {code}"))
