@@ -1,0 +1,31 @@
+"""The operator benchmark (benchmarks/bench_operator.py) end to end at toy size, with kmock's
+API emulator standing in for the API server and the real operator process."""
+
+import importlib.util
+import os
+
+import pytest
+
+pytest.importorskip("kopf")
+pytest.importorskip("kmock")
+
+BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("bench_operator", os.path.join(BENCH, "bench_operator.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_bench_operator_at_toy_size_on_the_api_emulator():
+    bench = _load()
+    res = bench.run(n_jobs=3, cpu_window=1.0, sample=2)
+    assert res["operator_alive"]
+    assert len(res["lat"]) == 2 and all(0 < t < 30 for t in res["lat"])
+    assert res["cpu_pct"] >= 0 and res["idle_rps"] > 0
+    # one round: at least the train, eval and deploy Pods (and their token Secrets) were created
+    assert res["round_by"].get("POST pods", 0) >= 3 and res["round_by"].get("POST secrets", 0) >= 3
+    text = bench.table(res)
+    assert "| (a) operator CPU" in text and "Targets missed:" in text
