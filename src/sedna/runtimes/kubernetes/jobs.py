@@ -45,6 +45,12 @@ def _dataset_obs(job, ds, state):
                       number_of_samples=n, pending_train=pt, pending_eval=pe)
 
 
+def _only_check_moved(old, new):
+    """Whether private states ``old`` and ``new`` differ in the trigger's last check time alone."""
+    strip = lambda d: {k: v for k, v in (d or {}).items() if k != "last_check"}  # noqa: E731
+    return old != new and strip(old) == strip(new)
+
+
 def _status_patch(old, new):
     """A merge patch turning status ``old`` into ``new`` (keys gone become null); None if equal."""
     patch = {k: v for k, v in new.items() if old.get(k) != v}
@@ -63,6 +69,7 @@ class JobReconciler:
         self.datasets = {}   # (namespace, job) -> the Dataset it names (to wake it on dataset events)
         self.stats = {"reconciles": 0, "pods_created": 0}
         self._tails = {}     # failed Pod -> its log tail
+        self._checks = {}    # (namespace, job) -> the last trigger check, when only that changed
 
     async def observe(self, job):
         meta, spec = job["metadata"], job["spec"]
@@ -104,6 +111,9 @@ class JobReconciler:
             return None
         self.stats["reconciles"] += 1
         ds, workers, state = await self.observe(job)
+        key = (namespace, name)
+        if self._checks.get(key, "") > (state.get("last_check") or ""):
+            state = dict(state, last_check=self._checks[key])
         status = job.get("status") or {}
         public = {k: v for k, v in status.items() if k not in PRIVATE}
         result = reconcile(dict(job, status=public, state=state), _dataset_obs(job, ds, state), workers,
@@ -111,6 +121,11 @@ class JobReconciler:
         new_state = self._pool(result.state, result.actions, ds, job)
         new_status = dict(result.status, **{STATE_KEY: new_state})
         patch = _status_patch(status, new_status)
+        if patch and set(patch) == {STATE_KEY} and _only_check_moved(status.get(STATE_KEY), new_state):
+            # a waiting job's periodic check: kept in memory, not written (a write is an event that
+            # wakes the job again; after a restart the first check simply comes at once)
+            self._checks[key] = new_state.get("last_check")
+            patch = None
         live = {w.name for w in workers} | {a.name for a in result.actions if a.kind == "start_worker"}
         gone = {k: None for k in (status.get(REPORTS_KEY) or {}) if k not in live}
         if gone:  # reports of Pods that are gone (bounded: one per live worker)
