@@ -69,7 +69,10 @@ from pathlib import Path
 
 from sedna.common.exceptions import WorkerError
 from sedna.common.log import sedna_logger
+from sedna.common.procs import boot_id, kill_session, proc_stat, start_time
+from sedna.control import quantities as _quantities
 from sedna.control.files import open_regular
+from sedna.runtimes.local.images import ImageMap  # noqa: F401 (re-exported)
 
 LOG = sedna_logger(__name__)
 
@@ -90,188 +93,18 @@ _PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
 
 # --------------------------------------------------------------------------- quantities
 
-_MEMORY_SUFFIXES = {
-    "": 1, "k": 1000, "K": 1000, "M": 1000 ** 2, "G": 1000 ** 3, "T": 1000 ** 4, "P": 1000 ** 5,
-    "E": 1000 ** 6, "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4, "Pi": 1024 ** 5,
-    "Ei": 1024 ** 6,
-}
-_QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([a-zA-Z]*)\s*$")
-
-
 def parse_memory(quantity):
-    """Bytes of a Kubernetes memory quantity: ``"12Gi"``, ``"256Mi"``, ``"1G"``, ``"500k"``, ``1024``.
-
-    Raises WorkerError for anything else (negative, unknown suffix, empty).
-    """
-    if isinstance(quantity, bool):
-        raise WorkerError(f"invalid memory quantity {quantity!r}")
-    if isinstance(quantity, (int, float)):
-        if quantity < 0:
-            raise WorkerError(f"invalid memory quantity {quantity!r}: negative")
-        return int(quantity)
-    m = _QUANTITY.match(str(quantity))
-    if not m or m.group(3) not in _MEMORY_SUFFIXES or (m.group(2) and m.group(3)):
-        raise WorkerError(f"invalid memory quantity {quantity!r} "
-                          "(expected e.g. 256Mi, 12Gi, 1G, 500k or a number of bytes)")
-    value = float(m.group(1)) * (10 ** int(m.group(2)) if m.group(2) else 1)
-    return int(value * _MEMORY_SUFFIXES[m.group(3)])
-
-
-# --------------------------------------------------------------------------- /proc helpers
-
-def _proc_stat(pid):
-    """(state, pgrp, session, starttime) of a process from /proc, or None when it does not exist."""
+    """Bytes of a Kubernetes memory quantity (``"12Gi"``, ``"256Mi"``, ``"1G"``, ``1024``), by the
+    one quantity parser validation uses; WorkerError for anything else."""
     try:
-        with open(f"/proc/{int(pid)}/stat", "rb") as f:
-            data = f.read().decode("ascii", "replace")
-    except (OSError, ValueError):
-        return None
-    rest = data[data.rfind(")") + 2:].split()
-    # rest[0] is field 3 (state); starttime is field 22.
-    try:
-        return rest[0], int(rest[2]), int(rest[3]), int(rest[19])
-    except (IndexError, ValueError):
-        return None
+        return _quantities.parse_memory(quantity)
+    except ValueError as e:
+        raise WorkerError(f"invalid memory quantity {quantity!r} ({e})") from None
 
 
 def process_start_time(pid):
     """The kernel's start time of ``pid`` (clock ticks since boot), or None when it does not exist."""
-    st = _proc_stat(pid)
-    return st[3] if st else None
-
-
-def boot_id():
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def _session_members(sid, exclude=()):
-    """Pids of the live (non-zombie) processes whose session id is ``sid``."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) in exclude:
-            continue
-        st = _proc_stat(entry)
-        if st and st[2] == sid and st[0] not in ("Z", "X"):
-            out.append(int(entry))
-    return out
-
-
-# --------------------------------------------------------------------------- image map
-
-def _kill_session(sid, exclude=()):
-    """SIGKILL every process of session ``sid`` (but ``exclude``), a few passes for late forks."""
-    for _ in range(3):
-        members = _session_members(sid, exclude=exclude)
-        if not members:
-            break
-        for pid in members:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-
-def _strip_tag(image):
-    """``repo:tag`` → ``repo``, ``repo@sha256:..`` → ``repo``; a registry port is kept."""
-    image = image.split("@", 1)[0]
-    head, sep, tail = image.rpartition(":")
-    if sep and "/" not in tail:
-        return head
-    return image
-
-
-class ImageMap:
-    """Container images → local folders.
-
-    Lookup: the exact image, then the image without its tag or digest
-    (``repo:tag`` → ``repo``; an untagged image also tries ``repo:latest``), then
-    the ``*`` default when present.
-    """
-
-    def __init__(self, mapping=None):
-        self.mapping = {}
-        for image, folder in (mapping or {}).items():
-            if not isinstance(image, str) or not image or folder is None or str(folder) == "":
-                raise WorkerError(f"invalid image mapping {image!r} -> {folder!r}")
-            self.mapping[image] = Path(os.path.abspath(os.path.expanduser(str(folder))))
-
-    @classmethod
-    def from_args(cls, items):
-        """From ``--image IMAGE=DIR`` values; relative folders are relative to the current folder."""
-        mapping = {}
-        for item in items or ():
-            image, sep, folder = str(item).partition("=")
-            if not sep or not image.strip() or not folder.strip():
-                raise WorkerError(f"invalid --image value {item!r}: expected IMAGE=DIR")
-            mapping[image.strip()] = folder.strip()
-        return cls(mapping)
-
-    @classmethod
-    def from_file(cls, path):
-        """From a YAML or JSON file with an ``images:`` mapping (a plain mapping is accepted too).
-
-        Relative folders are relative to the file's folder.
-        """
-        path = Path(path)
-        try:
-            text = path.read_text()
-        except OSError as e:
-            raise WorkerError(f"cannot read image map {path}: {e}") from e
-        try:
-            import yaml
-
-            data = yaml.safe_load(text)
-        except Exception as e:  # yaml is a superset of JSON
-            raise WorkerError(f"{path}: not valid YAML/JSON: {e}") from e
-        if isinstance(data, dict) and "images" in data:
-            data = data["images"]
-        if data is None:
-            data = {}
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            raise WorkerError(f"{path}: 'images' must map image names to folders")
-        base = path.resolve().parent
-        return cls({str(k): str(base / os.path.expanduser(v)) for k, v in data.items()})
-
-    def merge(self, other):
-        """A new map with the entries of both; ``other`` wins on equal images."""
-        out = ImageMap()
-        out.mapping = {**self.mapping, **(other.mapping if other is not None else {})}
-        return out
-
-    def lookup(self, image):
-        """The folder mapped to ``image``, or None."""
-        if image in self.mapping:
-            return self.mapping[image]
-        bare = _strip_tag(image)
-        if bare in self.mapping:
-            return self.mapping[bare]
-        if bare == image and f"{image}:latest" in self.mapping:
-            return self.mapping[f"{image}:latest"]
-        return self.mapping.get("*")
-
-    def resolve(self, image, working_dir=None):
-        """The folder a container runs in: ``working_dir`` when it is a folder, else the mapped one."""
-        if working_dir and os.path.isdir(working_dir):
-            return Path(os.path.abspath(working_dir))
-        folder = self.lookup(image) if image else None
-        if folder is None:
-            hint = f" (its workingDir {working_dir} is not a folder here)" if working_dir else ""
-            raise WorkerError(f"image {image!r} is not mapped to a local folder{hint}; "
-                              f"map it with --image {image or 'IMAGE'}=DIR or an 'images:' entry "
-                              "in the config file")
-        if not folder.is_dir():
-            raise WorkerError(f"image {image!r} is mapped to {folder}, which is not a folder")
-        return folder
-
-    def __len__(self):
-        return len(self.mapping)
-
-    def __repr__(self):
-        return f"ImageMap({ {k: str(v) for k, v in self.mapping.items()} !r})"
+    return start_time(pid)
 
 
 # --------------------------------------------------------------------------- records
@@ -591,14 +424,14 @@ class LocalLauncher:
         """True when the record's wrapper process is alive (same pid, start time and boot)."""
         if record.boot_id and record.boot_id != boot_id():
             return False
-        st = _proc_stat(record.pid)
+        st = proc_stat(record.pid)
         return bool(st and st[3] == record.start_time and st[0] not in ("Z", "X"))
 
     def _same_process(self, record):
         """True when the record's pid is (still) its own process, zombie included."""
         if record.boot_id and record.boot_id != boot_id():
             return False
-        st = _proc_stat(record.pid)
+        st = proc_stat(record.pid)
         return bool(st and st[3] == record.start_time)
 
     def poll(self, record):
@@ -669,14 +502,14 @@ class LocalLauncher:
 
     def _kill_group(self, sid):
         """SIGKILL every live process of session ``sid``; True when the leader was among them."""
-        st = _proc_stat(sid)
+        st = proc_stat(sid)
         leader_alive = bool(st and st[0] not in ("Z", "X"))
         try:
             os.killpg(sid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         # Members that moved to another process group but stayed in the session.
-        _kill_session(sid)
+        kill_session(sid)
         return leader_alive
 
     def _write_exit_for(self, record, code):
@@ -850,7 +683,7 @@ def _wrapper_main(argv=None):
             continue
     _write_exit_file(ns.exit_file, code)
     # As a container runtime does when the main process exits: nothing else of the worker survives.
-    _kill_session(os.getsid(0), exclude=(os.getpid(),))
+    kill_session(os.getsid(0), exclude=(os.getpid(),))
     return code if code >= 0 else 128 - code
 
 
