@@ -56,7 +56,14 @@ def _make_emulator_class():
     from kmock import KubernetesEmulator, KubernetesError, action
 
     class VersionedEmulator(KubernetesEmulator):
+        recorder = None  # called with every request served, when set
+
         async def _handle(self, request):
+            if self.recorder is not None:
+                self.recorder(request)
+            # kmock 0.8 keeps every request and matches each new one against them all, so a long
+            # run slows to a halt (114 ms a request after 1,500): keep only the current one
+            del self._requests[:-1]
             if request.resource is not None and isinstance(request.data, (dict, list)):
                 self._stamp(request, action, KubernetesError)
             return await super()._handle(request)
@@ -100,8 +107,9 @@ def _make_emulator_class():
 class EmulatedApiServer:
     """A kmock Kubernetes emulator on ``127.0.0.1:<port>``, in a daemon thread."""
 
-    def __init__(self, port=0):
+    def __init__(self, port=0, recorder=None):
         self.port = port
+        self.recorder = recorder
         self.url = None
         self._ready = threading.Event()
         self._stop = None
@@ -141,6 +149,7 @@ class EmulatedApiServer:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         async with _make_emulator_class()() as kmock, Server(kmock, port=self.port or None) as srv:
+            kmock.recorder = self.recorder
             declare(kmock)
             self.url = str(srv.url).rstrip("/")
             self._ready.set()
