@@ -29,6 +29,10 @@ import time
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+
+from ctlplane import wait_for  # noqa: E402
+
 MANIFESTS = os.path.join(HERE, "..", "tests", "manifests")
 NS = "default"
 THRESHOLD = 100
@@ -98,15 +102,7 @@ def client(url):
     return Patient(url)
 
 
-def wait_for(cond, timeout=60, what="condition", period=0.1):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = cond()
-        if last:
-            return last
-        time.sleep(period)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
 
 
 def cpu_seconds(pid):
@@ -170,7 +166,7 @@ def run(n_jobs, cpu_window, sample, log_path=None):
             def all_waiting():
                 jobs = kube.list(JOBS, NS)
                 return len(jobs) == n_jobs and all(last_condition(j) == ("Train", "Waiting") for j in jobs)
-            wait_for(all_waiting, timeout=max(120, 2 * n_jobs), what="every job to wait for its trigger", period=3.0)
+            wait_for(all_waiting, timeout=max(120, 2 * n_jobs), what="every job to wait for its trigger", interval=3.0)
             res["startup_s"] = time.monotonic() - t_start
             time.sleep(3)  # let the start-up burst settle
 
@@ -189,7 +185,7 @@ def run(n_jobs, cpu_window, sample, log_path=None):
                 t = time.monotonic()
                 kube.patch(DATASETS, NS, ds, {"status": {"numberOfSamples": LINES}}, sub="status")
                 wait_for(lambda: kube.get(PODS, NS, f"{job}-train-1"), timeout=30, what=f"{job}'s train Pod",
-                         period=0.01)
+                         interval=0.01)
                 lat.append(time.monotonic() - t)
                 time.sleep(0.3)
             res["lat"] = lat
@@ -203,7 +199,7 @@ def run(n_jobs, cpu_window, sample, log_path=None):
             for stage, phases in (("train", ("Running", "Succeeded")), ("eval", ("Running", "Succeeded")),
                                   ("deploy", ("Running",))):
                 name = f"{job}-{stage}-1"
-                wait_for(lambda: kube.get(PODS, NS, name), timeout=30, what=f"Pod {name}", period=0.02)
+                wait_for(lambda: kube.get(PODS, NS, name), timeout=30, what=f"Pod {name}", interval=0.02)
                 if stage == "eval":  # play the eval worker's output
                     os.makedirs(f"{out}/eval/1", exist_ok=True)
                     with open(f"{out}/eval/1/index.json", "w") as f:
@@ -216,7 +212,7 @@ def run(n_jobs, cpu_window, sample, log_path=None):
                     kube.patch(PODS, NS, name, {"status": status}, sub="status")
             wait_for(lambda: last_condition(kube.get(JOBS, NS, job)) == ("Train", "Waiting")
                      and (kube.get(JOBS, NS, job)["status"].get("rounds") or [{}])[-1].get("phase") == "Succeeded",
-                     timeout=30, what="the round to complete", period=0.05)
+                     timeout=30, what="the round to complete", interval=0.05)
             res["round_s"] = time.monotonic() - t_round
             reqs = [r for r in srv.requests()[first:] if from_operator(r) and about(r, job, ds)]
             res["round_calls"], res["round_by"] = len(reqs), breakdown(reqs)

@@ -92,3 +92,21 @@ def control_plane(tmp_path, user_config):
         yield cp
     finally:
         cp.stop()
+
+
+@pytest.fixture
+def api_emulator():
+    """An emulated Kubernetes API server (kmock), standing in for a cluster."""
+    pytest.importorskip("kmock")
+    from sedna.runtimes.kubernetes.emulator import EmulatedApiServer
+
+    with EmulatedApiServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def kube(api_emulator):
+    """A blocking client of :func:`api_emulator`."""
+    from sedna.runtimes.kubernetes.emulator import SyncClient
+
+    return SyncClient(api_emulator.url)

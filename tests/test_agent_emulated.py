@@ -5,7 +5,6 @@ worker's own token. The last test runs the real operator and agent together."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,29 +16,14 @@ import pytest
 pytest.importorskip("kopf")
 pytest.importorskip("kmock")
 
+from ctlplane import free_port, wait_for  # noqa: E402
 from sedna.runtimes.kubernetes import pods  # noqa: E402
 from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS  # noqa: E402
-from sedna.runtimes.kubernetes.emulator import EmulatedApiServer, SyncClient  # noqa: E402
 
 NS = "default"
 NODE = "sedna-mini-control-plane"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(cond, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = cond()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def start(module, *args, log):
@@ -56,17 +40,6 @@ def stop(proc):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-
-
-@pytest.fixture
-def api_emulator():
-    with EmulatedApiServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def kube(api_emulator):
-    return SyncClient(api_emulator.url)
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ import yaml
 pytest.importorskip("kopf")
 pytest.importorskip("kmock")
 
+from ctlplane import wait_for  # noqa: E402
 from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS  # noqa: E402
-from sedna.runtimes.kubernetes.emulator import EmulatedApiServer, SyncClient  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NS = "default"
@@ -45,15 +45,7 @@ def manifests(tmp_path, threshold=100):
     return ds, job, index
 
 
-def wait_for(cond, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = cond()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
 
 
 class OperatorProcess:
@@ -85,17 +77,6 @@ class OperatorProcess:
     def log(self):
         with open(self.log_path, errors="replace") as f:
             return f.read()[-4000:]
-
-
-@pytest.fixture
-def api_emulator():
-    with EmulatedApiServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def kube(api_emulator):
-    return SyncClient(api_emulator.url)
 
 
 @pytest.fixture
