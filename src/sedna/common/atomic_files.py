@@ -6,7 +6,7 @@ or the new one, never half of it."""
 import os
 import uuid
 
-__all__ = ("AtomicWriter", "fsync_dir", "temp_name")
+__all__ = ("AtomicWriter", "fsync_dir", "temp_name", "write_private")
 
 
 def fsync_dir(path):
@@ -27,6 +27,24 @@ def temp_name(path):
     """A hidden temporary sibling name for ``path``."""
     folder, name = os.path.split(os.path.abspath(path))
     return os.path.join(folder, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
+
+
+def write_private(path, data):
+    """Publish ``data`` (bytes) at ``path`` by rename, readable by its owner only
+    (0600). No fsync: for files a reader may miss after a crash but must never
+    see half-written (previews, thumbnails)."""
+    tmp = temp_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
 
 
 class AtomicWriter:

@@ -8,7 +8,9 @@ closest scene's model. A worker that replaces an
 earlier one (a new deployment) continues the stream where it stopped. Results (label, colour and
 overlay PNGs) go to ``INFERENCE_RESULT_DIR``, with one JSON line per frame in
 ``results.jsonl``. A newly deployed knowledge base is picked up without
-restarting the stream (every ``MODEL_POLL_PERIOD_SECONDS``).
+restarting the stream (every ``MODEL_POLL_PERIOD_SECONDS``). Previews of the
+last frames (thumbnail, overlay, serving task, unseen score) go to
+``OUTPUT_URL/frames`` for the dashboard (:mod:`sedna.examples.robo.frame_ring`).
 """
 
 import json
@@ -24,6 +26,8 @@ from sedna.common.config import Context
 from sedna.common.log import LOGGER, setup
 from sedna.core.lifelong_learning import LifelongLearning
 from sedna.datasources import BaseDataSource
+from sedna.examples.robo.frame_ring import FrameRing, frames_dir
+from sedna.examples.robo.imageio import read_rgb
 
 RUNNING = True
 
@@ -52,6 +56,26 @@ def already_done(path):
     return done
 
 
+def _unseen_score(ll_job):
+    """(score, threshold) the unseen recogniser decided the last frame on, or (None, None)."""
+    served = ll_job._serving()  # the loaded knowledge base that answered the last call
+    last = getattr(getattr(served, "recognizer", None), "last_decision", None)
+    if not last or not last.get("score"):
+        return None, None
+    return last["score"][0], last["threshold"]
+
+
+def _preview(ring, ll_job, name, rgb, result, unseen, task, version):
+    if ring is None or result is None:
+        return
+    score, threshold = _unseen_score(ll_job)
+    try:
+        ring.add(name, read_rgb(rgb), result, task=task, unseen=unseen, score=score, threshold=threshold,
+                 kb_version=version, when=time.time())
+    except OSError as e:  # a full disk costs the previews, never the stream
+        LOGGER.warning("inference: no preview of %s: %s", name, e)
+
+
 def run():
     setup()
     signal.signal(signal.SIGTERM, _stop)
@@ -64,6 +88,8 @@ def run():
     if done:
         LOGGER.info("inference: resuming the stream after %d frames", len(done))
     results = open(os.path.join(out, "results.jsonl"), "a", encoding="utf-8")
+    output_url = Context.get_parameters("OUTPUT_URL")
+    ring = FrameRing(frames_dir(output_url)) if output_url and "://" not in output_url else None
     while RUNNING:
         names = new_frames(src, done) if os.path.isdir(src) else []
         if not names:
@@ -78,10 +104,11 @@ def run():
             version = ll_job.serving_version()
             if res[0] is not None:  # unseen frames are flagged and still segmented
                 estimator.save_results([rgb], [res[0]], [name.replace("_leftImg8bit.png", "")], out)
-            results.write(json.dumps({"frame": name, "unseen": bool(is_unseen[0]),
-                                      "task": tasks[0].entry if tasks else None, "kb_version": version,
-                                      "time": time.time()}) + "\n")
+            task = tasks[0].entry if tasks else None
+            results.write(json.dumps({"frame": name, "unseen": bool(is_unseen[0]), "task": task,
+                                      "kb_version": version, "time": time.time()}) + "\n")
             results.flush()
+            _preview(ring, ll_job, name, rgb, res[0], bool(is_unseen[0]), task, version)
             done.add(name)
         LOGGER.info("inference: %d frames so far (knowledge base version %s)", len(done), version)
 

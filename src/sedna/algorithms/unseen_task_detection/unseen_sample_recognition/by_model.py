@@ -208,6 +208,7 @@ class SampleRegonitionByModel(BaseSampleRegonition):
         self._model_stats = self._app_stats = self._pending = None
         self._norm, self._thresholds, self._components, self._cal_raw = {}, {}, [], {}
         self.threshold = self.window_threshold = None
+        self.last_decision = None  # {"score": [per sample], "threshold": t} of the last __call__
         self._history = deque(maxlen=max(self.window - 1, 1))
         cal = ((self.task_index.get("unseen_sample_recognition") or {}).get("calibration") or {})
         if cal.get("kind") == "by_model":
@@ -395,10 +396,13 @@ class SampleRegonitionByModel(BaseSampleRegonition):
         if n and self.threshold is not None:
             score, thr, pooled_thr = self._decision(self.component_scores(samples, models, allocate))
         if score is None or thr is None:
+            self.last_decision = None
             return split_by_mask(samples, np.zeros(n, dtype=bool))
         if self.window > 1:
             pooled = window_pool(score, self.window, self._history)
             self._history.extend(score.tolist())
             if pooled_thr is not None:
                 score, thr = pooled, pooled_thr
+        # what the last call decided on, for a caller that shows it (the robot's dashboard)
+        self.last_decision = {"score": [float(v) for v in score], "threshold": float(thr)}
         return split_by_mask(samples, score > thr)

@@ -1,0 +1,110 @@
+"""The inference worker's previews (frame_ring) and the labelling helper's
+selected-frame modes (label names=..., discard), on real files."""
+
+import json
+import os
+import shutil
+import stat
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PIL")
+
+from sedna.examples.robo import datagen  # noqa: E402
+from sedna.examples.robo.frame_ring import FrameRing, latest, unseen_previews  # noqa: E402
+from sedna.examples.robo.label import discard, label, pending  # noqa: E402
+
+
+def _frame(h=48, w=96, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 255, (h, w, 3), dtype=np.uint8), rng.integers(0, 19, (h // 2, w // 2), dtype=np.uint8)
+
+
+def test_ring_keeps_the_last_frames_privately_and_a_new_worker_continues(tmp_path):
+    from PIL import Image
+
+    folder = str(tmp_path / "frames")
+    ring = FrameRing(folder, size=5)
+    for i in range(8):
+        rgb, lab = _frame(seed=i)
+        ring.add(f"aachen_{i:06d}_leftImg8bit.png", rgb, lab, task="real/aachen", unseen=i % 2 == 1,
+                 score=float(i), threshold=3.5, kb_version=1, when=1000.0 + i)
+    shown = latest(folder)
+    assert [e["frame"] for e in shown] == [f"aachen_{i:06d}_leftImg8bit.png" for i in (7, 6, 5, 4, 3)]
+    assert shown[0]["task"] == "real/aachen" and shown[0]["unseen"] is True and shown[0]["score"] == 7.0
+    files = os.listdir(os.path.join(folder, "latest"))
+    assert len(files) == 15 and not [f for f in files if f.startswith(".")]  # 5 x (json, thumb, overlay)
+    for name in files:
+        assert stat.S_IMODE(os.stat(os.path.join(folder, "latest", name)).st_mode) == 0o600
+    with Image.open(os.path.join(folder, shown[0]["thumb"])) as thumb:
+        assert thumb.width <= 160 and thumb.height <= 80
+    with Image.open(os.path.join(folder, shown[0]["overlay"])) as ov:
+        assert ov.size == (48, 24)  # drawn at the prediction's size
+    previews = unseen_previews(folder)
+    assert sorted(previews) == [f"aachen_{i:06d}_leftImg8bit.png" for i in (1, 3, 5, 7)]
+    assert previews["aachen_000003_leftImg8bit.png"]["score"] == 3.0
+    again = FrameRing(folder, size=5)
+    again.add("next_000001_leftImg8bit.png", *_frame(seed=9))
+    assert latest(folder)[0]["frame"] == "next_000001_leftImg8bit.png"
+    assert latest(folder)[0]["seq"] == 9
+
+
+def test_reader_skips_what_the_worker_did_not_write(tmp_path):
+    folder = str(tmp_path / "frames")
+    ring = FrameRing(folder)
+    ring.add("ok_000001_leftImg8bit.png", *_frame())
+    d = os.path.join(folder, "latest")
+    with open(os.path.join(d, "000000000005.json"), "w") as f:
+        f.write("not json")
+    with open(os.path.join(d, "000000000006.json"), "w") as f:
+        json.dump({"frame": "../../etc/passwd", "unseen": True}, f)
+    outside = tmp_path / "secret.json"
+    outside.write_text(json.dumps({"frame": "secret_000001_leftImg8bit.png"}))
+    os.symlink(outside, os.path.join(d, "000000000007.json"))
+    os.mkfifo(os.path.join(d, "000000000008.json"))
+    assert [e["frame"] for e in latest(folder)] == ["ok_000001_leftImg8bit.png"]
+
+
+@pytest.fixture
+def unseen_job(tmp_path):
+    """A generated data set (the truth), its index, and three of its frames saved as unseen."""
+    root = tmp_path / "data"
+    info = datagen.generate(root, frames_per_domain=2, size=(24, 48), seed=5, split_counts={"train": 2})
+    index = root / "data.txt"
+    before = index.read_text()
+    unseen = tmp_path / "unseen"
+    unseen.mkdir()
+    frames = [p for d in info["files"] for p in info["files"][d]["train"]][:3]
+    lines = []
+    for rgb in frames:
+        depth = datagen.frame_paths(str(root), rgb)[1]
+        for p in (rgb, depth):
+            shutil.copy2(root / p, unseen / os.path.basename(p))
+        lines.append(f"{os.path.basename(rgb)} {os.path.basename(depth)}\n")
+    (unseen / "unseen.txt").write_text("".join(lines))
+    return root, index, before, unseen, [os.path.basename(f) for f in frames]
+
+
+def test_labelling_selected_frames_appends_only_those(unseen_job):
+    root, index, before, unseen, names = unseen_job
+    added = label(str(unseen), str(index), truth=str(root), names=names[:2])
+    assert len(added) == 2
+    assert index.read_text() == before + "".join(line + "\n" for line in added)
+    assert [n for n, _ in pending(str(unseen))] == names[2:]
+    assert label(str(unseen), str(index), truth=str(root), names=names[:2]) == []
+
+
+def test_discarded_frames_are_removed_and_never_labelled(unseen_job, tmp_path):
+    root, index, before, unseen, names = unseen_job
+    victim = tmp_path / "precious.png"
+    victim.write_bytes(b"keep me")
+    with open(unseen / "unseen.txt", "a") as f:
+        f.write(f"../{victim.name} ../{victim.name}\n")
+    assert discard(str(unseen), [names[0], victim.name]) == [names[0], victim.name]
+    assert victim.read_bytes() == b"keep me"  # outside the unseen folder: not removed
+    assert not (unseen / names[0]).exists()
+    assert (unseen / names[1]).exists()
+    added = label(str(unseen), str(index), truth=str(root))
+    assert [line.split()[0].endswith(names[0]) for line in added] == [False, False]
+    assert [n for n, _ in pending(str(unseen))] == []
