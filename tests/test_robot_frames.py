@@ -108,3 +108,119 @@ def test_discarded_frames_are_removed_and_never_labelled(unseen_job, tmp_path):
     added = label(str(unseen), str(index), truth=str(root))
     assert [line.split()[0].endswith(names[0]) for line in added] == [False, False]
     assert [n for n, _ in pending(str(unseen))] == []
+
+
+# ------------------------------------------------ the dashboard's robot page, over real HTTP
+class _Browser:
+    """A cookie-keeping HTTP client of a real `sedna up` (no redirects followed)."""
+
+    def __init__(self, url):
+        import http.cookiejar
+        import urllib.request
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *a, **kw):
+                return None
+
+        self.url = url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                                  NoRedirect)
+
+    def call(self, method, path, form=None):
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        data = urllib.parse.urlencode(form or {}, doseq=True).encode() if method == "POST" else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        try:
+            with self.opener.open(req, timeout=30) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def login(self, token):
+        status, headers, _ = self.call("POST", "/ui/login", {"token": token, "next": "/ui/"})
+        assert status == 303, "the login form did not accept the admin token"
+        return self
+
+    def csrf(self, path):
+        import re
+
+        status, _, body = self.call("GET", path)
+        assert status == 200, body
+        return re.search(rb'name="csrf" value="([^"]+)"', body).group(1).decode()
+
+
+@pytest.fixture
+def robot_plane(control_plane, unseen_job, tmp_path):
+    """A real `sedna up` with a robot-shaped job (its trigger never fires): its
+    inference previews under outputDir, three saved unseen frames, a session."""
+    from ctlplane import manifests, write_yaml
+
+    root, index, before, unseen, names = unseen_job
+    out = tmp_path / "output"
+    docs = manifests(str(index), str(out), str(tmp_path / "camera"), str(tmp_path), threshold=10 ** 6)
+    control_plane.cli("apply", "-f", write_yaml(str(tmp_path / "job.yaml"), docs), check=True)
+    ring = FrameRing(str(out / "deploy" / "frames"))
+    for i, n in enumerate(names):
+        ring.add(n, *_frame(seed=i), task="real/aachen", unseen=True, score=4.0 + i, threshold=3.0, kb_version=1)
+    token = open(os.path.join(control_plane.state_dir, "token")).read().strip()
+    job = "/ui/jobs/default/digits-ll/robot"
+    return dict(browser=_Browser(control_plane.url).login(token), job=job, out=out, index=index, before=before,
+                unseen=unseen, names=names, root=root)
+
+
+def test_images_are_served_only_from_inside_the_outputDir(robot_plane, tmp_path):
+    b, job, out = robot_plane["browser"], robot_plane["job"], robot_plane["out"]
+    status, headers, body = b.call("GET", job)
+    assert status == 200 and body.count(b'class="overlay"') == 3 and body.count(b'name="frame"') == 3
+    status, headers, body = b.call("GET", f"{job}/image?path=deploy/frames/latest/000000000001.thumb.png")
+    assert status == 200 and headers["Content-Type"] == "image/png" and body.startswith(b"\x89PNG")
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG secret")
+    os.symlink(tmp_path / "secret.png", out / "link.png")
+    os.mkfifo(out / "fifo.png")
+    for path, code in (("../secret.png", 400), ("deploy/../../secret.png", 400),
+                       (str(tmp_path / "secret.png"), 400), ("link.png", 404), ("fifo.png", 404),
+                       ("job.yaml", 400), ("deploy/frames/latest/none.png", 404)):
+        status, _, body = b.call("GET", f"{job}/image?path={path}")
+        assert (status, b"secret" in body) == (code, False), path
+    anonymous = _Browser(b.url)
+    status, headers, _ = anonymous.call("GET", f"{job}/image?path=deploy/frames/latest/000000000001.thumb.png")
+    assert status == 303 and headers["Location"].startswith("/ui/login")
+
+
+def test_label_and_discard_without_csrf_change_nothing(robot_plane):
+    b, job, unseen, names = robot_plane["browser"], robot_plane["job"], robot_plane["unseen"], robot_plane["names"]
+    files = sorted(os.listdir(unseen))
+    for action in ("label", "discard"):
+        for csrf in ({}, {"csrf": "forged"}):
+            status, _, body = b.call("POST", f"{job}/{action}", dict(csrf, frame=names[:2], mode="truth"))
+            assert status == 403 and b"csrf" in body, action
+    anonymous = _Browser(b.url)
+    status, _, _ = anonymous.call("POST", f"{job}/label", {"frame": names[:2], "mode": "truth"})
+    assert status == 403
+    assert robot_plane["index"].read_text() == robot_plane["before"]
+    assert sorted(os.listdir(unseen)) == files
+
+
+def test_the_form_labels_and_discards_checked_frames_and_names_bad_fields(robot_plane, tmp_path):
+    b, job, unseen, names = robot_plane["browser"], robot_plane["job"], robot_plane["unseen"], robot_plane["names"]
+    csrf = b.csrf(job)
+    for form, field in (({"frame": names[:1], "mode": "guess"}, b"mode:"),
+                        ({"frame": ["../../etc/passwd"], "mode": "truth"}, b"frame:"),
+                        ({"mode": "truth"}, b"frame:"),
+                        ({"frame": names[:1], "mode": "labels", "labels": str(tmp_path)}, b"labels:"),
+                        ({"frame": names[:1], "mode": "labels", "labels": "/etc"}, b"labels:")):
+        status, _, body = b.call("POST", f"{job}/label", dict(form, csrf=csrf))
+        assert status == 400 and field in body, form
+    assert robot_plane["index"].read_text() == robot_plane["before"]
+    status, headers, _ = b.call("POST", f"{job}/label", {"csrf": csrf, "frame": names[:2], "mode": "truth"})
+    assert status == 303 and headers["Location"].endswith("?labelled=2")
+    added = robot_plane["index"].read_text()[len(robot_plane["before"]):].splitlines()
+    assert [os.path.basename(line.split()[0]) for line in added] == names[:2]
+    status, headers, _ = b.call("POST", f"{job}/discard", {"csrf": csrf, "frame": names[2:]})
+    assert status == 303 and headers["Location"].endswith("?discarded=1")
+    assert not (unseen / names[2]).exists()
+    _, _, body = b.call("GET", job)
+    assert b'name="frame"' not in body and b"No saved unseen frame" in body

@@ -1,0 +1,235 @@
+"""What the robot sees: ``/ui/jobs/{ns}/{name}/robot``.
+
+* ``GET .../robot``: the last frames the inference worker served (the
+  segmentation's colours over the frame, the task that served it, the unseen
+  flag and score; written by :mod:`sedna.examples.robo.frame_ring`) and the
+  gallery of saved unseen frames still to label, with checkboxes;
+* ``POST .../robot/label``: label the checked frames, with the generated truth
+  under the Dataset's folder (``mode=truth``, the demo's annotator) or the PNGs
+  of a folder the user names (``mode=labels``, ``labels=<folder>``), by
+  :func:`sedna.examples.robo.label.label`, the code of ``sedna label``: the
+  lines are appended to the Dataset's index, which starts the next round when
+  the trigger's threshold is passed;
+* ``POST .../robot/discard``: throw the checked frames away;
+* ``GET .../robot/image?path=<file>``: a PNG of the job's ``outputDir``.
+
+The package's router puts every route behind the session
+(:func:`.session.require_viewer`); POSTs check the form's CSRF token before
+reading anything else. Which paths are allowed is :mod:`.robot_files`'.
+"""
+
+import os
+import threading
+import time
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from sedna.common.exceptions import NotFound, NotRegularFile
+from sedna.control.files import open_regular
+from sedna.examples.robo.frame_ring import forget_unseen, latest, unseen_previews
+from sedna.server.common import kind_of, runtime_of
+from sedna.server.dashboard.render import esc, num, page
+from sedna.server.dashboard.robot_files import FieldError, image_path, labels_folder, robot_files, selected_frames
+from sedna.server.dashboard.session import check_csrf, csrf_token, read_form_lists
+
+BASE = "/ui/jobs/{ns}/{name}/robot"
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+LABEL_FORM_BYTES = 512 * 1024  # a few hundred checked frame names
+_changing = threading.Lock()    # one label/discard at a time: the index gets each line once
+
+router = APIRouter()
+
+
+def _files(request, ns, name):
+    store = runtime_of(request).store
+    job = store.get(kind_of("lifelonglearningjobs"), ns, name)
+    try:
+        dataset = store.get(kind_of("datasets"), ns, job["spec"]["dataset"]["name"])
+    except (NotFound, KeyError, TypeError):
+        dataset = None
+    return job, robot_files(job, dataset)
+
+
+def _base(ns, name):
+    return BASE.format(ns=quote(ns, safe=""), name=quote(name, safe=""))
+
+
+def _img(ns, name, files, folder_rel, alt, cls):
+    rel = os.path.relpath(os.path.join(files.frames, folder_rel), files.output_dir)
+    src = f"{_base(ns, name)}/image?path={quote(rel, safe='/')}"
+    return f'<img src="{esc(src)}" alt="{esc(alt)}" class="{cls}" loading="lazy">'
+
+
+def _when(t):
+    return time.strftime("%H:%M:%S", time.localtime(t)) if isinstance(t, (int, float)) else "–"
+
+
+def _score(entry):
+    if entry.get("score") is None:
+        return ""
+    thr = f" / {num(entry.get('threshold'), 2)}" if entry.get("threshold") is not None else ""
+    return f'<span class="score" title="unseen score / threshold">{num(entry["score"], 2)}{thr}</span>'
+
+
+def _latest_html(ns, name, files):
+    frames = latest(files.frames)
+    if not frames:
+        return ('<p class="muted">No frame served yet: the inference worker writes a preview of every '
+                f'frame under <code>{esc(files.frames)}</code> once a knowledge base is deployed.</p>')
+    cards = []
+    for e in frames:
+        flag = '<span class="badge s-Failed">unseen</span>' if e["unseen"] else '<span class="badge s-Ready">seen</span>'
+        cards.append(f"""<figure class="frame" data-frame="{esc(e['frame'])}">
+{_img(ns, name, files, e['overlay'], 'segmentation of ' + e['frame'], 'overlay')}
+<figcaption><b class="task">{esc(e['task'] or '–')}</b> {flag} {_score(e)}<br>
+<span class="muted">{esc(e['frame'])} · KB v{esc(e['kb_version'] if e['kb_version'] is not None else '–')} ·
+{_when(e['time'])}</span></figcaption></figure>""")
+    return f'<div class="frames latest">{"".join(cards)}</div>'
+
+
+def _gallery_html(request, ns, name, files):
+    from sedna.examples.robo.label import LabelError, pending
+
+    if files.unseen is None:
+        return f'<p class="muted">No unseen gallery: {esc(files.note)}.</p>'
+    try:
+        todo = pending(files.unseen)
+    except LabelError as e:
+        return f'<p class="error">{esc(e)}</p>'
+    if not todo:
+        return f'<p class="muted">No saved unseen frame to label in <code>{esc(files.unseen)}</code>.</p>'
+    previews = unseen_previews(files.frames)
+    cards = []
+    for frame, _ in todo:
+        p = previews.get(frame)
+        pic = _img(ns, name, files, p["thumb"], frame, "thumb") if p else '<span class="nothumb">no preview</span>'
+        info = f"{_score(p)} <b class='task'>{esc(p['task'] or '')}</b>" if p else ""
+        cards.append(f"""<label class="frame pick">{pic}
+<input type="checkbox" name="frame" value="{esc(frame)}"> <span>{esc(frame)}</span><br>{info}</label>""")
+    truth = esc(files.data_root or "the Dataset's folder")
+    return f"""<form method="post" action="{esc(_base(ns, name))}/label" class="gallery">
+<input type="hidden" name="csrf" value="{esc(csrf_token(request))}">
+<p class="muted">{len(todo)} frame(s) the robot did not recognise, saved in <code>{esc(files.unseen)}</code>.
+Select some, then label them (their lines are appended to the Dataset's index) or discard them.</p>
+<div class="frames">{"".join(cards)}</div>
+<fieldset><legend>Labels from</legend>
+<label><input type="radio" name="mode" value="truth" checked> the generated truth under <code>{truth}</code>
+(the demo's data)</label><br>
+<label><input type="radio" name="mode" value="labels"> label PNGs
+(<code>&lt;frame&gt;_gtFine_labelTrainIds.png</code>) in the folder
+<input type="text" name="labels" size="50" placeholder="a folder inside the Dataset's folder or the outputDir"></label>
+</fieldset>
+<button type="submit" name="action" value="label">Label selected</button>
+<button type="submit" formaction="{esc(_base(ns, name))}/discard" class="danger">Discard selected</button>
+</form>"""
+
+
+def _message(request):
+    q = request.query_params
+    if q.get("labelled"):
+        return f'<p class="ok" role="status">Labelled {esc(q["labelled"])} frame(s): appended to the index.</p>'
+    if q.get("discarded"):
+        return f'<p class="ok" role="status">Discarded {esc(q["discarded"])} frame(s).</p>'
+    return ""
+
+
+def _render(request, ns, name, files, error="", status=200):
+    err = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
+    body = f"""<link rel="stylesheet" href="/ui/static/robot.css">
+<h1>What the robot sees · <a href="/ui/jobs/{esc(quote(ns, safe=''))}/{esc(quote(name, safe=''))}">{esc(ns)}/{esc(name)}</a></h1>
+{_message(request)}{err}
+<section><h2>Latest frames</h2>{_latest_html(ns, name, files)}</section>
+<section><h2>Unseen frames</h2>{_gallery_html(request, ns, name, files)}</section>"""
+    return page(request, f"{name}: what the robot sees", body, status=status)
+
+
+@router.get(BASE)
+def robot_page(ns: str, name: str, request: Request):
+    _, files = _files(request, ns, name)
+    return _render(request, ns, name, files)
+
+
+@router.get(BASE + "/image")
+def image(ns: str, name: str, request: Request, path: str = ""):
+    _, files = _files(request, ns, name)
+    try:
+        real = image_path(files, path)
+        fd = open_regular(real, follow_symlinks=False)
+    except FieldError as e:
+        raise HTTPException(400, str(e)) from None
+    except (OSError, NotRegularFile):
+        raise HTTPException(404, f"path: {path} is not a file of the job's outputDir") from None
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise HTTPException(413, f"path: {path} is over {MAX_IMAGE_BYTES} bytes")
+    return Response(data, media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff"})
+
+
+async def _action(request, ns, name):
+    """The checked form: CSRF first, then the job and the frames it names."""
+    form = await read_form_lists(request, LABEL_FORM_BYTES)
+    check_csrf(request, (form.get("csrf") or [""])[-1])
+    _, files = await run_in_threadpool(_files, request, ns, name)
+    if files.unseen is None:
+        raise HTTPException(400, f"frame: this job has no unseen frames to act on: {files.note}")
+    return form, files
+
+
+def _label(files, form):
+    from sedna.examples.robo.label import label, pending
+
+    if not files.index or not os.path.isfile(files.index):
+        raise FieldError("mode", "the job's Dataset has no local index file to append to")
+    frames = selected_frames(form.get("frame"), [n for n, _ in pending(files.unseen)])
+    mode = (form.get("mode") or [""])[-1]
+    if mode == "truth":
+        kw = {"truth": files.data_root}
+    elif mode == "labels":
+        kw = {"labels": labels_folder(files, (form.get("labels") or [""])[-1])}
+    else:
+        raise FieldError("mode", "must be truth (the generated data's labels) or labels (a folder of PNGs)")
+    lines = label(files.unseen, files.index, names=frames, **kw)
+    if not lines:
+        raise FieldError("labels", "none of the selected frames has a label PNG in that folder")
+    forget_unseen(files.frames, frames)
+    return len(lines)
+
+
+def _discard(files, form):
+    from sedna.examples.robo.label import discard, pending
+
+    frames = selected_frames(form.get("frame"), [n for n, _ in pending(files.unseen)])
+    gone = discard(files.unseen, frames)
+    forget_unseen(files.frames, gone)
+    return len(gone)
+
+
+async def _change(request, ns, name, do, done_key):
+    from sedna.examples.robo.label import LabelError
+
+    form, files = await _action(request, ns, name)
+
+    def locked():
+        with _changing:
+            return do(files, form)
+    try:
+        n = await run_in_threadpool(locked)
+    except (FieldError, LabelError) as e:
+        msg = str(e) if isinstance(e, FieldError) else f"{(form.get('mode') or ['frame'])[-1]}: {e}"
+        return _render(request, ns, name, files, error=msg, status=400)
+    return RedirectResponse(f"{_base(ns, name)}?{done_key}={n}", status_code=303)
+
+
+@router.post(BASE + "/label")
+async def label_frames(ns: str, name: str, request: Request):
+    return await _change(request, ns, name, _label, "labelled")
+
+
+@router.post(BASE + "/discard")
+async def discard_frames(ns: str, name: str, request: Request):
+    return await _change(request, ns, name, _discard, "discarded")
