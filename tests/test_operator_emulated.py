@@ -195,6 +195,38 @@ def test_kill9_and_restart_creates_no_pod_twice_on_the_api_emulator(kube, operat
     assert pod_names(kube) == [f"{JOB}-deploy-1", f"{JOB}-eval-1", f"{JOB}-train-1"]
 
 
+def test_a_waiting_job_is_checked_without_api_calls_on_the_api_emulator(tmp_path):
+    """Below the threshold, the job's periodic checks (every second here) read the watch cache:
+    a stretch of seconds passes without the reconciler asking the API for anything; the
+    threshold crossed still starts the round's train Pod."""
+    from sedna.runtimes.kubernetes.emulator import EmulatedApiServer, SyncClient
+
+    seen = []  # (monotonic time, method, URL) of the reconciler's own requests (aiohttp's, not kopf's)
+
+    def record(r):
+        agent = str(r.headers.get("User-Agent", ""))
+        if "aiohttp" in agent and not agent.startswith("kopf"):
+            seen.append((time.monotonic(), str(getattr(r.method, "name", r.method)), str(r.url)))
+
+    def quiet_for(seconds):
+        about_job = [t for t, _, url in seen if JOB in url or ds_name in url]
+        return time.monotonic() - max(about_job, default=started) >= seconds
+
+    with EmulatedApiServer(recorder=record) as srv:
+        kube = SyncClient(srv.url)
+        op = OperatorProcess(srv.url, tmp_path / "operator.log").start()
+        try:
+            ds_name = apply_tutorial(kube, tmp_path, lines=50)["spec"]["dataset"]["name"]
+            started = time.monotonic()
+            wait_for(lambda: last_condition(kube) == ("Train", "Waiting"), what="the job to wait")
+            assert any(JOB in url for _, _, url in seen)  # the recorder does see the reconciler
+            wait_for(lambda: quiet_for(3.0), timeout=30, what="3 s of checks without an API call")
+            kube.patch(DATASETS, NS, ds_name, {"status": {"numberOfSamples": 130}}, sub="status")
+            wait_for(lambda: pod(kube, f"{JOB}-train-1"), what="the train Pod")
+        finally:
+            op.stop()
+
+
 def test_failed_pod_retried_then_round_failed_with_exit_code_on_the_api_emulator(kube, operator, tmp_path):
     """A train Pod that exits 3 is retried (new Pods after a backoff), then the round is
     Failed with the exit code, and its samples wait for the next round."""

@@ -1,7 +1,11 @@
 """One reconcile of one LifelongLearningJob against the API server.
 
 Read (the job, its Dataset, the Pods it owns), decide with the pure
-:func:`sedna.control.reconcile.reconcile` (the local runtime's), save the
+:func:`sedna.control.reconcile.reconcile` (the local runtime's). A pass first
+decides from the operator's watch cache; when that decision writes nothing
+(a waiting job's periodic check) the pass ends without an API call, else the
+objects are read again from the API and the pass decides from those, saves
+the
 decision in the job's status through ``/status`` with the resourceVersion
 read (a real server refuses a stale write with 409: the pass is simply
 redone), then carry out the actions. Every action can be repeated safely:
@@ -18,12 +22,15 @@ the node agent).
 
 import copy
 import os
+from dataclasses import dataclass
+from typing import Optional
 
 from sedna.common.log import LOGGER
 from sedna.control.files import publish_copy
 from sedna.control.reconcile import DatasetObs, Settings, WorkerObs, reconcile
 from sedna.runtimes.kubernetes import pods, samples
-from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS, ApiError
+from sedna.runtimes.kubernetes.api import JOBS, PODS, SECRETS, ApiError
+from sedna.runtimes.kubernetes.cache import ApiSource
 from sedna.runtimes.local.controller import utcnow
 
 LOG = LOGGER.getChild("operator")
@@ -58,6 +65,21 @@ def _status_patch(old, new):
     return patch or None
 
 
+@dataclass
+class _Plan:
+    """One pass's decision: ``patch`` for the job's status (None: nothing), ``result.actions``."""
+    ds: Optional[dict]
+    result: object
+    new_state: dict
+    patch: Optional[dict]
+    checked: bool  # the trigger was checked, and only that moved in the state (kept in memory)
+
+    @property
+    def quiet(self):
+        """Nothing to write and nothing to do (a waiting job's periodic check)."""
+        return not self.patch and not self.result.actions
+
+
 class JobReconciler:
     """Reconciles jobs through ``api`` (:class:`~sedna.runtimes.kubernetes.api.Api`)."""
 
@@ -67,17 +89,19 @@ class JobReconciler:
         self.lc_server = lc_server
         self.clock = clock
         self.datasets = {}   # (namespace, job) -> the Dataset it names (to wake it on dataset events)
-        self.stats = {"reconciles": 0, "pods_created": 0}
+        self.cache = None    # a WatchCache once the operator has its watches (see cache.py)
+        self.stats = {"reconciles": 0, "cached": 0, "pods_created": 0}
         self._tails = {}     # failed Pod -> its log tail
         self._checks = {}    # (namespace, job) -> the last trigger check, when only that changed
 
-    async def observe(self, job):
+    async def observe(self, source, job):
+        """The job's Dataset, its workers and its private state, read from ``source``."""
         meta, spec = job["metadata"], job["spec"]
         ns, name = meta["namespace"], meta["name"]
         ds_name = (spec.get("dataset") or {}).get("name")
         self.datasets[(ns, name)] = ds_name
-        ds = await self.api.get(DATASETS, ns, ds_name) if ds_name else None
-        owned = await self.api.list(PODS, ns, labels={pods.LABEL_JOB: name})
+        ds = await source.dataset(ns, ds_name) if ds_name else None
+        owned = await source.pods(ns, name)
         status = job.get("status") or {}
         reports = status.get(REPORTS_KEY) or {}
         state = copy.deepcopy(status.get(STATE_KEY) or {})
@@ -85,7 +109,7 @@ class JobReconciler:
                    if not p["metadata"].get("deletionTimestamp")]
         for w in workers:
             if w.phase == "Failed" and w.name == state.get("worker"):
-                w.log_tail = await self._log_tail(ns, w.name) or w.log_tail
+                w.log_tail = await source.log_tail(ns, w.name) or w.log_tail
         seen = {w.name for w in workers}
         for wname, why in (state.get("start_errors") or {}).items():
             if wname not in seen:  # a Pod the API refused: fails like one that exited
@@ -105,13 +129,35 @@ class JobReconciler:
         return self._tails[pod_name]
 
     async def reconcile(self, namespace, name):
-        """One pass; seconds until the job wants to be looked at again (None: it is gone)."""
+        """One pass; seconds until the job wants to be looked at again (None: it is gone).
+
+        Decided first from the watch cache (when there is one): a pass with nothing to write —
+        a waiting job's periodic check — ends there without an API call. Any pass that must
+        write decides again from the API's objects and writes from those."""
+        if self.cache is not None:
+            job = await self.cache.job(namespace, name)
+            if job is not None and not job["metadata"].get("deletionTimestamp"):
+                plan = await self._plan(self.cache, job)
+                if plan.quiet:
+                    self.stats["cached"] += 1
+                    self._remember_check(plan, namespace, name)
+                    return plan.result.requeue_after
         job = await self.api.get(JOBS, namespace, name)
         if job is None or job["metadata"].get("deletionTimestamp"):
             return None
         self.stats["reconciles"] += 1
-        ds, workers, state = await self.observe(job)
-        key = (namespace, name)
+        plan = await self._plan(ApiSource(self.api, self._log_tail), job)
+        self._remember_check(plan, namespace, name)
+        return plan.result.requeue_after if plan.quiet else await self._write(job, plan)
+
+    def _remember_check(self, plan, namespace, name):
+        if plan.checked:
+            self._checks[(namespace, name)] = plan.new_state.get("last_check")
+
+    async def _plan(self, source, job):
+        """What one pass would do to ``job``, its objects read from ``source``."""
+        ds, workers, state = await self.observe(source, job)
+        key = (job["metadata"]["namespace"], job["metadata"]["name"])
         if self._checks.get(key, "") > (state.get("last_check") or ""):
             state = dict(state, last_check=self._checks[key])
         status = job.get("status") or {}
@@ -121,26 +167,32 @@ class JobReconciler:
         new_state = self._pool(result.state, result.actions, ds, job)
         new_status = dict(result.status, **{STATE_KEY: new_state})
         patch = _status_patch(status, new_status)
-        if patch and set(patch) == {STATE_KEY} and _only_check_moved(status.get(STATE_KEY), new_state):
+        checked = bool(patch) and set(patch) == {STATE_KEY} and _only_check_moved(status.get(STATE_KEY), new_state)
+        if checked:
             # a waiting job's periodic check: kept in memory, not written (a write is an event that
             # wakes the job again; after a restart the first check simply comes at once)
-            self._checks[key] = new_state.get("last_check")
             patch = None
         live = {w.name for w in workers} | {a.name for a in result.actions if a.kind == "start_worker"}
         gone = {k: None for k in (status.get(REPORTS_KEY) or {}) if k not in live}
         if gone:  # reports of Pods that are gone (bounded: one per live worker)
             patch = dict(patch or {}, **{REPORTS_KEY: gone})
-        if patch:
-            body = {"status": patch}
+        return _Plan(ds, result, new_state, patch, checked)
+
+    async def _write(self, job, plan):
+        """Save ``plan``'s status (with the resourceVersion read) and carry out its actions."""
+        namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
+        if plan.patch:
+            body = {"status": plan.patch}
             if job["metadata"].get("resourceVersion"):
                 body["metadata"] = {"resourceVersion": job["metadata"]["resourceVersion"]}
             await self.api.patch(JOBS, namespace, name, body, sub="status")
-        errors = await self.carry_out(job, ds, new_state, result.actions)
+        new_state, actions = plan.new_state, plan.result.actions
+        errors = await self.carry_out(job, plan.ds, new_state, actions)
         if errors:
             new_state = dict(new_state, start_errors={**(new_state.get("start_errors") or {}), **errors})
             await self.api.patch(JOBS, namespace, name, {"status": {STATE_KEY: new_state}}, sub="status")
             return 0.2
-        return 0.2 if result.actions else result.requeue_after
+        return 0.2 if actions else plan.result.requeue_after
 
     def _pool(self, state, actions, ds, job):
         n = int(((ds or {}).get("status") or {}).get("numberOfSamples") or 0)

@@ -3,8 +3,11 @@
 One kopf daemon per LifelongLearningJob runs :class:`JobReconciler` passes:
 after each pass it sleeps for the delay ``reconcile`` asked for, or until
 something about the job changes (the job itself — e.g. a report the node
-agent wrote —, one of its Pods, its Dataset's sample count). Each pass reads
-fresh objects from the API (no cache feeds a decision). Deleting a job runs
+agent wrote —, one of its Pods, its Dataset's sample count). A pass decides
+first from the watch cache (kopf indices of jobs, Datasets and the jobs'
+Pods, :mod:`sedna.runtimes.kubernetes.cache`): a waiting job's periodic check
+makes no API call; a pass that must write reads the API afresh and writes
+from that (:mod:`sedna.runtimes.kubernetes.jobs`). Deleting a job runs
 the finalizer handler, which removes its Pods and token Secrets (on a real
 cluster ownerReferences would too; the finalizer does not wait for the
 garbage collector). A restarted operator gets a daemon per existing job and
@@ -25,6 +28,7 @@ from sedna.common.log import LOGGER
 from sedna.control.conditions import error_backoff, record_error
 from sedna.control.reconcile import Settings
 from sedna.runtimes.kubernetes.api import JOBS, Api, connection
+from sedna.runtimes.kubernetes.cache import WatchCache, register_indices
 from sedna.runtimes.kubernetes.jobs import JobReconciler
 from sedna.runtimes.kubernetes.pods import LABEL_JOB
 from sedna.runtimes.local.controller import utcnow
@@ -125,8 +129,12 @@ def build_registry(op):
         return kopf.ConnectionInfo(server=c.server, token=c.token, ca_path=c.ca_path, insecure=c.insecure,
                                    certificate_path=c.cert_path, private_key_path=c.key_path)
 
+    register_indices(reg)
+
     @kopf.daemon(GROUP, VERSION, "lifelonglearningjobs", registry=reg, cancellation_timeout=5.0)
-    async def job_daemon(namespace, name, stopped, **_):
+    async def job_daemon(namespace, name, stopped, **kwargs):
+        if op.jobs.cache is None:  # kopf's indices, the same objects for every handler
+            op.jobs.cache = WatchCache.from_kwargs(kwargs)
         await op.follow(namespace, name, stopped)
 
     @kopf.on.delete(GROUP, VERSION, "lifelonglearningjobs", registry=reg)
