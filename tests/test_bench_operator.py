@@ -24,7 +24,6 @@ def test_bench_operator_at_toy_size_on_the_api_emulator():
     res = bench.run(n_jobs=3, cpu_window=1.0, sample=2)
     assert res["operator_alive"]
     assert len(res["lat"]) == 2 and all(0 < t < 30 for t in res["lat"])
-    assert res["cpu_pct"] >= 0 and res["idle_rps"] > 0
     # one round: at least the train, eval and deploy Pods (and their token Secrets) were created
     assert res["round_by"].get("POST pods", 0) >= 3 and res["round_by"].get("POST secrets", 0) >= 3
     text = bench.table(res)

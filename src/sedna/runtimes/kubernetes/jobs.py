@@ -5,10 +5,9 @@ Read (the job, its Dataset, the Pods it owns), decide with the pure
 decides from the operator's watch cache; when that decision writes nothing
 (a waiting job's periodic check) the pass ends without an API call, else the
 objects are read again from the API and the pass decides from those, saves
-the
-decision in the job's status through ``/status`` with the resourceVersion
+the decision in the job's status through ``/status`` with the resourceVersion
 read (a real server refuses a stale write with 409: the pass is simply
-redone), then carry out the actions. Every action can be repeated safely:
+redone), then carries out the actions. Every action can be repeated safely:
 Pods and Secrets have fixed names (a second create answers 409 and the
 existing one is kept), round files are rewritten identically. So an
 operator killed anywhere restarts from the API objects alone and never
