@@ -104,7 +104,8 @@ def add_commands(sub):
     d.add_argument("--frames", type=int, default=40, help="training frames per seen scene (default 40)")
     d.add_argument("--size", default="96x192", help="frame size HxW (default 96x192)")
     d.add_argument("--epochs", type=int, default=10, help="training epochs per round (default 10)")
-    d.add_argument("--keep", action="store_true", help="leave the inference worker running at the end")
+    d.add_argument("--keep", action="store_true", help="leave the control plane (its dashboard) and the inference worker "
+                   "running at the end")
     d.add_argument("--manifests", metavar="DIR", help="only write the demo's Dataset and job manifests, filled in "
                    "for --workdir, into DIR (ready for `sedna apply -f`), and exit")
     d.set_defaults(func=_cmd_demo)

@@ -9,7 +9,7 @@ condition over (:func:`clear_error`). The state machine of a job ignores
 these conditions: its state is the last condition of a state type.
 """
 
-from datetime import timezone
+from datetime import datetime, timezone
 
 from sedna.control.resources import minutes_to_time
 
@@ -20,6 +20,13 @@ ERROR_TYPE = "ReconcileError"
 def ts(dt):
     """An aware datetime as RFC 3339 UTC, the way every status time is written."""
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_ts(text):
+    """A status time (``ts``'s format) as an aware UTC datetime; None for none."""
+    if not text:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
 
 def error_backoff(attempt, base=2.0, cap=300.0):

@@ -34,11 +34,11 @@ What the original lacks, and this adds:
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import List, Optional
 
-from sedna.control.conditions import clear_error, error_backoff, waiting_message
+from sedna.control.conditions import clear_error, error_backoff, parse_ts, waiting_message
 from sedna.control.conditions import ts as _ts
 from sedna.control.rounds import round_paths
 from sedna.control.trigger import Trigger
@@ -140,10 +140,7 @@ class Result:
 # ---------------------------------------------------------------------- helpers
 
 
-def _parse_ts(s):
-    if not s:
-        return None
-    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+_parse_ts = parse_ts  # one parser of status times, in conditions.py
 
 
 def worker_name(job_name, stage, round_no):

@@ -103,6 +103,8 @@ def create_app(runtime, kube=False):
     app.middleware("http")(auth.middleware(runtime))
     app.add_api_route(HEALTHZ, healthz, methods=["GET"])
     app.add_api_route(SHUTDOWN, shutdown, methods=["POST"])
+    from sedna.server.dashboard import router as dashboard  # /ui/: pages for a browser, behind a login
+    app.include_router(dashboard)
     if kube:  # registered first, so these win over resources_api's routes of the same paths
         app.include_router(discovery_api.kube_router)
     for module in (discovery_api, resources_api, reports_api, workers_api):

@@ -6,7 +6,11 @@
   post its own report and nothing else;
 * a ``Host`` header that is not the address the server is bound to (or one
   configured with ``SEDNA_ALLOWED_HOSTS``) is refused, so a page in a browser
-  cannot reach the API through DNS rebinding.
+  cannot reach the API through DNS rebinding;
+* the dashboard (``/ui/...``) is a browser's: its login form and static files
+  need nothing, every other page checks the session cookie itself
+  (:func:`sedna.server.dashboard.session.require_viewer`, which takes the
+  admin token once, at login, through :func:`is_admin_token`).
 
 :func:`decide` is the pure rule; :func:`middleware` applies it to each request.
 """
@@ -65,6 +69,19 @@ def bearer(headers):
     return raw[7:].strip() if raw[:7].lower() == b"bearer " else b""
 
 
+UI = "/ui"
+
+
+def is_admin_token(token, admin_token):
+    """Whether ``token`` (bytes) is the admin token (a constant-time comparison)."""
+    return bool(token) and hmac.compare_digest(token, admin_token.encode())
+
+
+def is_ui(path):
+    """Whether ``path`` is the dashboard's (served to browsers, guarded by its session)."""
+    return path == UI or path.startswith(UI + "/")
+
+
 def decide(method, path, host, token, admin_token, worker_of, hosts):
     """``(Caller, None)`` when the request may go on, else ``(None, (status, message))``.
 
@@ -73,8 +90,10 @@ def decide(method, path, host, token, admin_token, worker_of, hosts):
         return None, (421, f"Host {host!r} is not this server's address; set SEDNA_ALLOWED_HOSTS to add it")
     if path == HEALTHZ:
         return Caller("anonymous"), None
-    if token and hmac.compare_digest(token, admin_token.encode()):
+    if is_admin_token(token, admin_token):
         return Caller(ADMIN), None
+    if is_ui(path):  # the login form, static files, or a page that checks its session cookie
+        return Caller("anonymous"), None
     who = worker_of(token.decode("latin-1")) if token else None
     if who is not None:
         if method == "POST" and path == report_path(who[1]):

@@ -13,6 +13,10 @@ may learn several tasks at once:
 * forgetting (Chaudhry et al., 2018) = mean over the same tasks as BWT of
   ``max_{learned[j] <= t < T} R[t][j] - R[T][j]``.
 
+A cell that was not measured is NaN: BWT, FWT and forgetting leave out the
+tasks whose cells they need are NaN (the dashboard's matrix, from eval
+reports, has no score of a task in a round without eval samples of it).
+
 Ianvs' form (kubeedge/ianvs ``core/testcasecontroller/metrics``): a square
 matrix ``M`` with one extra first row, ``M[0]`` = before any round; with
 ``n`` tasks, BWT = mean over ``i, j < n`` of ``M[i+1][j] - M[i][j]`` and FWT =
@@ -30,24 +34,35 @@ def _arr(R):
     return np.asarray(R, dtype=np.float64)
 
 
+def _mean(vals):
+    """The mean of the measured values (NaN ones left out); NaN when none is."""
+    vals = [v for v in vals if not math.isnan(v)]
+    return float(np.mean(vals)) if vals else math.nan
+
+
+def _max(column):
+    measured = column[~np.isnan(column)]
+    return measured.max() if measured.size else math.nan
+
+
 def bwt(R, learned):
     R = _arr(R)
     T = len(R) - 1
     vals = [R[T, j] - R[r, j] for j, r in enumerate(learned) if r < T]
-    return float(np.mean(vals)) if vals else math.nan
+    return _mean(vals)
 
 
 def fwt(R, learned, baseline):
     R = _arr(R)
     vals = [R[r - 1, j] - baseline[j] for j, r in enumerate(learned) if r >= 1]
-    return float(np.mean(vals)) if vals else math.nan
+    return _mean(vals)
 
 
 def forgetting(R, learned):
     R = _arr(R)
     T = len(R) - 1
-    vals = [R[r:T, j].max() - R[T, j] for j, r in enumerate(learned) if r < T]
-    return float(np.mean(vals)) if vals else math.nan
+    vals = [_max(R[r:T, j]) - R[T, j] for j, r in enumerate(learned) if r < T]
+    return _mean(vals)
 
 
 def ianvs_bwt(M):

@@ -324,6 +324,7 @@ def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40,
     manifests = _manifests(work, index, epochs, size, threshold)
     plane = Plane(work, port or _free_port()).start()
     progress(f"control plane on {plane.url} (state in {plane.state})")
+    progress(f"dashboard: {plane.url}/ui/ (log in with the token in {os.path.join(plane.state, 'token')})")
     summary = {}
     try:
         for line in plane.cli("apply", "-f", manifests[0], "-f", manifests[1]).splitlines():
@@ -389,7 +390,11 @@ def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40,
         _write_outputs(work, summary)
         _print_table(out, summary)
     finally:
-        plane.stop(keep_workers=keep)
+        if keep:  # the dashboard stays up, with the inference worker
+            out(f"the control plane stays up: dashboard {plane.url}/ui/; stop it with: "
+                f"sedna down --state-dir {plane.state}")
+        else:
+            plane.stop()
     return summary
 
 
