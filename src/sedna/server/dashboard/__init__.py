@@ -26,7 +26,7 @@ from sedna.server.dashboard import session
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 _STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(css|js|png|svg)$")
 _MEDIA = {"css": "text/css", "js": "text/javascript", "png": "image/png", "svg": "image/svg+xml"}
-PAGE_MODULES = ("jobs", "robot")   # modules with a ``router`` of pages behind the session
+PAGE_MODULES = ("jobs", "knowledge", "logs", "robot")   # modules with a ``router`` of pages behind the session
 
 router = APIRouter()
 router.include_router(session.router)

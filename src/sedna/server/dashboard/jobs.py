@@ -10,20 +10,15 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
+from sedna.common.exceptions import NotFound
 from sedna.server.common import runtime_of
 from sedna.server.dashboard import views
-from sedna.server.dashboard.render import duration, esc, num, page
+from sedna.server.dashboard.render import duration, esc, job_url, num, page
 
 JOB_KIND = "LifelongLearningJob"
 MAX_JOBS = 500   # jobs on the list page (the API pages beyond; the list says so)
 
 router = APIRouter()
-
-
-def job_url(ns, name, sub=""):
-    from urllib.parse import quote
-
-    return f"/ui/jobs/{quote(ns, safe='')}/{quote(name, safe='')}" + sub
 
 
 def _now():
@@ -99,3 +94,142 @@ async def job_list(request: Request):
             body.append(f'<p class="muted">The first {MAX_JOBS} jobs; <code>sedna get ll</code> lists them all.</p>')
         body.append("</section>")
     return page(request, "Jobs", "".join(body))
+
+
+# ------------------------------------------------------------------ a job's page
+def _reports(workers, stage):
+    """``{round: report}`` of the completed workers of ``stage``, the last try of each round."""
+    out = {}
+    for w in sorted(workers, key=lambda w: (w["round"] or 0, w.get("created") or "")):
+        rep = w.get("report") or {}
+        if w["stage"] == stage and rep.get("status") == "completed":
+            out[w["round"]] = rep
+    return out
+
+
+def _eval_by_version(evals):
+    """``{kb version: {task: eval metrics}}`` from the eval reports (``ownerInfo.version``)."""
+    out = {}
+    for r, rep in evals.items():
+        version = (rep.get("ownerInfo") or {}).get("version", r)
+        out[version] = views._eval_metrics(rep)
+    return out
+
+
+def _load_job(store, ns, name, metric):
+    from sedna.server.dashboard.knowledge import read_versions
+
+    job = store.get(JOB_KIND, ns, name, with_state=True)
+    workers = store.workers(ns, job=name)
+    evals, trains = _reports(workers, "eval"), _reports(workers, "train")
+    now = _now()
+    return {"job": job, "summary": views.job_summary(job, job.get("state"), now), "now": now,
+            "timeline": views.timeline(job.get("status")), "matrix": views.eval_matrix(evals, trains, metric),
+            "kb": read_versions(job, _eval_by_version(evals)), "workers": workers}
+
+
+_BAR_W = 320
+
+
+def _bar(row, longest):
+    """An SVG bar of a round: one block per stage, placed by its start and length."""
+    from sedna.control.conditions import parse_ts
+
+    t0 = parse_ts(row["start"])
+    blocks = []
+    for s in row["stages"]:
+        a, secs = parse_ts(s["start"]), s["seconds"]
+        if t0 is None or a is None or secs is None:
+            continue
+        x = (a - t0).total_seconds() / longest * _BAR_W
+        w = max(2.0, secs / longest * _BAR_W)
+        cls = "failed" if s["outcome"] == "Failed" else s["stage"]
+        blocks.append(f'<rect class="{esc(cls)}" x="{x:.1f}" y="2" width="{w:.1f}" height="14"><title>'
+                      f'{esc(s["stage"])}: {duration(secs)}</title></rect>')
+    return f'<svg class="bar" width="{_BAR_W}" height="18" role="img">{"".join(blocks)}</svg>'
+
+
+def timeline_html(rows):
+    if not rows:
+        return '<p class="muted">No round yet.</p>'
+    longest = max([r["seconds"] or 0 for r in rows] + [1.0])
+    out = ['<table class="timeline"><thead><tr><th class="num">Round</th><th>Outcome</th><th class="num">Samples '
+           '(train/eval)</th><th>Stages</th><th class="num">Total</th><th></th></tr></thead><tbody>']
+    for r in rows:
+        stages = " · ".join(
+            f'<span class="stage" data-stage="{esc(s["stage"])}">{esc(s["stage"])} {badge(s["outcome"])} '
+            f'{duration(s["seconds"])}' + (f' <span class="retries">{esc(s["retries"])} retr'
+                                            f'{"y" if s["retries"] == 1 else "ies"}</span>' if s["retries"] else "")
+            + "</span>" for s in r["stages"]) or '<span class="muted">(older round: only its outcome is kept)</span>'
+        out.append(f'<tr class="round" data-round="{esc(r["round"])}"><td class="num">{esc(r["round"])}</td>'
+                   f'<td>{badge(r["phase"])} <span class="muted">{esc(r["reason"])}</span></td>'
+                   f'<td class="num">{num(r["train"])} / {num(r["eval"])}</td><td>{stages}</td>'
+                   f'<td class="num">{duration(r["seconds"])}</td><td>{_bar(r, longest)}</td></tr>')
+    return "".join(out) + "</tbody></table>"
+
+
+def heatmap_html(m, page_url):
+    if not m["rounds"] or not m["metric"]:
+        return '<p class="muted">No evaluation yet: each round\'s eval worker fills a row.</p>'
+    pick = " ".join(
+        f'<a href="{esc(page_url)}?metric={esc(k)}#heatmap"' + (' class="selected"' if k == m["metric"] else "")
+        + f">{esc(k)}</a>" for k in m["metrics"])
+    head = "".join(f'<th class="num task">{esc(t)}</th>' for t in m["tasks"])
+    rows = []
+    values = [v for row in m["cells"] for v in row if v is not None]
+    lo, hi = min(values + [0.0]), max(values + [1.0])
+    for r, cells in zip(m["rounds"], m["cells"]):
+        tds = "".join(
+            f'<td class="num cell {views.heat_class(v, lo, hi)}" data-task="{esc(t)}" data-value="{"" if v is None else repr(v)}"'
+            f'>{num(v)}</td>' for t, v in zip(m["tasks"], cells))
+        rows.append(f'<tr data-round="{esc(r)}"><th class="num">{esc(r)}</th>{tds}</tr>')
+    ms = m["measures"]
+    measures = "".join(f'<tr><th>{esc(k)}</th><td class="num measure" data-measure="{esc(k)}">{num(ms[k], 4)}</td>'
+                       f'</tr>' for k in ("BWT", "FWT", "forgetting"))
+    return (f'<p>Metric: {pick}</p><table class="heatmap"><thead><tr><th>round \\ task</th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>'
+            f'<p class="muted">Each row: the scores the round\'s eval worker reported, per task, on that round\'s '
+            f'eval samples; "–": no eval sample of that task in that round. The measures leave such cells out; FWT '
+            f'needs an untrained model\'s score, which no round reports.</p><table class="measures">{measures}</table>')
+
+
+def workers_html(ns, name, workers):
+    if not workers:
+        return '<p class="muted">No worker yet.</p>'
+    rows, logs = [], []
+    for w in sorted(workers, key=lambda w: (w.get("created") or "", w["name"])):
+        code = "" if w.get("exit_code") is None else w["exit_code"]
+        rows.append(f'<tr data-worker="{esc(w["name"])}"><td>{esc(w["name"])}</td><td>{esc(w["stage"])}</td>'
+                    f'<td class="num">{esc(w["round"])}</td><td>{badge(w["phase"])}</td><td class="num">{esc(code)}'
+                    f'</td><td>{esc(w.get("created"))}</td></tr>')
+        logs.append(f'<details class="log"{" open" if w["phase"] == "Running" else ""}><summary>{esc(w["name"])}'
+                    f'</summary><pre data-log="{esc(job_url(ns, name, "/workers/" + w["name"] + "/log"))}">…</pre>'
+                    f'</details>')
+    return ('<table class="workers"><thead><tr><th>Worker</th><th>Stage</th><th class="num">Round</th><th>Phase</th>'
+            '<th class="num">Exit</th><th>Created</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
+            '<h3>Logs</h3><p class="muted">Live: a running worker\'s log follows as it grows.</p>' + "".join(logs))
+
+
+@router.get("/ui/jobs/{ns}/{name}")
+async def job_page(ns: str, name: str, request: Request, metric: str = ""):
+    from sedna.server.dashboard.knowledge import kb_html
+
+    try:
+        d = await run_in_threadpool(_load_job, runtime_of(request).store, ns, name, metric or None)
+    except NotFound:
+        return page(request, "No such job", f'<h1>No job {esc(ns)}/{esc(name)}</h1><p><a href="/ui/">All jobs</a>'
+                    '</p>', status=404)
+    s, url = d["summary"], job_url(ns, name)
+    rolled = request.query_params.get("rolledBack", "")
+    notice = (f'<p class="notice" role="status">Version {esc(rolled)} is the current version now.</p>'
+              if rolled.isdigit() else "")
+    body = f"""
+<h1>{esc(name)} <span class="muted">{esc(ns)}</span></h1>
+<section class="summary"><p>{esc(s["stage"])} {badge(s["type"])} · round <b class="round">{esc(s["round"])}</b> ·
+ <a href="{esc(url)}/robot">What the robot sees →</a></p>
+ <p>{trigger_html(s["trigger"], d["now"])}</p><p class="why">{why_html(s)}</p></section>
+<h2 id="rounds">Rounds</h2><section>{timeline_html(d["timeline"])}</section>
+<h2 id="heatmap">Rounds × tasks</h2><section>{heatmap_html(d["matrix"], url)}</section>
+<h2 id="kb">Knowledge base</h2>{notice}<section>{kb_html(request, url + "/rollback", d["kb"])}</section>
+<h2 id="workers">Workers</h2><section>{workers_html(ns, name, d["workers"])}</section>"""
+    return page(request, name, body, scripts=("logs.js",))

@@ -7,6 +7,7 @@ Policy allows no inline script or style, so nothing injected can run.
 """
 
 import html
+from urllib.parse import quote
 
 from fastapi.responses import HTMLResponse
 
@@ -15,6 +16,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
            "Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
+
+
+def job_url(namespace, name, sub="") -> str:
+    """A job's dashboard page (``sub``: a sub-path or query after it), names percent-encoded."""
+    return f"/ui/jobs/{quote(namespace, safe='')}/{quote(name, safe='')}" + sub
 
 
 def esc(value) -> str:
