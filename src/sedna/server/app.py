@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sedna import __version__
 from sedna.common.api_paths import HEALTHZ
 from sedna.common.exceptions import Conflict, ManifestError, NotFound
-from sedna.server import auth, discovery_api, reports_api, resources_api, workers_api
+from sedna.server import auth, discovery_api, metrics, reports_api, resources_api, workers_api
 
 
 async def _manifest_error(request, exc):
@@ -109,4 +109,5 @@ def create_app(runtime, kube=False):
         app.include_router(discovery_api.kube_router)
     for module in (discovery_api, resources_api, reports_api, workers_api):
         app.include_router(module.router)
+    metrics.install(app, runtime)  # GET /metrics; its request counter is the outermost middleware
     return app

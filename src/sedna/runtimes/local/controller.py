@@ -60,6 +60,7 @@ class Controller:
         self._failures = {}       # (kind, namespace, name) -> failed passes in a row
         self.stats = {"reconciles": 0, "index_checks": 0, "errors": 0}
         self.reported_at = {}     # (namespace, worker) -> when its last report came (UTC)
+        self.reconcile_observers = []  # called with each job reconcile's seconds (/metrics)
 
     # ------------------------------------------------------------------- loop
     def wake(self, key=None):
@@ -116,7 +117,10 @@ class Controller:
             with self._lock:
                 due = self._due.get(key, 0)
             if due <= mono:
+                t0 = time.perf_counter()
                 after = self._isolated(JOB, job, self.reconcile_job)
+                for observe in self.reconcile_observers:
+                    observe(time.perf_counter() - t0)
                 with self._lock:
                     self._due[key] = time.monotonic() + max(self.min_period, after)
                     due = self._due[key]

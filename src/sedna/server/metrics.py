@@ -1,0 +1,252 @@
+"""``GET /metrics``: the control plane in Prometheus' text format (issue 11).
+
+Who calls it: :func:`sedna.server.app.create_app` calls :func:`install` once
+per app, so every app has its own ``CollectorRegistry`` (never the process's
+global one: tests run several apps in one process) with
+
+* :class:`StoreCollector`, which reads the store when Prometheus scrapes, in
+  one bounded pass (Datasets, jobs, one aggregate query over the workers) and
+  turns the objects into metric families with pure functions
+  (:func:`dataset_families`, :func:`job_families`, :func:`worker_families`);
+* two metrics this process observes as it goes: the duration of each job's
+  reconcile (the controller calls :attr:`AppMetrics.observe_reconcile`) and
+  the API requests, counted by a middleware under the route's template
+  (``/apis/.../{plural}/{name}``), never the raw path.
+
+Reading it needs the admin token, like every read (:mod:`.auth`). The names,
+types and labels are listed in the README ("Metrics").
+"""
+
+import math
+
+from fastapi import Request
+from fastapi.responses import Response
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.utils import floatToGoString
+from starlette.routing import Match
+
+from sedna.common.log import LOGGER
+from sedna.control.columns import _last_state
+
+LOG = LOGGER.getChild("metrics")
+PATH = "/metrics"
+JOB = "LifelongLearningJob"
+DATASET = "Dataset"
+#: Objects of one kind read per scrape: a scrape stays bounded however many are stored.
+MAX_OBJECTS = 10000
+#: Upper bounds (seconds) of the stage-duration buckets: a toy round's seconds to a robot's hours.
+STAGE_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600)
+#: Methods counted under their own name; anything else is "other" (a client cannot add label values).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: Nested task metrics are flattened (``a.b``) this deep at most.
+MAX_METRIC_DEPTH = 3
+
+
+def _number(v):
+    """``v`` as a finite float, or None (bools, strings and NaN are not metric values)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def _mapping(v):
+    return v if isinstance(v, dict) else {}
+
+
+def _meta(obj):
+    m = _mapping(obj.get("metadata"))
+    return str(m.get("namespace", "")), str(m.get("name", ""))
+
+
+# ------------------------------------------------------------- pure: families
+def dataset_families(datasets):
+    """``sedna_dataset_samples`` from the Datasets' ``status.numberOfSamples``."""
+    g = GaugeMetricFamily("sedna_dataset_samples", "Samples (index lines) a Dataset holds",
+                          labels=["namespace", "dataset"])
+    for ds in datasets:
+        n = _number(_mapping(ds.get("status")).get("numberOfSamples"))
+        g.add_metric(list(_meta(ds)), n or 0.0)
+    return [g]
+
+
+def numeric_leaves(value, prefix="", depth=MAX_METRIC_DEPTH):
+    """``(dotted name, number)`` for each number in a nested mapping of metrics."""
+    if not isinstance(value, dict):
+        n = _number(value)
+        return [(prefix or "value", n)] if n is not None else []
+    out = []
+    if depth <= 0:
+        return out
+    for k, v in value.items():
+        out += numeric_leaves(v, f"{prefix}.{k}" if prefix else str(k), depth - 1)
+    return out
+
+
+def job_families(jobs):
+    """The families read from each job's status (see the README's table)."""
+    lab = ["namespace", "job"]
+    state = GaugeMetricFamily("sedna_job_state", "1 for the job's current stage and state (its last condition)",
+                              labels=lab + ["stage", "state"])
+    current = GaugeMetricFamily("sedna_job_round", "The job's current round", labels=lab)
+    rounds = GaugeMetricFamily("sedna_job_rounds", "Finished rounds kept in status.rounds (the last 100), by outcome",
+                               labels=lab + ["outcome"])
+    samples = GaugeMetricFamily("sedna_job_samples", "Samples given to the job's rounds so far, by split",
+                                labels=lab + ["split"])
+    unseen = GaugeMetricFamily("sedna_job_unseen_samples",
+                               "Samples the inference worker saved as unseen (status.knowledgeBase.samples)",
+                               labels=lab)
+    version = GaugeMetricFamily("sedna_kb_version", "The knowledge-base version in the job's status", labels=lab)
+    tasks = GaugeMetricFamily("sedna_task_metric",
+                              "A task model's metric in the job's knowledge base (source: train or eval)",
+                              labels=lab + ["task", "source", "metric"])
+    for job in jobs:
+        key = list(_meta(job))
+        st = _mapping(job.get("status"))
+        conds = [c for c in (st.get("conditions") or []) if isinstance(c, dict)]
+        last = _last_state(conds)
+        if last:
+            state.add_metric(key + [str(last.get("stage", "")), str(last.get("type", ""))], 1.0)
+        finished = [r for r in (st.get("rounds") or []) if isinstance(r, dict)]
+        numbers = [_number(x.get("round")) for x in finished + conds]
+        current.add_metric(key, max([n for n in numbers if n is not None] + [0.0]))
+        by_outcome = {"Succeeded": 0, "Failed": 0}
+        for r in finished:
+            by_outcome[str(r.get("phase", "Unknown"))] = by_outcome.get(str(r.get("phase", "Unknown")), 0) + 1
+        for outcome, n in sorted(by_outcome.items()):
+            rounds.add_metric(key + [outcome], float(n))
+        kb = _mapping(st.get("knowledgeBase"))
+        counts = _mapping(kb.get("samples"))
+        for split, field in (("train", "trainSamples"), ("eval", "evalSamples")):
+            samples.add_metric(key + [split], _number(counts.get(field)) or 0.0)
+        if _number(counts.get("unseenSamples")) is not None:
+            unseen.add_metric(key, _number(counts["unseenSamples"]))
+        if _number(kb.get("version")) is not None:
+            version.add_metric(key, _number(kb["version"]))
+        for model in kb.get("AIModels") or []:
+            if not isinstance(model, dict):
+                continue
+            for source, field in (("train", "metrics"), ("eval", "evalMetrics")):
+                for name, value in numeric_leaves(model.get(field)):
+                    tasks.add_metric(key + [str(model.get("name", "")), source, name], value)
+    return [state, current, rounds, samples, unseen, version, tasks]
+
+
+def worker_families(rows, bounds=STAGE_BUCKETS):
+    """``sedna_worker_restarts_total`` and ``sedna_stage_duration_seconds`` from
+    :meth:`Store.worker_stats` rows (one per namespace, job and stage)."""
+    restarts = CounterMetricFamily("sedna_worker_restarts",
+                                   "Workers started again for a stage and round already started "
+                                   "(retries after a failure, a lost worker started again)",
+                                   labels=["namespace", "job", "stage"])
+    per_stage = {}
+    for r in rows:
+        restarts.add_metric([r["namespace"], r["job"], r["stage"]], float(r["workers"] - r["rounds"]))
+        if r["stage"] == "deploy":  # an inference worker runs until it is replaced: not a stage's duration
+            continue
+        acc = per_stage.setdefault(r["stage"], [0] * len(bounds) + [0, 0.0])
+        for i, n in enumerate(r["le"]):
+            acc[i] += n
+        acc[-2] += r["ended"]
+        acc[-1] += r["seconds"]
+    hist = HistogramMetricFamily("sedna_stage_duration_seconds",
+                                 "How long train and eval workers ran, from start to exit", labels=["stage"])
+    for stage, acc in sorted(per_stage.items()):
+        buckets = [(floatToGoString(b), float(n)) for b, n in zip(bounds, acc)] + [("+Inf", float(acc[-2]))]
+        hist.add_metric([stage], buckets, sum_value=acc[-1])
+    return [restarts, hist]
+
+
+class StoreCollector:
+    """The store's view at scrape time (a ``prometheus_client`` custom collector)."""
+
+    def __init__(self, store, max_objects=MAX_OBJECTS):
+        self.store = store
+        self.max_objects = max_objects
+
+    def collect(self):
+        yield from dataset_families(self.store.list(DATASET, limit=self.max_objects))
+        yield from job_families(self.store.list(JOB, limit=self.max_objects))
+        yield from worker_families(self.store.worker_stats(STAGE_BUCKETS))
+
+
+# ----------------------------------------------------- what this process sees
+class AppMetrics:
+    """One app's registry: the store collector, the process, reconcile durations, API requests."""
+
+    def __init__(self, store=None):
+        self.registry = CollectorRegistry(auto_describe=False)
+        if store is not None:
+            self.registry.register(StoreCollector(store))
+        ProcessCollector(registry=self.registry)
+        self.reconcile = Histogram("sedna_reconcile_duration_seconds", "How long one job's reconcile took",
+                                   registry=self.registry)
+        self.requests = Counter("sedna_api_requests", "API requests answered, by method, route template and code",
+                                ["method", "route", "code"], registry=self.registry)
+
+    def observe_reconcile(self, seconds):
+        self.reconcile.observe(seconds)
+
+    def exposition(self, accept):
+        """The registry's text (Prometheus or OpenMetrics, as ``accept`` asks) and its content type."""
+        encoder, content_type = choose_encoder(accept or "")
+        return encoder(self.registry), content_type
+
+
+def route_template(scope):
+    """The matched route's path template; ``"unmatched"`` when no route matches."""
+    route = scope.get("route")
+    if route is None and scope.get("app") is not None:  # refused before routing (401, 421): match it here
+        for r in scope["app"].router.routes:
+            if r.matches(scope)[0] == Match.FULL:
+                route = r
+                break
+    return getattr(route, "path", None) or "unmatched"
+
+
+class RequestCounter:
+    """ASGI middleware counting each answered HTTP request in ``metrics.requests``
+    (plain ASGI: a streamed log passes through untouched)."""
+
+    def __init__(self, app, metrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        code = [500]  # an exception before the answer started is a 500
+
+        async def send_counted(message):
+            if message["type"] == "http.response.start":
+                code[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_counted)
+        finally:
+            method = scope.get("method", "")
+            self.metrics.requests.labels(method if method in METHODS else "other", route_template(scope),
+                                         str(code[0])).inc()
+
+
+def metrics_endpoint(request: Request):
+    """``GET /metrics`` (sync: FastAPI runs it in a thread, the store is read blocking)."""
+    body, content_type = request.app.state.metrics.exposition(request.headers.get("accept"))
+    return Response(body, media_type=None, headers={"content-type": content_type})
+
+
+def install(app, runtime):
+    """Give ``app`` its own registry, the request counter and ``GET /metrics``;
+    hook the runtime's controller (if any) for reconcile durations."""
+    metrics = AppMetrics(getattr(runtime, "store", None))
+    app.state.metrics = metrics
+    controller = getattr(runtime, "controller", None)
+    if controller is not None and hasattr(controller, "reconcile_observers"):
+        controller.reconcile_observers.append(metrics.observe_reconcile)
+    app.add_middleware(RequestCounter, metrics=metrics)  # added last: outermost, it sees 401s too
+    app.add_api_route(PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
+    return metrics
+
