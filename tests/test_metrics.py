@@ -186,3 +186,36 @@ def test_failed_rounds_and_their_retries_are_counted(tmp_path, wait_for):
     assert value(samples, "sedna_job_rounds", outcome="Failed", **key) == len(failed) == len(st["rounds"]) >= 1
     assert value(samples, "sedna_job_rounds", outcome="Succeeded", **key) == 0
     assert value(samples, "sedna_stage_duration_seconds_count", stage="train") == len(trains)  # failed tries too
+
+
+def test_odd_values_in_a_status_never_break_a_scrape(tmp_path):
+    """Workers choose the metrics a status carries: strings, NaN, flags, deep nesting
+    and a task reported twice are skipped, and the scrape still parses."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from sedna.runtimes.local.store import Store
+    from sedna.server.metrics import StoreCollector
+
+    store = Store(str(tmp_path / "state.db"))  # the real SQLite store, no server
+    job = manifests(str(tmp_path / "data.txt"), str(tmp_path / "out"), "", "")[1]
+    store.apply(job)
+    store.update_status("LifelongLearningJob", "default", "digits-ll", {
+        "rounds": "not a list",
+        "conditions": [1, {"type": "Running", "stage": "Eval", "round": "two"}],
+        "knowledgeBase": {"version": True, "samples": {"trainSamples": "many", "unseenSamples": float("nan")},
+                          "AIModels": [None, {"name": "a", "metrics": {"acc": 0.9, "note": "hi", "ok": True,
+                                                                       "deep": {"x": {"y": {"z": 1}}},
+                                                                       "loss": {"last": 0.25}}},
+                                       {"name": "a", "metrics": {"acc": 0.1}}]}})
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(store))
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(generate_latest(registry).decode()) for s in f.samples}
+    key = {"namespace": "default", "job": "digits-ll"}
+    tasks = {dict(k[1])["metric"]: v for k, v in samples.items() if k[0] == "sedna_task_metric"}
+    assert tasks == {"acc": 0.9, "loss.last": 0.25}  # the first report of a task wins
+    assert value(samples, "sedna_job_state", stage="Eval", state="Running", **key) == 1
+    assert value(samples, "sedna_job_round", **key) == 0
+    assert value(samples, "sedna_job_samples", split="train", **key) == 0
+    assert value(samples, "sedna_job_unseen_samples", **key) is None
+    assert value(samples, "sedna_kb_version", **key) is None

@@ -56,6 +56,11 @@ def _mapping(v):
     return v if isinstance(v, dict) else {}
 
 
+def _records(v):
+    """The mappings in list ``v`` (anything else in a status is skipped, never a failed scrape)."""
+    return [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
+
+
 def _meta(obj):
     m = _mapping(obj.get("metadata"))
     return str(m.get("namespace", "")), str(m.get("name", ""))
@@ -105,16 +110,16 @@ def job_families(jobs):
     for job in jobs:
         key = list(_meta(job))
         st = _mapping(job.get("status"))
-        conds = [c for c in (st.get("conditions") or []) if isinstance(c, dict)]
+        conds = _records(st.get("conditions"))
         last = _last_state(conds)
         if last:
             state.add_metric(key + [str(last.get("stage", "")), str(last.get("type", ""))], 1.0)
-        finished = [r for r in (st.get("rounds") or []) if isinstance(r, dict)]
+        finished = _records(st.get("rounds"))
         numbers = [_number(x.get("round")) for x in finished + conds]
         current.add_metric(key, max([n for n in numbers if n is not None] + [0.0]))
         by_outcome = {"Succeeded": 0, "Failed": 0}
-        for r in finished:
-            by_outcome[str(r.get("phase", "Unknown"))] = by_outcome.get(str(r.get("phase", "Unknown")), 0) + 1
+        for phase in (str(r.get("phase", "Unknown")) for r in finished):
+            by_outcome[phase] = by_outcome.get(phase, 0) + 1
         for outcome, n in sorted(by_outcome.items()):
             rounds.add_metric(key + [outcome], float(n))
         kb = _mapping(st.get("knowledgeBase"))
@@ -125,12 +130,14 @@ def job_families(jobs):
             unseen.add_metric(key, _number(counts["unseenSamples"]))
         if _number(kb.get("version")) is not None:
             version.add_metric(key, _number(kb["version"]))
-        for model in kb.get("AIModels") or []:
-            if not isinstance(model, dict):
-                continue
+        seen = set()  # a label set twice would make Prometheus reject the whole scrape
+        for model in _records(kb.get("AIModels")):
             for source, field in (("train", "metrics"), ("eval", "evalMetrics")):
                 for name, value in numeric_leaves(model.get(field)):
-                    tasks.add_metric(key + [str(model.get("name", "")), source, name], value)
+                    labels = (str(model.get("name", "")), source, name)
+                    if labels not in seen:
+                        seen.add(labels)
+                        tasks.add_metric(key + list(labels), value)
     return [state, current, rounds, samples, unseen, version, tasks]
 
 
