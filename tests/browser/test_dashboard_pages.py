@@ -34,3 +34,102 @@ def test_without_a_session_the_pages_ask_for_the_token(browser_page, toy_robot_j
     screenshot(browser_page, "login")
     login(browser_page, toy_robot_job)
     assert browser_page.locator("h1").inner_text() == "Jobs"
+
+
+def job_page_url(job):
+    return f"{job.url}/ui/jobs/{job.namespace}/{job.job}"
+
+
+def current_version(job):
+    from sedna.knowledge import KnowledgeBase
+
+    return KnowledgeBase(job.kb).current().number
+
+
+def test_the_timeline_shows_both_rounds_and_their_stages(ui_page, toy_robot_job, screenshot):
+    ui_page.goto(job_page_url(toy_robot_job))
+    rounds = ui_page.locator("table.timeline tr.round")
+    assert [rounds.nth(i).get_attribute("data-round") for i in range(rounds.count())] == ["1", "2"]
+    status = job_status(toy_robot_job)
+    for i, r in enumerate(status["rounds"]):
+        row = rounds.nth(i)
+        assert r["phase"] in row.inner_text()
+        stages = row.locator("span.stage")
+        assert [stages.nth(k).get_attribute("data-stage") for k in range(stages.count())] == ["Train", "Eval", "Deploy"]
+        assert row.locator("svg.bar rect").count() == 3
+    screenshot(ui_page, "job")
+
+
+def test_the_heatmap_shows_the_scores_the_api_reports(ui_page, toy_robot_job):
+    ui_page.goto(job_page_url(toy_robot_job) + "?metric=mIoU")
+    workers = api(toy_robot_job, f"/api/v1/namespaces/{toy_robot_job.namespace}/workers")["items"]
+    reported = {w["round"]: w["report"]["results"][0]["metrics"] for w in workers
+                if w["job"] == toy_robot_job.job and w["stage"] == "eval" and w.get("report")}
+    assert sorted(reported) == [1, 2]
+    shown = 0
+    for r, tasks in reported.items():
+        for task, m in tasks.items():
+            cell = ui_page.locator(f'table.heatmap tr[data-round="{r}"] td[data-task="{task}"]')
+            assert cell.count() == 1, (r, task)
+            if "mIoU" in m:
+                assert float(cell.get_attribute("data-value")) == m["mIoU"]
+                assert cell.inner_text().strip() == f"{m['mIoU']:.3f}"
+                shown += 1
+            else:  # no eval sample of that task this round
+                assert cell.inner_text().strip() == "–"
+    assert shown >= 4  # round 1's three scenes, round 2's garden
+    # the last round's row is what the job's status says of its knowledge base
+    for model in job_status(toy_robot_job)["knowledgeBase"]["AIModels"]:
+        value = model["evalMetrics"].get("mIoU")
+        cell = ui_page.locator(f'table.heatmap tr[data-round="2"] td[data-task="{model["name"]}"]')
+        assert (cell.get_attribute("data-value") or None) == (None if value is None else repr(value))
+    for name in ("BWT", "FWT", "forgetting"):
+        assert ui_page.locator(f'td[data-measure="{name}"]').count() == 1
+
+
+def test_the_workers_logs_are_shown_without_the_token_in_the_page(ui_page, toy_robot_job):
+    from playwright.sync_api import expect
+
+    ui_page.goto(job_page_url(toy_robot_job))
+    ui_page.locator("details.log summary", has_text=f"{toy_robot_job.job}-train-1").click()
+    log = ui_page.locator(f'pre[data-log$="/workers/{toy_robot_job.job}-train-1/log"]')
+    expect(log).to_contain_text("epoch 1/1")
+    assert toy_robot_job.token not in ui_page.content()
+
+
+def test_a_job_page_without_a_session_asks_for_the_token_then_comes_back(browser_page, toy_robot_job):
+    browser_page.goto(job_page_url(toy_robot_job))
+    assert "/ui/login" in browser_page.url
+    browser_page.fill("input[name=token]", toy_robot_job.token)
+    browser_page.click("button[type=submit]")
+    browser_page.wait_for_url(job_page_url(toy_robot_job))
+    assert browser_page.locator("h1").inner_text().startswith(toy_robot_job.job)
+
+
+def test_a_rollback_without_session_or_csrf_changes_nothing(ui_page, toy_robot_job):
+    url = job_page_url(toy_robot_job) + "/rollback"
+    before = current_version(toy_robot_job)
+    assert before == 2
+    ui_page.goto(job_page_url(toy_robot_job))
+    csrf = ui_page.locator("form.rollback input[name=csrf]").first.get_attribute("value")
+    # logged in, but no CSRF token / a wrong one
+    assert ui_page.request.post(url, form={"version": "1"}, max_redirects=0).status == 403
+    assert ui_page.request.post(url, form={"version": "1", "csrf": "guess"}, max_redirects=0).status == 403
+    # no session: the page's CSRF token without the session cookie
+    ui_page.context.clear_cookies()
+    assert ui_page.request.post(url, form={"version": "1", "csrf": csrf}, max_redirects=0).status == 403
+    assert current_version(toy_robot_job) == before
+
+
+def test_rollback_makes_an_earlier_version_current(ui_page, toy_robot_job, screenshot, sedna):
+    ui_page.goto(job_page_url(toy_robot_job))
+    assert ui_page.locator('tr.version[data-version="2"] .current').count() == 1
+    ui_page.locator('tr.version[data-version="1"] form.rollback button').click()
+    ui_page.wait_for_url("**rolledBack=1**")
+    assert "Version 1 is the current version now" in ui_page.locator(".notice").inner_text()
+    assert ui_page.locator('tr.version[data-version="1"] .current').count() == 1
+    listing = sedna("kb", "list", toy_robot_job.kb)
+    assert listing.returncode == 0
+    starred = [ln.split()[0] for ln in listing.stdout.splitlines()[1:] if ln.split()[1] == "*"]
+    assert starred == ["1"]
+    screenshot(ui_page, "job-after-rollback")
