@@ -4,6 +4,7 @@ store equal what ``sedna get -o json`` says about the same job."""
 
 import json
 import os
+import re
 import urllib.error
 import urllib.request
 
@@ -136,6 +137,12 @@ def test_metrics_equal_the_jobs_status_after_a_round(control_plane, tmp_path, wa
     assert not any("digits-ll" in r for r in routes)
     assert value(samples, "sedna_api_requests_total", method="POST", route=report_path("{name}"),
                  code="200") >= 2  # the train and eval workers' reports
+
+    # the Grafana board for cluster users queries only series sedna serves
+    board = json.load(open(os.path.join(os.path.dirname(__file__), "..", "deploy", "grafana", "sedna.json")))
+    exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
+    queried = set(re.findall(r"\bsedna_[a-z_]+", " ".join(exprs)))
+    assert len(queried) >= 10 and queried <= {name for name, _ in samples}
 
 
 def test_metrics_need_the_admin_token_and_count_the_refusals(control_plane):
