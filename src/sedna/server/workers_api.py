@@ -70,10 +70,14 @@ def _read_log(path, offset, limit):
 def worker_log(ns: str, name: str, request: Request, offset: int = 0, limit: int = LOG_CHUNK):
     """At most ``limit`` (≤ :data:`LOG_CHUNK`) bytes of the log from ``offset``;
     ``X-Offset`` is where the next read starts, ``X-Size`` the log's size now."""
+    return log_response(runtime_of(request).store.worker(ns, name), offset, limit)
+
+
+def log_response(worker, offset, limit):
+    """The answer of a log read of the worker row ``worker`` (also the dashboard's)."""
     if limit < 1:
         raise HTTPException(400, "limit: must be >= 1")
-    w = runtime_of(request).store.worker(ns, name)
-    path = w["record"].get("log_path")
+    path = worker["record"].get("log_path")
     data, start, size = _read_log(path, offset, min(limit, LOG_CHUNK)) if path else (b"", 0, 0)
     return PlainTextResponse(data.decode("utf-8", "replace"),
                              headers={"X-Offset": str(start + len(data)), "X-Size": str(size)})
