@@ -153,8 +153,16 @@ def test_metrics_need_the_admin_token_and_count_the_refusals(control_plane):
             urllib.request.urlopen(req, timeout=10)
         assert e.value.code == 401
         assert b"sedna_" not in e.value.read()
+    token = {"Authorization": "Bearer " + admin_token(cp)}
+    for method, path, code in (("DELETE", "/metrics", 405), ("GET", "/no/such/path", 404)):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(urllib.request.Request(cp.url + path, method=method, headers=token), timeout=10)
+        assert e.value.code == code
     samples, _, _ = scrape(cp)
     assert value(samples, "sedna_api_requests_total", method="GET", route="/metrics", code="401") == 2
+    assert value(samples, "sedna_api_requests_total", method="DELETE", route="/metrics", code="405") == 1
+    # a path no route has is counted as "unmatched": a client cannot add label values at will
+    assert value(samples, "sedna_api_requests_total", method="GET", route="unmatched", code="404") == 1
     # Prometheus asks for OpenMetrics first: it gets it
     from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_om
 

@@ -203,13 +203,12 @@ class AppMetrics:
 
 
 def route_template(scope):
-    """The matched route's path template; ``"unmatched"`` when no route matches."""
+    """The matched route's path template (a route of the path with another method
+    when none has this one: the 405's); ``"unmatched"`` when no route matches."""
     route = scope.get("route")
     if route is None and scope.get("app") is not None:  # refused before routing (401, 421): match it here
-        for r in scope["app"].router.routes:
-            if r.matches(scope)[0] == Match.FULL:
-                route = r
-                break
+        matches = [(m, r) for r in scope["app"].router.routes for m in (r.matches(scope)[0],) if m != Match.NONE]
+        route = next((r for m, r in matches if m == Match.FULL), matches[0][1] if matches else None)
     return getattr(route, "path", None) or "unmatched"
 
 
