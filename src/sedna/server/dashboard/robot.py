@@ -27,7 +27,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from sedna.common.exceptions import NotFound, NotRegularFile
+from sedna.common.exceptions import NotFound, NotRegularFile, SednaError
 from sedna.control.files import open_regular
 from sedna.examples.robo.frame_ring import forget_unseen, latest, unseen_previews
 from sedna.server.common import kind_of, runtime_of
@@ -60,7 +60,7 @@ def _base(ns, name):
 def _img(ns, name, files, folder_rel, alt, cls):
     rel = os.path.relpath(os.path.join(files.frames, folder_rel), files.output_dir)
     src = f"{_base(ns, name)}/image?path={quote(rel, safe='/')}"
-    return f'<img src="{esc(src)}" alt="{esc(alt)}" class="{cls}" loading="lazy">'
+    return f'<img src="{esc(src)}" alt="{esc(alt)}" class="{cls}">'
 
 
 def _when(t):
@@ -210,8 +210,6 @@ def _discard(files, form):
 
 
 async def _change(request, ns, name, do, done_key):
-    from sedna.examples.robo.label import LabelError
-
     form, files = await _action(request, ns, name)
 
     def locked():
@@ -219,7 +217,7 @@ async def _change(request, ns, name, do, done_key):
             return do(files, form)
     try:
         n = await run_in_threadpool(locked)
-    except (FieldError, LabelError) as e:
+    except (FieldError, SednaError) as e:  # SednaError: LabelError, a frame without its truth...
         msg = str(e) if isinstance(e, FieldError) else f"{(form.get('mode') or ['frame'])[-1]}: {e}"
         return _render(request, ns, name, files, error=msg, status=400)
     return RedirectResponse(f"{_base(ns, name)}?{done_key}={n}", status_code=303)
