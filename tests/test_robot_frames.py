@@ -224,3 +224,22 @@ def test_the_form_labels_and_discards_checked_frames_and_names_bad_fields(robot_
     assert not (unseen / names[2]).exists()
     _, _, body = b.call("GET", job)
     assert b'name="frame"' not in body and b"No saved unseen frame" in body
+
+
+def test_the_form_labels_from_a_folder_of_label_pngs(robot_plane):
+    b, job, names, root = robot_plane["browser"], robot_plane["job"], robot_plane["names"], robot_plane["root"]
+    csrf = b.csrf(job)
+    folder = root / "my-labels"
+    folder.mkdir()
+    status, _, body = b.call("POST", f"{job}/label", {"csrf": csrf, "frame": names[:1], "mode": "labels",
+                                                      "labels": "my-labels"})
+    assert status == 400 and b"labels: none of the selected frames has a label PNG" in body
+    stem = names[0][:-len("_leftImg8bit.png")]
+    shutil.copy2(root / datagen.frame_truth(str(root), names[0]), folder / f"{stem}_gtFine_labelTrainIds.png")
+    status, headers, _ = b.call("POST", f"{job}/label", {"csrf": csrf, "frame": names[:2], "mode": "labels",
+                                                         "labels": str(folder)})
+    assert status == 303 and headers["Location"].endswith("?labelled=1")
+    added = robot_plane["index"].read_text()[len(robot_plane["before"]):].splitlines()
+    assert added == [f"labelled/{names[0]} labelled/{stem}_disparity.png labelled/{stem}_gtFine_labelTrainIds.png"]
+    _, _, body = b.call("GET", job)
+    assert body.count(b'name="frame"') == 2  # the frame without a label PNG stays in the gallery
