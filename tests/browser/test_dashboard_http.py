@@ -101,3 +101,24 @@ def test_pages_forbid_inline_scripts_and_framing(control_plane):
     _, headers, _ = call(control_plane.url + "/ui/", headers={"Cookie": cookie})
     assert "script-src 'self'" in headers["content-security-policy"]
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
+
+
+def test_a_job_that_does_not_exist_is_a_404_page_after_login(control_plane):
+    url = control_plane.url + "/ui/jobs/default/nope"
+    status, headers, _ = call(url)
+    assert status == 303 and headers["location"] == "/ui/login?next=%2Fui%2Fjobs%2Fdefault%2Fnope"
+    cookie, _ = log_in(control_plane)
+    status, _, page = call(url, headers={"Cookie": cookie})
+    assert status == 404 and "No job default/nope" in page
+
+
+def test_bad_rollback_and_log_requests_name_the_problem(control_plane):
+    cookie, csrf = log_in(control_plane)
+    url = control_plane.url + "/ui/jobs/default/nope/rollback"
+    status, _, text = call(url, "POST", {"csrf": csrf, "version": "one"}, headers={"Cookie": cookie})
+    assert status == 400 and "version" in text
+    status, _, text = call(url, "POST", {"csrf": csrf, "version": "1"}, headers={"Cookie": cookie})
+    assert status == 404 and "nope" in text
+    status, _, text = call(control_plane.url + "/ui/jobs/default/nope/workers/w-1/log", headers={"Cookie": cookie})
+    assert status == 404 and "no worker" in text
+    assert control_plane.healthy()

@@ -177,7 +177,7 @@ def heatmap_html(m, page_url):
     head = "".join(f'<th class="num task">{esc(t)}</th>' for t in m["tasks"])
     rows = []
     values = [v for row in m["cells"] for v in row if v is not None]
-    lo, hi = min(values + [0.0]), max(values + [1.0])
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     for r, cells in zip(m["rounds"], m["cells"]):
         tds = "".join(
             f'<td class="num cell {views.heat_class(v, lo, hi)}" data-task="{esc(t)}" data-value="{"" if v is None else repr(v)}"'
@@ -189,7 +189,8 @@ def heatmap_html(m, page_url):
     return (f'<p>Metric: {pick}</p><table class="heatmap"><thead><tr><th>round \\ task</th>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>'
             f'<p class="muted">Each row: the scores the round\'s eval worker reported, per task, on that round\'s '
-            f'eval samples; "–": no eval sample of that task in that round. The measures leave such cells out; FWT '
+            f'eval samples; colour from the lowest score in the table (red) to the highest (green); "–": no eval '
+            f'sample of that task in that round. The measures leave such cells out; FWT '
             f'needs an untrained model\'s score, which no round reports.</p><table class="measures">{measures}</table>')
 
 

@@ -178,5 +178,6 @@ def heat_class(value, lo=0.0, hi=1.0):
     """The CSS class of a heatmap cell: ``h0`` … ``h9`` over [lo, hi], ``hna`` for none."""
     if value is None:
         return "hna"
-    span = (hi - lo) or 1.0
-    return f"h{min(9, max(0, int((value - lo) / span * 10)))}"
+    if hi <= lo:  # one score (or all equal): the middle of the scale
+        return "h5"
+    return f"h{min(9, max(0, int((value - lo) / (hi - lo) * 10)))}"
