@@ -227,6 +227,33 @@ def test_a_waiting_job_is_checked_without_api_calls_on_the_api_emulator(tmp_path
             op.stop()
 
 
+def test_train_pod_waits_for_the_round_files_on_the_api_emulator(kube, operator, tmp_path):
+    """The operator cannot read the index (it lies on the Dataset's node only): the round starts
+    but its train Pod is held, not started to fail on a missing file; once the node agent
+    (played here) has written the round files, the train Pod starts and reads them."""
+    from sedna.runtimes.kubernetes import samples
+
+    ds, job, index = manifests(tmp_path)
+    index.unlink()  # not on the operator's machine
+    kube.create(DATASETS, NS, ds)
+    kube.create(JOBS, NS, job)
+    kube.patch(DATASETS, NS, ds["metadata"]["name"], {"status": {"numberOfSamples": 130}}, sub="status")
+
+    def held():
+        state = ((kube.get(JOBS, NS, JOB) or {}).get("status") or {}).get("sednaState") or {}
+        return state if f"{JOB}-train-1" in (state.get("awaiting_files") or {}) else None
+
+    state = wait_for(held, what="the train Pod to be held for its round files")
+    assert not kube.list(PODS, NS) and last_condition(kube) == ("Train", "Starting")
+    index.write_text("".join(f"img/{i}.png lbl/{i}.png\n" for i in range(130)))  # the agent's node
+    samples.write_round(job["spec"]["outputDir"], "txt", str(index), 1, state["claims"]["1"], 0.8)
+    train = wait_for(lambda: pod(kube, f"{JOB}-train-1"), what="the train Pod once the files exist")
+    with open(env_of(train)["TRAIN_DATASET_URL"]) as f:
+        assert len(f.read().splitlines()) == 104
+    wait_for(lambda: not held(), what="the hold to be cleared")
+    assert pod_names(kube) == [f"{JOB}-train-1"]
+
+
 def test_failed_pod_retried_then_round_failed_with_exit_code_on_the_api_emulator(kube, operator, tmp_path):
     """A train Pod that exits 3 is retried (new Pods after a backoff), then the round is
     Failed with the exit code, and its samples wait for the next round."""

@@ -26,7 +26,7 @@ from typing import Optional
 
 from sedna.common.log import LOGGER
 from sedna.control.files import publish_copy
-from sedna.control.reconcile import DatasetObs, Settings, WorkerObs, reconcile
+from sedna.control.reconcile import Action, ActionKind, DatasetObs, Settings, WorkerObs, reconcile
 from sedna.runtimes.kubernetes import pods, samples
 from sedna.runtimes.kubernetes.api import JOBS, PODS, SECRETS, ApiError
 from sedna.runtimes.kubernetes.cache import ApiSource
@@ -34,6 +34,8 @@ from sedna.runtimes.local.controller import utcnow
 
 LOG = LOGGER.getChild("operator")
 STATE_KEY = "sednaState"
+AWAITING_KEY = "awaiting_files"  # in the private state: {worker: {stage, round, env}} held for their round files
+FILES_RECHECK = 1.0  # seconds between two looks for the round files a held train Pod needs
 REPORTS_KEY = "workerReports"
 PRIVATE = (STATE_KEY, REPORTS_KEY)
 
@@ -51,24 +53,61 @@ def _dataset_obs(job, ds, state):
                       number_of_samples=n, pending_train=pt, pending_eval=pe)
 
 
-def _only_check_moved(old, new):
-    """Whether private states ``old`` and ``new`` differ in the trigger's last check time alone."""
-    strip = lambda d: {k: v for k, v in (d or {}).items() if k != "last_check"}  # noqa: E731
-    return old != new and strip(old) == strip(new)
+def _only_check_moved(patch):
+    """Whether status ``patch`` moves the trigger's last check time alone."""
+    return bool(patch) and set(patch) == {STATE_KEY} and set(patch[STATE_KEY] or ()) == {"last_check"}
+
+
+def _merge_diff(old, new):
+    """An RFC 7386 merge patch turning dict ``old`` into ``new``: changed keys, nested dicts as
+    patches of their own, keys gone as null (a key missing and a null value are the same)."""
+    patch = {}
+    for k, v in new.items():
+        o = old.get(k)
+        if isinstance(v, dict) and isinstance(o, dict):
+            sub = _merge_diff(o, v)
+            if sub:
+                patch[k] = sub
+        elif o != v:
+            patch[k] = v
+    patch.update({k: None for k in old if k not in new})
+    return patch
 
 
 def _status_patch(old, new):
-    """A merge patch turning status ``old`` into ``new`` (keys gone become null); None if equal."""
-    patch = {k: v for k, v in new.items() if old.get(k) != v}
-    patch.update({k: None for k in old if k not in new and k not in PRIVATE})
+    """A merge patch turning status ``old`` into ``new``; None if equal. Private keys the pass does
+    not produce (``workerReports``, the agent's) are left alone."""
+    patch = _merge_diff(old, new)
+    for k in PRIVATE:
+        if k not in new:
+            patch.pop(k, None)
     return patch or None
+
+
+def _files_ready(job, state, stage, r):
+    """Whether a ``stage`` worker of round ``r`` may start: a train worker needs the round's
+    files (written by this operator, or by the Dataset's node agent when only it can read the
+    index); a Pod started before would fail on a missing file."""
+    if stage != "train":
+        return True
+    out = job["spec"]["outputDir"]
+    return samples.round_written(out if "://" in out else os.path.abspath(out), state.get("data_format") or "txt", r)
+
+
+def _now_ready(job, state, actions):
+    """Start actions for the held workers (``AWAITING_KEY``) whose round files exist now."""
+    asked = {a.name for a in actions if a.kind == "start_worker"}
+    return [Action(kind=ActionKind.START_WORKER, name=w, stage=h["stage"], round=h["round"], env=h["env"])
+            for w, h in (state.get(AWAITING_KEY) or {}).items()
+            if w == state.get("worker") and w not in asked and _files_ready(job, state, h["stage"], h["round"])]
 
 
 @dataclass
 class _Plan:
     """One pass's decision: ``patch`` for the job's status (None: nothing), ``result.actions``."""
     ds: Optional[dict]
-    result: object
+    result: object  # reconcile's Result (status, requeue_after)
+    actions: list   # reconcile's actions, and the held Pods whose round files have come since
     new_state: dict
     patch: Optional[dict]
     checked: bool  # the trigger was checked, and only that moved in the state (kept in memory)
@@ -76,7 +115,7 @@ class _Plan:
     @property
     def quiet(self):
         """Nothing to write and nothing to do (a waiting job's periodic check)."""
-        return not self.patch and not self.result.actions
+        return not self.patch and not self.actions
 
 
 class JobReconciler:
@@ -114,6 +153,9 @@ class JobReconciler:
             if wname not in seen:  # a Pod the API refused: fails like one that exited
                 workers.append(WorkerObs(name=wname, stage=why["stage"], round=why["round"], phase="Failed",
                                          error=why["error"]))
+        for wname, held in (state.get(AWAITING_KEY) or {}).items():
+            if wname not in seen:  # a Pod held back until its round's files exist: pending
+                workers.append(WorkerObs(name=wname, stage=held["stage"], round=held["round"], phase="Pending"))
         return ds, workers, state
 
     async def _log_tail(self, ns, pod_name, lines=50):
@@ -163,19 +205,20 @@ class JobReconciler:
         public = {k: v for k, v in status.items() if k not in PRIVATE}
         result = reconcile(dict(job, status=public, state=state), _dataset_obs(job, ds, state), workers,
                            self.clock(), self.settings)
-        new_state = self._pool(result.state, result.actions, ds, job)
+        actions = list(result.actions) + _now_ready(job, result.state, result.actions)
+        new_state = self._pool(result.state, actions, ds, job)
         new_status = dict(result.status, **{STATE_KEY: new_state})
         patch = _status_patch(status, new_status)
-        checked = bool(patch) and set(patch) == {STATE_KEY} and _only_check_moved(status.get(STATE_KEY), new_state)
+        checked = _only_check_moved(patch)
         if checked:
             # a waiting job's periodic check: kept in memory, not written (a write is an event that
             # wakes the job again; after a restart the first check simply comes at once)
             patch = None
-        live = {w.name for w in workers} | {a.name for a in result.actions if a.kind == "start_worker"}
+        live = {w.name for w in workers} | {a.name for a in actions if a.kind == "start_worker"}
         gone = {k: None for k in (status.get(REPORTS_KEY) or {}) if k not in live}
         if gone:  # reports of Pods that are gone (bounded: one per live worker)
             patch = dict(patch or {}, **{REPORTS_KEY: gone})
-        return _Plan(ds, result, new_state, patch, checked)
+        return _Plan(ds, result, actions, new_state, patch, checked)
 
     async def _write(self, job, plan):
         """Save ``plan``'s status (with the resourceVersion read) and carry out its actions."""
@@ -185,12 +228,13 @@ class JobReconciler:
             if job["metadata"].get("resourceVersion"):
                 body["metadata"] = {"resourceVersion": job["metadata"]["resourceVersion"]}
             await self.api.patch(JOBS, namespace, name, body, sub="status")
-        new_state, actions = plan.new_state, plan.result.actions
-        errors = await self.carry_out(job, plan.ds, new_state, actions)
-        if errors:
-            new_state = dict(new_state, start_errors={**(new_state.get("start_errors") or {}), **errors})
+        new_state, actions = plan.new_state, plan.actions
+        errors, held = await self.carry_out(job, plan.ds, new_state, actions)
+        if errors or held:
+            new_state = dict(new_state, start_errors={**(new_state.get("start_errors") or {}), **errors},
+                             **{AWAITING_KEY: {**(new_state.get(AWAITING_KEY) or {}), **held}})
             await self.api.patch(JOBS, namespace, name, {"status": {STATE_KEY: new_state}}, sub="status")
-            return 0.2
+            return 0.2 if errors else FILES_RECHECK
         return 0.2 if actions else plan.result.requeue_after
 
     def _pool(self, state, actions, ds, job):
@@ -205,14 +249,23 @@ class JobReconciler:
         errs = {k: v for k, v in (state.get("start_errors") or {}).items()
                 if k not in live and v.get("round", 0) >= state.get("round", 0)}
         state["start_errors"] = errs
+        state[AWAITING_KEY] = {k: v for k, v in (state.get(AWAITING_KEY) or {}).items()
+                               if k not in live and k == state.get("worker")}
         return state
 
     async def carry_out(self, job, ds, state, actions):
-        """Do ``actions``; returns ``{worker: {error, stage, round}}`` for workers that could not start."""
-        errors = {}
+        """Do ``actions``; returns ``{worker: {error, stage, round}}`` for workers that could not start,
+        and ``{worker: {stage, round, env}}`` for train workers held until their round's files exist."""
+        errors, held = {}, {}
         for a in actions:
             try:
                 if a.kind == "start_worker" and a.name in errors:
+                    continue
+                if a.kind == "start_worker" and not _files_ready(job, state, a.stage, a.round):
+                    if a.name not in (state.get(AWAITING_KEY) or {}):
+                        LOG.info("job %s/%s: %s waits for round %d's files", job["metadata"]["namespace"],
+                                 job["metadata"]["name"], a.name, a.round)
+                    held[a.name] = {"stage": a.stage, "round": a.round, "env": dict(a.env)}
                     continue
                 await self._execute(job, ds, state, a)
             except Exception as e:  # noqa: BLE001 - recorded; reconcile decides (retry, then Failed)
@@ -220,7 +273,7 @@ class JobReconciler:
                           a.kind, a.name or a.round, e)
                 if a.kind in ("start_worker", "publish_deployment"):
                     errors[a.name] = {"error": str(e)[:500], "stage": a.stage or "deploy", "round": a.round}
-        return errors
+        return errors, held
 
     async def _execute(self, job, ds, state, a):
         ns, name = job["metadata"]["namespace"], job["metadata"]["name"]

@@ -68,3 +68,8 @@ def write_round(output_dir, fmt, index_url, r, claim_, train_prob):
     train, evals, _ = split_in_order(lines[start:end], float(train_prob), counter)
     out = output_dir if "://" in output_dir else os.path.abspath(output_dir)
     return RoundFiles(out, fmt).write(r, train, evals, header=header)
+
+
+def round_written(output_dir, fmt, r):
+    """Whether round ``r``'s train index file exists (written by the operator or the agent)."""
+    return FileOps.exists(RoundFiles(output_dir, fmt).train_index(r))
