@@ -55,7 +55,7 @@ def cmd_up(args):
     name, kubeconfig = _record(rt, args.context)
     kubectl = f"KUBECONFIG={kubeconfig} kubectl get ll" if kubeconfig else f"unavailable ({rt.kube_error})"
     print(f"sedna control plane on {rt.url} (state in {rt.state_dir}); context {name!r}; kubectl: {kubectl}; "
-          "Ctrl-C to stop", flush=True)
+          f"dashboard: {rt.url}/ui/ (its token: {os.path.join(rt.state_dir, 'token')}); Ctrl-C to stop", flush=True)
     _warn_host(args.host)
     return rt.serve()
 
@@ -157,7 +157,8 @@ def _up_detached(args):
             paths = state_paths(os.path.abspath(args.state_dir))
             kubectl = f"KUBECONFIG={paths['kubeconfig']} kubectl get ll" if os.path.exists(paths["kubeconfig"]) \
                 else f"unavailable (see {log})"
-            print(f"sedna control plane on {client.url} (pid {proc.pid}, log {log}); kubectl: {kubectl}")
+            print(f"sedna control plane on {client.url} (pid {proc.pid}, log {log}); kubectl: {kubectl}; "
+                  f"dashboard: {client.url}/ui/ (its token: {paths['token']})")
             return 0
         except UserError:
             time.sleep(0.2)
