@@ -81,7 +81,8 @@ def _latest_html(ns, name, files):
                 f'frame under <code>{esc(files.frames)}</code> once a knowledge base is deployed.</p>')
     cards = []
     for e in frames:
-        flag = '<span class="badge s-Failed">unseen</span>' if e["unseen"] else '<span class="badge s-Ready">seen</span>'
+        flag = ('<span class="badge s-Failed">unseen</span>' if e["unseen"]
+                else '<span class="badge s-Ready">seen</span>')
         cards.append(f"""<figure class="frame" data-frame="{esc(e['frame'])}">
 {_img(ns, name, files, e['overlay'], 'segmentation of ' + e['frame'], 'overlay')}
 <figcaption><b class="task">{esc(e['task'] or '–')}</b> {flag} {_score(e)}<br>
@@ -139,7 +140,7 @@ def _message(request):
 def _render(request, ns, name, files, error="", status=200):
     err = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
     body = f"""<link rel="stylesheet" href="/ui/static/robot.css">
-<h1>What the robot sees · <a href="/ui/jobs/{esc(quote(ns, safe=''))}/{esc(quote(name, safe=''))}">{esc(ns)}/{esc(name)}</a></h1>
+<h1>What the robot sees · <a href="{esc(_base(ns, name)[:-len('/robot')])}">{esc(ns)}/{esc(name)}</a></h1>
 {_message(request)}{err}
 <section><h2>Latest frames</h2>{_latest_html(ns, name, files)}</section>
 <section><h2>Unseen frames</h2>{_gallery_html(request, ns, name, files)}</section>"""
