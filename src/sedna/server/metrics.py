@@ -5,7 +5,7 @@ per app, so every app has its own ``CollectorRegistry`` (never the process's
 global one: tests run several apps in one process) with
 
 * :class:`StoreCollector`, which reads the store when Prometheus scrapes, in
-  one bounded pass (Datasets, jobs, one aggregate query over the workers) and
+  one bounded pass (Datasets, jobs, two aggregate queries over the workers) and
   turns the objects into metric families with pure functions
   (:func:`dataset_families`, :func:`job_families`, :func:`worker_families`);
 * two metrics this process observes as it goes: the duration of each job's
@@ -141,28 +141,20 @@ def job_families(jobs):
     return [state, current, rounds, samples, unseen, version, tasks]
 
 
-def worker_families(rows, bounds=STAGE_BUCKETS):
+def worker_families(counts, durations, bounds=STAGE_BUCKETS):
     """``sedna_worker_restarts_total`` and ``sedna_stage_duration_seconds`` from
-    :meth:`Store.worker_stats` rows (one per namespace, job and stage)."""
+    :meth:`Store.worker_counts` and :meth:`Store.stage_durations` rows."""
     restarts = CounterMetricFamily("sedna_worker_restarts",
                                    "Workers started again for a stage and round already started "
                                    "(retries after a failure, a lost worker started again)",
                                    labels=["namespace", "job", "stage"])
-    per_stage = {}
-    for r in rows:
+    for r in counts:
         restarts.add_metric([r["namespace"], r["job"], r["stage"]], float(r["workers"] - r["rounds"]))
-        if r["stage"] == "deploy":  # an inference worker runs until it is replaced: not a stage's duration
-            continue
-        acc = per_stage.setdefault(r["stage"], [0] * len(bounds) + [0, 0.0])
-        for i, n in enumerate(r["le"]):
-            acc[i] += n
-        acc[-2] += r["ended"]
-        acc[-1] += r["seconds"]
     hist = HistogramMetricFamily("sedna_stage_duration_seconds",
                                  "How long train and eval workers ran, from start to exit", labels=["stage"])
-    for stage, acc in sorted(per_stage.items()):
-        buckets = [(floatToGoString(b), float(n)) for b, n in zip(bounds, acc)] + [("+Inf", float(acc[-2]))]
-        hist.add_metric([stage], buckets, sum_value=acc[-1])
+    for r in durations:
+        buckets = [(floatToGoString(b), float(n)) for b, n in zip(bounds, r["le"])] + [("+Inf", float(r["count"]))]
+        hist.add_metric([r["stage"]], buckets, sum_value=r["seconds"])
     return [restarts, hist]
 
 
@@ -176,7 +168,7 @@ class StoreCollector:
     def collect(self):
         yield from dataset_families(self.store.list(DATASET, limit=self.max_objects))
         yield from job_families(self.store.list(JOB, limit=self.max_objects))
-        yield from worker_families(self.store.worker_stats(STAGE_BUCKETS))
+        yield from worker_families(self.store.worker_counts(), self.store.stage_durations(STAGE_BUCKETS))
 
 
 # ----------------------------------------------------- what this process sees

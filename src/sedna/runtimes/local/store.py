@@ -392,26 +392,26 @@ class Store:
             out.append(d)
         return out
 
-    def worker_stats(self, bounds):
-        """Per (namespace, job, stage), one aggregate query (its size does not grow
-        with the rounds): ``workers`` started, distinct ``rounds`` they served, and of
-        those that ended by themselves (Succeeded/Failed) the count ``ended``, their
-        run time in ``seconds`` (created to finished, summed) and ``le``: how many
-        ran at most each of ``bounds`` seconds. For ``/metrics``."""
+    def worker_counts(self):
+        """Per (namespace, job, stage): ``workers`` started and the distinct ``rounds``
+        they served; one aggregate query (its answer does not grow with the rounds). For ``/metrics``."""
+        return [dict(r) for r in self._conn().execute(
+            "SELECT namespace, job, stage, count(*) AS workers, count(DISTINCT round) AS rounds FROM workers "
+            "GROUP BY namespace, job, stage ORDER BY namespace, job, stage")]
+
+    def stage_durations(self, bounds):
+        """Per stage, of the train and eval workers that ended by themselves
+        (Succeeded/Failed): their ``count``, run time in ``seconds`` (created to
+        finished, summed) and ``le``: how many ran at most each of ``bounds``
+        seconds; one aggregate query. For ``/metrics``."""
         bounds = [float(b) for b in bounds]
-        le = "".join(f", sum(ended AND secs <= ?) AS le{i}" for i in range(len(bounds)))
-        sql = ("SELECT namespace, job, stage, count(*) AS workers, count(DISTINCT round) AS rounds, "
-               "sum(ended) AS ended, total(CASE WHEN ended THEN secs END) AS seconds" + le +
-               " FROM (SELECT namespace, job, stage, round, (phase IN ('Succeeded', 'Failed') AND finished IS NOT "
-               "NULL AND secs IS NOT NULL) AS ended, secs FROM (SELECT *, max(0.0, (julianday(finished) - "
-               "julianday(created)) * 86400.0) AS secs FROM workers)) GROUP BY namespace, job, stage "
-               "ORDER BY namespace, job, stage")
-        out = []
-        for r in self._conn().execute(sql, bounds):
-            d = {k: r[k] for k in ("namespace", "job", "stage", "workers", "rounds", "ended", "seconds")}
-            d["le"] = [r[f"le{i}"] for i in range(len(bounds))]
-            out.append(d)
-        return out
+        le = "".join(f", sum(secs <= ?) AS le{i}" for i in range(len(bounds)))
+        sql = ("SELECT stage, count(*) AS count, total(secs) AS seconds" + le + " FROM (SELECT stage, "
+               "max(0.0, (julianday(finished) - julianday(created)) * 86400.0) AS secs FROM workers WHERE stage IN "
+               "('train', 'eval') AND phase IN ('Succeeded', 'Failed') AND finished IS NOT NULL) WHERE secs IS NOT "
+               "NULL GROUP BY stage ORDER BY stage")
+        return [{"stage": r["stage"], "count": r["count"], "seconds": r["seconds"],
+                 "le": [r[f"le{i}"] for i in range(len(bounds))]} for r in self._conn().execute(sql, bounds)]
 
     def worker(self, namespace, name):
         for w in self.workers(namespace):
