@@ -49,14 +49,13 @@ def manifests(tmp_path, threshold=100):
 
 
 class OperatorProcess:
-    """The real operator, cluster-wide (kmock 0.8 answers 500 to ``GET /api/v1/namespaces``,
-    which kopf lists when given a namespace)."""
-    def __init__(self, url, log_path):
-        self.url, self.log_path, self.proc = url, log_path, None
+    """The real operator, cluster-wide unless ``args`` says ``--namespace NS``."""
+    def __init__(self, url, log_path, args=()):
+        self.url, self.log_path, self.args, self.proc = url, log_path, list(args), None
 
     def start(self):
         log = open(self.log_path, "ab")
-        argv = [sys.executable, "-m", "sedna.runtimes.kubernetes.operator", "--server", self.url]
+        argv = [sys.executable, "-m", "sedna.runtimes.kubernetes.operator", "--server", self.url, *self.args]
         self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         return self
@@ -278,6 +277,25 @@ def test_deleting_the_job_removes_its_pods_on_the_api_emulator(kube, operator, t
     wait_for(lambda: not kube.list(PODS, NS), what="the Pods to go")
     wait_for(lambda: kube.get(JOBS, NS, JOB) is None, what="the job to go")
     assert not kube.list(SECRETS, NS)
+
+
+def test_namespace_flag_limits_the_operator_to_one_namespace_on_the_api_emulator(kube, api_emulator, tmp_path):
+    """``--namespace team-a``: the tutorial's job in team-a gets its train Pod; the same job in
+    team-b is left alone (no finalizer, no status, no Pod)."""
+    for ns in ("team-b", "team-a"):
+        ds, job, index = manifests(tmp_path / ns)
+        index.write_text("".join(f"img/{i}.png lbl/{i}.png\n" for i in range(130)))
+        kube.create(DATASETS, ns, ds)
+        kube.create(JOBS, ns, job)
+        kube.patch(DATASETS, ns, ds["metadata"]["name"], {"status": {"numberOfSamples": 130}}, sub="status")
+    op = OperatorProcess(api_emulator.url, tmp_path / "operator.log", ["--namespace", "team-a"]).start()
+    try:
+        wait_for(lambda: kube.get(PODS, "team-a", f"{JOB}-train-1"), what="team-a's train Pod")
+        other = kube.get(JOBS, "team-b", JOB)
+        assert not other["metadata"].get("finalizers") and not other.get("status")
+        assert not kube.list(PODS, "team-b")
+    finally:
+        op.stop()
 
 
 def test_pod_env_is_the_local_runtimes_worker_contract(tmp_path):

@@ -9,7 +9,10 @@ play the kubelet (they patch Pod phases) and the workers.
 create gets a ``uid``, a ``creationTimestamp`` and a ``resourceVersion``,
 every patch a new ``resourceVersion``, and a merge patch that names a
 ``metadata.resourceVersion`` other than the current one is refused with 409
-(optimistic concurrency, as a real API server does).
+(optimistic concurrency, as a real API server does). It also answers
+``GET /api/v1/namespaces`` (list and watch), which kmock 0.8 fails with a 500
+and which kopf asks for when the operator is given ``--namespace``: the
+namespaces are ``default`` and those of the stored objects.
 
 ``EmulatedApiServer`` runs it on a loopback port in a background thread so
 that real operator and agent processes can talk to it over HTTP.
@@ -50,6 +53,16 @@ def declare(kmock):
 
 
 _VERSIONS = itertools.count(1)
+NAMESPACES_PATH = "/api/v1/namespaces"
+NAMESPACE_WATCH_S = 5.0  # an (empty) namespace watch stays open this long, then the client re-lists
+
+
+def namespace_list(object_keys):
+    """A NamespaceList of ``default`` and the namespaces in ``object_keys`` ((resource, ns, name)...)."""
+    names = sorted({"default"} | {ns for _, ns, _ in object_keys if ns})
+    return {"apiVersion": "v1", "kind": "NamespaceList", "metadata": {"resourceVersion": "1"},
+            "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n, "uid": f"ns-{n}"},
+                       "status": {"phase": "Active"}} for n in names]}
 
 
 def _make_emulator_class():
@@ -57,6 +70,23 @@ def _make_emulator_class():
 
     class VersionedEmulator(KubernetesEmulator):
         recorder = None  # called with every request served, when set
+
+        async def __call__(self, raw_request):
+            if raw_request.method == "GET" and raw_request.path.rstrip("/") == NAMESPACES_PATH:
+                return await self._namespaces(raw_request)
+            return await super().__call__(raw_request)
+
+        async def _namespaces(self, raw_request):
+            from aiohttp import web
+
+            if raw_request.query.get("watch") not in ("true", "1"):
+                return web.json_response(namespace_list(list(self._objects)))
+            resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+            await resp.prepare(raw_request)
+            wait = min(NAMESPACE_WATCH_S, float(raw_request.query.get("timeoutSeconds") or NAMESPACE_WATCH_S))
+            await asyncio.sleep(wait)  # no namespace events: the stream ends and the client lists again
+            await resp.write_eof()
+            return resp
 
         async def _handle(self, request):
             if self.recorder is not None:
