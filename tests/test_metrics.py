@@ -85,13 +85,14 @@ def test_metrics_equal_the_jobs_status_after_a_round(control_plane, tmp_path, wa
     data = start_job(cp, tmp_path, threshold=20)
     data.append(data.lines("plain", 60) + data.lines("inverted", 60))
     wait_for(round_ended(cp, "Succeeded"), timeout=120, what="round 1")
-    # a frame from a domain the job never saw: the inference worker saves it as unseen
+    # frames from a domain the job never saw: the inference worker saves those it flags as unseen
     from sedna.examples.digits import transform
 
     results = tmp_path / "infer_results"
     wait_for(lambda: (results / "started-digits-ll-deploy-1").exists(), what="the inference worker")
     for i, x in enumerate(transform("flipped", data.x[1600:1610])):
         np_save(tmp_path / "test_data" / f"odd{i}.npy", x)
+
     def answers():
         found = [json.loads(p.read_text()) for p in results.glob("odd*.npy.json")]
         return found if len(found) == 10 else None
