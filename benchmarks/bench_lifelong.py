@@ -30,6 +30,7 @@ import contextlib
 import copy
 import csv
 import inspect
+import json
 import os
 import sys
 import tempfile
@@ -38,6 +39,7 @@ import time
 import numpy as np
 
 LEARNERS = ("sedna", "isolation", "finetune", "joint")
+SEDNA_OPTIONS = {}  # --sedna-options: LifelongLearning keywords for the sedna learner
 KB_LEARNERS = ("sedna", "isolation")
 _ENV = ("LC_SERVER", "MODEL_URLS", "MODEL_URL", "CLOUD_KB_INDEX", "OUTPUT_URL", "HAS_COMPLETED_INITIAL_TRAINING",
         "unseen_save_url")
@@ -163,6 +165,8 @@ def make_ll(sc, name, url):
     # until the engine has a ``transfer`` switch its default IS per-task isolation: both rows then match
     if name == "isolation" and "transfer" in inspect.signature(LifelongLearning.__init__).parameters:
         kw["transfer"] = False
+    if name == "sedna":
+        kw.update(SEDNA_OPTIONS)
     return LifelongLearning(sc.estimator(), output_url=url, **kw)
 
 
@@ -447,7 +451,12 @@ def parse_common(p, argv):
     p.add_argument("--seeds", default="0", help="comma-separated, e.g. 0,1")
     p.add_argument("--shifts", default=None, help="comma-separated subset of the shifts")
     p.add_argument("--learners", default=",".join(LEARNERS), help="comma-separated subset of " + ",".join(LEARNERS))
+    p.add_argument("--sedna-options", default="{}", type=json.loads,
+                   help='LifelongLearning keywords for the sedna learner, as JSON, e.g. \'{"refresh": 0.5}\'')
     a = p.parse_args(argv)
+    if not isinstance(a.sedna_options, dict):
+        p.error("--sedna-options: expected a JSON object")
+    SEDNA_OPTIONS.update(a.sedna_options)
     a.seeds = [int(s) for s in a.seeds.split(",") if s.strip()]
     a.shifts = [s.strip() for s in a.shifts.split(",") if s.strip()] if a.shifts else None
     a.learners = [s.strip() for s in a.learners.split(",") if s.strip()]

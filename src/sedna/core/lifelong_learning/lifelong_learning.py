@@ -28,7 +28,7 @@ from sedna.algorithms.registry import SLOTS
 from sedna.algorithms.seen_task_learning.artifact import Task
 from sedna.common.exceptions import EstimatorError, KnowledgeBaseError, UnknownPluginError
 from sedna.common.log import LOGGER
-from sedna.core.lifelong_learning import kb_doc, replay, settings
+from sedna.core.lifelong_learning import backward_transfer, kb_doc, replay, settings
 from sedna.core.lifelong_learning.original_names import explain
 from sedna.core.lifelong_learning.serving import Serving
 from sedna.core.lifelong_learning.slots import parse_slot
@@ -110,6 +110,12 @@ class LifelongLearning:
     distill : bool
         When a known task is retrained, its previous model is passed as
         ``teacher=`` to estimators whose ``train`` takes one.
+    refresh : float
+        Backward transfer (:mod:`.backward_transfer`): when an update creates a
+        task, old tasks it is related to train again from their own model on
+        their buffer plus its samples, for this share of the epochs, and keep
+        the result only if it scores at least as well on their held-out rows.
+        0 disables it.
     """
 
     def __init__(self, estimator=None, unseen_estimator=None, task_definition=None,
@@ -118,7 +124,7 @@ class LifelongLearning:
                  unseen_sample_recognition=None, unseen_sample_re_recognition=None, *,
                  seen_estimator=None, output_url=None, min_train_sample=None, calibration_split=0.1,
                  transfer=True, task_epochs=0.5, replay_size=replay.DEFAULT_SIZE, distill=False,
-                 base_epochs=0.8):
+                 base_epochs=0.8, refresh=0.5):
         estimator = seen_estimator if estimator is None else estimator
         _check_estimator(estimator)
         self.estimator = estimator
@@ -139,11 +145,13 @@ class LifelongLearning:
         for name, share in (("task_epochs", task_epochs), ("base_epochs", base_epochs)):
             if not 0 < float(share) <= 1:
                 raise ValueError(f"{name} must be in (0, 1]")
+        if not 0 <= float(refresh) <= 1:
+            raise ValueError("refresh must be in [0, 1] (0: old tasks are never refreshed)")
         if replay_size is not None and int(replay_size) < 1:
             raise ValueError("replay_size must be a positive number of samples or None")
         self.options = dict(transfer=bool(transfer), task_epochs=float(task_epochs),
                             replay_size=None if replay_size is None else int(replay_size), distill=bool(distill),
-                            base_epochs=float(base_epochs))
+                            base_epochs=float(base_epochs), refresh=float(refresh))
         self._serving_kb = Serving(estimator, self.slots, self._explicit, unseen_estimator, output_url)
         self.log = LOGGER
 
@@ -240,21 +248,25 @@ class LifelongLearning:
         writer = self.knowledge_base().begin_version(parent=prev)
         try:
             plan, kept = self._plan(prev, tasks_doc, new_samples, strategies)
+            rec = self.slots["unseen_sample_recognition"].build({})
+            before = backward_transfer.plan(trainer, prev, loaded, tasks_doc, plan, kept, valid_data, rec)
             group_docs, models, kept_parts = trainer.keep_groups(writer, prev, kept, loaded)
             base = self._previous_base(prev) if trainer.transfer else (None, None)
             specs, sources, buffers = self._update_specs(prev, loaded, plan, base)
-            rec = self.slots["unseen_sample_recognition"].build({})
             trained_docs, trained_models = trainer.train_groups(
                 writer, [(e, m, s) for e, m, s, _, _ in specs], valid_data, kwargs, version=writer.number,
                 strategies={e: (st, loaded.models[gi] if gi is not None else None)
                             for e, _, _, st, gi in specs}, recognizer=rec,
-                sources=sources, base=base, buffers=buffers)
+                sources=sources, base=base, buffers=buffers,
+                mix={e: r.new for e, r in before.items()})
+            backward_transfer.keep_better(trainer, prev, loaded, specs, trained_docs, trained_models, before)
             group_docs += trained_docs
             models += trained_models
             doc = self._update_doc(prev, trainer, decision, tasks_doc, new_samples, group_docs)
             if base[1] is not None:
                 doc["base_model"] = base[1]
             doc["update"] = {"parent_index": prev.url, "strategies": strategies,
+                             "refreshed": {e: r.outcome for e, r in before.items()},
                              "seen": int(len(seen.x)), "unseen": int(len(unseen.x))}
             loaded_new = self._serving_kb.build_loaded(None, doc, models)
             doc["unseen_sample_recognition"]["calibration"] = trainer.fit_recognizer(
@@ -308,7 +320,13 @@ class LifelongLearning:
         specs, sources, buffers = [], {}, {}
         for entry, members, incoming, strategy, gi in plan:
             new = concat(list(incoming), data_type="train")
-            if strategy == "retrain" and gi is not None:
+            if strategy == "refresh":  # its own samples stay its buffer; trained with the new task's
+                gd = prev.doc["task_groups"][gi]
+                old = stored_samples(prev, gd)
+                buffers[entry] = (old, gd.get("n_samples", len(old.x)), None)
+                sources[entry] = (loaded.models[gi], entry)
+                new = old
+            elif strategy == "retrain" and gi is not None:
                 gd = prev.doc["task_groups"][gi]
                 old = stored_samples(prev, gd)
                 buffers[entry] = (old, gd.get("n_samples", len(old.x)), new)

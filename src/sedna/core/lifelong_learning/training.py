@@ -25,6 +25,7 @@ from sedna.datasources.ops import concat, is_pandas, subset
 __all__ = ("Trainer", "holdout_mask", "stored_samples")
 
 SAMPLES_DIR = "samples"
+SCORE_KEYS = ("mIoU", "accuracy", "score")  # what compares two models of a task, first found
 MODELS_DIR = "models"
 
 
@@ -91,8 +92,9 @@ class Trainer:
     """
 
     def __init__(self, estimator, min_train_sample, calibration_split, transfer=False, task_epochs=0.5,
-                 replay_size=None, distill=False, base_epochs=0.8):
+                 replay_size=None, distill=False, base_epochs=0.8, refresh=0.0):
         self.estimator = estimator
+        self.refresh = float(refresh)
         self.min_train_sample = min_train_sample
         self.calibration_split = calibration_split
         self.transfer = bool(transfer) and transfer_mode(estimator) is not None
@@ -150,25 +152,49 @@ class Trainer:
             teacher = previous if self.distill else None
             # specialising the base on samples it has learned already needs fewer epochs; a
             # new or retrained task learns samples no model has seen: full epochs
-            fit_kwargs = self._scaled(kwargs, self.task_epochs) if strategy == "train" else kwargs
+            share = {"train": self.task_epochs, "refresh": self.refresh}.get(strategy, 1)
+            fit_kwargs = self._scaled(kwargs, share)
             metrics = est.train_from(source, samples, valid_data, teacher=teacher, **fit_kwargs)
         else:
             est = Estimator.create(self.estimator)
             metrics = est.train(samples, valid_data, **kwargs)
         return est, {k: float(v) for k, v in (metrics or {}).items() if np.isscalar(v) and not isinstance(v, str)}
 
-    def _train_rows(self, samples, valid_data, recognizer):
+    def _holdout(self, samples, valid_data, recognizer):
+        """Rows no model of this group trains on (see :meth:`train_rows`), or None:
+        held out for a recognizer that calibrates on model outputs; they also
+        judge a task's refreshed model (:mod:`.backward_transfer`)."""
         if valid_data is None and _needs_model_holdout(recognizer, samples):
             mask = holdout_mask(_n(samples), self.calibration_split)
             if mask.any():
-                return subset(samples, np.flatnonzero(~mask))
-        return samples
+                return mask
+        return None
+
+    def train_rows(self, samples, valid_data, recognizer):
+        mask = self._holdout(samples, valid_data, recognizer)
+        return samples if mask is None else subset(samples, np.flatnonzero(~mask))
+
+    def held_out(self, samples, valid_data, recognizer):
+        """The group's rows its models never trained on, or None."""
+        mask = self._holdout(samples, valid_data, recognizer)
+        return None if mask is None else subset(samples, np.flatnonzero(mask))
+
+    @staticmethod
+    def score(est, data):
+        """The estimator's main score on ``data`` (higher is better), or None."""
+        try:
+            metrics = est.evaluate(data)
+        except (TypeError, ValueError) as e:
+            LOGGER.warning("cannot score a model on held-out samples: %s", e)
+            return None
+        key = next((k for k in SCORE_KEYS if k in metrics), None)
+        return None if key is None else float(metrics[key])
 
     def train_base(self, writer, specs, valid_data, kwargs, recognizer=None):
         """The shared base: one model on every group's training rows, that task
         models start from. ``(Estimator, model doc)``, or ``(None, None)`` without
         transfer or with a single group."""
-        parts = [self._train_rows(s, valid_data, recognizer) for _, _, s in specs if _n(s)]
+        parts = [self.train_rows(s, valid_data, recognizer) for _, _, s in specs if _n(s)]
         if not self.transfer or len(parts) < 2:
             return None, None
         pooled = concat(parts, data_type="train")
@@ -179,7 +205,7 @@ class Trainer:
         return est, mdoc
 
     def train_groups(self, writer, specs, valid_data, kwargs, version, strategies=None, recognizer=None,
-                     sources=None, base=None, buffers=None):
+                     sources=None, base=None, buffers=None, mix=None):
         """Train one model per (entry, tasks, samples); small groups are served by
         ``base`` (an ``(Estimator, doc)`` pair) or share a global model.
 
@@ -203,7 +229,9 @@ class Trainer:
             if n < self.min_train_sample:
                 small.append(len(group_docs) - 1)
                 continue
-            train = self._train_rows(samples, valid_data, recognizer)
+            train = self.train_rows(samples, valid_data, recognizer)
+            if entry in (mix or {}):  # trained on, not stored as the task's own
+                train = concat([train, mix[entry]], data_type="train")
             strategy, previous = (strategies or {}).get(entry, ("new" if strategies else "train", None))
             source, source_name = (sources or {}).get(entry, (None, None))
             LOGGER.info("task %s: %s on %d samples%s", entry, strategy, len(train.x),

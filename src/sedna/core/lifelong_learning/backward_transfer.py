@@ -1,0 +1,91 @@
+"""Backward transfer: old tasks learn from a new, related task.
+
+When an update creates a task, each old task with a model of its own is a
+candidate for a *refresh*: trained again from its own model on its replay
+buffer plus the new task's samples, for ``refresh`` of the estimator's epochs.
+A refresh is planned only when it can be judged and is likely to help:
+
+* the task has held-out rows (rows none of its models trained on, see
+  :meth:`Trainer.held_out`; its replay buffer must still hold every sample
+  it learned from, in order, for them to be known), and
+* the new task is related: the old model scores at least :data:`RELATED` times
+  as well on the new samples as on its own held-out rows (a street model meets
+  a new city: yes; a garden at dusk: no).
+
+After training, the refreshed model is kept only if it scores at least as well
+as the old one on the task's held-out rows; otherwise the old artifact stays,
+byte-identical. Tasks served by the shared base are not refreshed.
+"""
+
+from dataclasses import dataclass
+
+from sedna.common.log import LOGGER
+from sedna.core.lifelong_learning.training import stored_samples
+from sedna.datasources.ops import concat, subset
+
+__all__ = ("plan", "keep_better", "RELATED", "PROBE")
+
+RELATED = 0.5   # the old model's score on the new samples over its score on its own held-out rows
+PROBE = 32      # new samples the relatedness is measured on (at most)
+
+
+@dataclass
+class Refresh:
+    """One old task's refresh: the samples it trains on besides its own, the
+    held-out rows and the old model's score on them; ``outcome`` once decided."""
+    new: object
+    holdout: object
+    before: float
+    outcome: str = "planned"
+
+
+def _probe(new):
+    n = len(new.x)
+    return new if n <= PROBE else subset(new, list(range(0, n, -(-n // PROBE))))
+
+
+def plan(trainer, prev, loaded, tasks_doc, groups_plan, kept, valid_data, recognizer):
+    """Move the kept groups worth refreshing from ``kept`` to ``groups_plan`` (as
+    ``"refresh"``); returns ``{entry: Refresh}``."""
+    fresh = [trainer.train_rows(s, valid_data, recognizer)  # the new tasks' held-out rows stay unseen
+             for _, _, incoming, strategy, _ in groups_plan if strategy == "new" for s in incoming]
+    if trainer.refresh <= 0 or not trainer.transfer or not fresh:
+        return {}
+    new = concat(fresh, data_type="train")
+    probe = _probe(new)
+    out = {}
+    for entry, (gi, incoming) in list(kept.items()):
+        gd = prev.doc["task_groups"][gi]
+        if incoming or gd.get("model", {}).get("shared") or not gd.get("samples_url") \
+                or gd.get("n_buffer", -1) != gd.get("n_samples"):
+            continue  # a subsampled buffer no longer tells which rows were held out
+        holdout = trainer.held_out(stored_samples(prev, gd), valid_data, recognizer)
+        if holdout is None:
+            continue
+        own, on_new = trainer.score(loaded.models[gi], holdout), trainer.score(loaded.models[gi], probe)
+        if own is None or on_new is None or on_new < RELATED * own:
+            LOGGER.info("task %s: not refreshed with the new task's samples (score %s on them, %s on its own)",
+                        entry, on_new, own)
+            continue
+        groups_plan.append((entry, [t for t in tasks_doc if t.get("group") == gi], [], "refresh", gi))
+        del kept[entry]
+        out[entry] = Refresh(new=new, holdout=holdout, before=own)
+    return out
+
+
+def keep_better(trainer, prev, loaded, specs, docs, models, refreshes):
+    """Keep each refreshed model only if it scores at least as well on the held-out
+    rows; else put the previous model (artifact and doc) back."""
+    for i, (entry, _, _, strategy, gi) in enumerate(specs):
+        r = refreshes.get(entry)
+        if strategy != "refresh" or r is None:
+            continue
+        after = trainer.score(models[i], r.holdout)
+        r.outcome = "kept" if after is not None and after >= r.before else "dropped"
+        LOGGER.info("task %s: refreshed model %s (held-out score %.4f, before %.4f)", entry,
+                    "kept" if r.outcome == "kept" else "dropped, the previous one stays",
+                    float("nan") if after is None else after, r.before)
+        if r.outcome == "dropped":
+            gd = prev.doc["task_groups"][gi]
+            docs[i]["model"] = dict(gd["model"], url=prev.resolve(gd["model"]["url"]))
+            models[i] = loaded.models[gi]
