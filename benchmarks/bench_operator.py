@@ -12,8 +12,10 @@ Pod phases) and the eval worker (it writes the eval output), as the emulated tes
     threshold (the agent's status patch returned) to the train Pod existing in the emulator;
 (c) API requests of one round (threshold crossed -> train -> eval -> deploy -> waiting again),
     counted from the emulator's request log: those that name the job, its Dataset or its
-    Pods/Secrets (the other N-1 jobs keep polling meanwhile; their requests are not counted,
-    nor are the shared watch streams, which are opened once per resource kind).
+    Pods/Secrets (requests about the other N-1 jobs are not counted, nor are the shared watch
+    streams, which are opened once per resource kind).
+
+(b) is bounded by the trigger's period: the crossing is seen at the job's next check.
 
     python benchmarks/bench_operator.py [--jobs 200] [--cpu-seconds 20] [--sample 20]
 """
