@@ -231,9 +231,9 @@ class JobReconciler:
         new_state, actions = plan.new_state, plan.actions
         errors, held = await self.carry_out(job, plan.ds, new_state, actions)
         if errors or held:
-            new_state = dict(new_state, start_errors={**(new_state.get("start_errors") or {}), **errors},
-                             **{AWAITING_KEY: {**(new_state.get(AWAITING_KEY) or {}), **held}})
-            await self.api.patch(JOBS, namespace, name, {"status": {STATE_KEY: new_state}}, sub="status")
+            add = {"start_errors": errors, AWAITING_KEY: held}
+            await self.api.patch(JOBS, namespace, name, {"status": {STATE_KEY: {k: v for k, v in add.items() if v}}},
+                                 sub="status")  # merged into what the first patch wrote
             return 0.2 if errors else FILES_RECHECK
         return 0.2 if actions else plan.result.requeue_after
 
@@ -249,8 +249,11 @@ class JobReconciler:
         errs = {k: v for k, v in (state.get("start_errors") or {}).items()
                 if k not in live and v.get("round", 0) >= state.get("round", 0)}
         state["start_errors"] = errs
-        state[AWAITING_KEY] = {k: v for k, v in (state.get(AWAITING_KEY) or {}).items()
-                               if k not in live and k == state.get("worker")}
+        held = {k: v for k, v in (state.get(AWAITING_KEY) or {}).items() if k not in live and k == state.get("worker")}
+        if held:
+            state[AWAITING_KEY] = held
+        else:  # absent rather than empty: the jobs that never wait for files keep their state as it was
+            state.pop(AWAITING_KEY, None)
         return state
 
     async def carry_out(self, job, ds, state, actions):
