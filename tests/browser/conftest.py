@@ -82,8 +82,7 @@ class ToyJob(ControlPlane):
 
     @property
     def token(self):
-        with open(os.path.join(self.state_dir, "token"), encoding="utf-8") as f:
-            return f.read().strip()
+        return token_of(self)
 
     @property
     def ui(self):
@@ -114,10 +113,16 @@ def toy_robot_job(tmp_path_factory):
             job.stop()
 
 
-def login(page, job):
-    """Log ``page`` in to ``job``'s dashboard through its form."""
-    page.goto(job.url + "/ui/login")
-    page.fill("input[name=token]", job.token)
+def token_of(plane):
+    """The admin token of a control plane (its state folder's ``token``)."""
+    with open(os.path.join(plane.state_dir, "token"), encoding="utf-8") as f:
+        return f.read().strip()
+
+
+def login(page, plane):
+    """Log ``page`` in to the dashboard of ``plane`` (a :class:`ctlplane.ControlPlane`) through its form."""
+    page.goto(plane.url + "/ui/login")
+    page.fill("input[name=token]", token_of(plane))
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/ui/$"))
     return page

@@ -2,11 +2,12 @@
 real ``sedna up`` on loopback: what a browser would be told, header by header."""
 
 import http.client
-import os
 import re
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+
+from conftest import token_of
 
 
 def call(url, method="GET", body=None, headers=None):
@@ -22,11 +23,6 @@ def call(url, method="GET", body=None, headers=None):
     out = r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode("utf-8", "replace")
     conn.close()
     return out
-
-
-def token_of(cp):
-    with open(os.path.join(cp.state_dir, "token"), encoding="utf-8") as f:
-        return f.read().strip()
 
 
 def log_in(cp):

@@ -36,8 +36,12 @@ def _when(dt, now):
     return "now" if s < 1 else f"in {duration(s)}"
 
 
-def trigger_html(t, now):
-    """The trigger's progress in a cell: samples vs threshold, window, next check."""
+def trigger_html(t, now, waiting=True):
+    """The trigger's progress in a cell: samples vs threshold, window, next check
+    (``waiting``: whether the job waits for it; else a round is under way)."""
+    if not waiting:
+        return (f'<span class="muted">a round is under way; the next one trains when {esc(t.get("operator", ""))} '
+                f'{num(t.get("threshold"))} new samples</span>')
     if "error" in t:
         return f'<span class="error">{esc(t["error"])}</span>'
     pending = "?" if t["pending"] is None else t["pending"]
@@ -47,6 +51,10 @@ def trigger_html(t, now):
     return (f'<span class="samples">{esc(pending)} new samples, trains when {esc(t["operator"])} '
             f'{num(t["threshold"])}{met}</span><br><span class="muted">{window}; checked every '
             f'{duration(t["period"])}, next check {_when(t["next_check"], now)}</span>')
+
+
+def _waits(s):
+    return (s["stage"], s["type"]) == ("Train", "Waiting")
 
 
 def why_html(s):
@@ -88,7 +96,7 @@ async def job_list(request: Request):
                 f'<td>{esc(s["stage"])}</td><td>{badge(s["type"])}</td>'
                 f'<td class="num round">{esc(s["round"])}</td><td>{last_txt}</td>'
                 f'<td class="num">{num(s["kb_version"])}</td>'
-                f'<td>{trigger_html(s["trigger"], now)}</td><td>{why_html(s)}</td></tr>')
+                f'<td>{trigger_html(s["trigger"], now, _waits(s))}</td><td>{why_html(s)}</td></tr>')
         body.append("</tbody></table>")
         if more:
             body.append(f'<p class="muted">The first {MAX_JOBS} jobs; <code>sedna get ll</code> lists them all.</p>')
@@ -228,7 +236,7 @@ async def job_page(ns: str, name: str, request: Request, metric: str = ""):
 <h1>{esc(name)} <span class="muted">{esc(ns)}</span></h1>
 <section class="summary"><p>{esc(s["stage"])} {badge(s["type"])} · round <b class="round">{esc(s["round"])}</b> ·
  <a href="{esc(url)}/robot">What the robot sees →</a></p>
- <p>{trigger_html(s["trigger"], d["now"])}</p><p class="why">{why_html(s)}</p></section>
+ <p>{trigger_html(s["trigger"], d["now"], _waits(s))}</p><p class="why">{why_html(s)}</p></section>
 <h2 id="rounds">Rounds</h2><section>{timeline_html(d["timeline"])}</section>
 <h2 id="heatmap">Rounds × tasks</h2><section>{heatmap_html(d["matrix"], url)}</section>
 <h2 id="kb">Knowledge base</h2>{notice}<section>{kb_html(request, url + "/rollback", d["kb"])}</section>
