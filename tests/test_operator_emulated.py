@@ -350,6 +350,21 @@ def test_a_status_write_from_a_stale_read_is_refused_on_the_api_emulator(kube, t
     assert not kube.list(PODS, NS)
 
 
+def test_status_patch_removes_what_the_pass_dropped_and_keeps_the_agents_reports():
+    """The status write is a merge patch: a nested entry the pass dropped (a hold, a start error)
+    is sent as null so that the server removes it; the agent's ``workerReports`` are left alone;
+    a pass that moved only the trigger's check time writes nothing."""
+    from sedna.runtimes.kubernetes.jobs import _only_check_moved, _status_patch
+
+    old = {"phase": "Running", "workerReports": {"w": {}},
+           "sednaState": {"round": 1, "awaiting_files": {"w": {"round": 1}}, "last_check": "a"}}
+    new = {"phase": "Running", "sednaState": {"round": 1, "last_check": "a"}}
+    assert _status_patch(old, new) == {"sednaState": {"awaiting_files": None}}
+    assert _status_patch(new, new) is None
+    moved = _status_patch(new, {"phase": "Running", "sednaState": {"round": 1, "last_check": "b"}})
+    assert moved == {"sednaState": {"last_check": "b"}} and _only_check_moved(moved)
+
+
 def test_connection_from_a_kind_style_kubeconfig(tmp_path):
     """Inline client certificate, key and CA (as kind writes them) become private files;
     ``--server`` with ``--kubeconfig`` keeps the credentials and changes the address."""
