@@ -4,6 +4,7 @@
 * :mod:`.reports_api`: worker reports (CONTRACTS §2);
 * :mod:`.workers_api`: workers and their logs;
 * :mod:`.discovery_api`: Kubernetes discovery (``/api``, ``/apis``, ``/version``), for kubectl;
+* :mod:`.dashboard`: the dashboard's pages under ``/ui/`` (a login form, then a session cookie);
 * ``/healthz``; ``POST /sedna/shutdown`` (``sedna down``).
 
 Every call but ``/healthz`` needs a token (:mod:`.auth`: the admin token in
@@ -23,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sedna import __version__
 from sedna.common.api_paths import HEALTHZ
 from sedna.common.exceptions import Conflict, ManifestError, NotFound
-from sedna.server import auth, discovery_api, metrics, reports_api, resources_api, workers_api
+from sedna.server import auth, dashboard, discovery_api, metrics, reports_api, resources_api, workers_api
 
 
 async def _manifest_error(request, exc):
@@ -103,8 +104,8 @@ def create_app(runtime, kube=False):
     app.middleware("http")(auth.middleware(runtime))
     app.add_api_route(HEALTHZ, healthz, methods=["GET"])
     app.add_api_route(SHUTDOWN, shutdown, methods=["POST"])
-    from sedna.server.dashboard import router as dashboard  # /ui/: pages for a browser, behind a login
-    app.include_router(dashboard)
+    if not kube:  # /ui/: pages for a browser, behind a login (the kubectl listener serves the API only)
+        app.include_router(dashboard.router)
     if kube:  # registered first, so these win over resources_api's routes of the same paths
         app.include_router(discovery_api.kube_router)
     for module in (discovery_api, resources_api, reports_api, workers_api):

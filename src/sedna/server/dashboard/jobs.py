@@ -120,7 +120,7 @@ def _eval_by_version(evals):
     out = {}
     for r, rep in evals.items():
         version = (rep.get("ownerInfo") or {}).get("version", r)
-        out[version] = views._eval_metrics(rep)
+        out[version] = views.eval_metrics_of(rep)
     return out
 
 

@@ -118,7 +118,7 @@ def timeline(status):
 
 
 # ------------------------------------------------------------------ heatmap
-def _eval_metrics(report):
+def eval_metrics_of(report):
     """``{task: {metric: value}}`` of an eval worker's report (its first result)."""
     for res in (report or {}).get("results") or []:
         if isinstance(res, dict) and isinstance(res.get("metrics"), dict):
@@ -149,13 +149,13 @@ def eval_matrix(eval_reports, train_reports, metric=None):
     report has, so it stays None."""
     from sedna.core.lifelong_learning.measures import all_measures
 
-    per_round = {r: _eval_metrics(rep) for r, rep in sorted(eval_reports.items())}
+    per_round = {r: eval_metrics_of(rep) for r, rep in sorted(eval_reports.items())}
     names = metric_names(per_round)
     metric = metric if metric in names else (names[0] if names else None)
     rounds = sorted(per_round)
     learned = {}
     for r in sorted(set(rounds) | set(train_reports)):
-        for t in list(_eval_metrics(train_reports.get(r))) + list(per_round.get(r, {})):
+        for t in list(eval_metrics_of(train_reports.get(r))) + list(per_round.get(r, {})):
             learned.setdefault(t, r)
     tasks = sorted(learned, key=lambda t: (learned[t], t))
     cells = [[_cell(per_round[r].get(t), metric) for t in tasks] for r in rounds]
