@@ -3,6 +3,7 @@ job's toy-size two-round run (``toy_robot_job``): what a user sees on each page,
 checked against what the API says."""
 
 import json
+import time
 import urllib.request
 
 from conftest import login
@@ -95,6 +96,21 @@ def test_the_workers_logs_are_shown_without_the_token_in_the_page(ui_page, toy_r
     log = ui_page.locator(f'pre[data-log$="/workers/{toy_robot_job.job}-train-1/log"]')
     expect(log).to_contain_text("epoch 1/1")
     assert toy_robot_job.token not in ui_page.content()
+
+
+def test_a_running_workers_log_follows_as_it_grows(ui_page, toy_robot_job):
+    from playwright.sync_api import expect
+
+    running = [w for w in api(toy_robot_job, f"/api/v1/namespaces/{toy_robot_job.namespace}/workers")["items"]
+               if w["job"] == toy_robot_job.job and w["phase"] == "Running"]
+    assert [w["stage"] for w in running] == ["deploy"]  # the inference worker, kept by `sedna demo --keep`
+    ui_page.goto(job_page_url(toy_robot_job))
+    log = ui_page.locator(f'pre[data-log$="/workers/{running[0]["name"]}/log"]')
+    expect(log).to_contain_text("start default/" + running[0]["name"])  # open: a running worker's log
+    marker = f"a line written after the page loaded {time.time_ns()}"
+    with open(running[0]["logPath"], "a", encoding="utf-8") as f:  # as the worker appends to its log
+        f.write(marker + "\n")
+    expect(log).to_contain_text(marker)  # no reload
 
 
 def test_a_job_page_without_a_session_asks_for_the_token_then_comes_back(browser_page, toy_robot_job):

@@ -212,11 +212,11 @@ def workers_html(ns, name, workers):
                     f'<td class="num">{esc(w["round"])}</td><td>{badge(w["phase"])}</td><td class="num">{esc(code)}'
                     f'</td><td>{esc(w.get("created"))}</td></tr>')
         logs.append(f'<details class="log"{" open" if w["phase"] == "Running" else ""}><summary>{esc(w["name"])}'
-                    f'</summary><pre data-log="{esc(job_url(ns, name, "/workers/" + w["name"] + "/log"))}">…</pre>'
-                    f'</details>')
+                    f'</summary><pre data-log="{esc(job_url(ns, name, "/workers/" + w["name"] + "/log"))}"'
+                    f'{"" if w["phase"] in ("Running", "Pending") else " data-final"}>…</pre></details>')
     return ('<table class="workers"><thead><tr><th>Worker</th><th>Stage</th><th class="num">Round</th><th>Phase</th>'
             '<th class="num">Exit</th><th>Created</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
-            '<h3>Logs</h3><p class="muted">Live: a running worker\'s log follows as it grows.</p>' + "".join(logs))
+            '<h3>Logs</h3><p class="muted">Open one to read its tail; a running worker\'s log follows as it grows.</p>' + "".join(logs))
 
 
 @router.get("/ui/jobs/{ns}/{name}")
