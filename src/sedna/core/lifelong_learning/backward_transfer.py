@@ -25,7 +25,7 @@ from sedna.datasources.ops import concat, subset
 
 __all__ = ("plan", "keep_better", "RELATED", "PROBE")
 
-RELATED = 0.5   # the old model's score on the new samples over its score on its own held-out rows
+RELATED = 0.3   # the old model's score on the new samples over its score on its own held-out rows
 PROBE = 32      # new samples the relatedness is measured on (at most)
 
 
