@@ -97,7 +97,7 @@ def kb_html(request, rollback_url, kb):
             for t in v["tasks"])
         rows.append(
             f'<tr class="version" data-version="{esc(n)}"><td class="num">{esc(n)}{marks}</td>'
-            f'<td>{esc(v["created"])}<br><span class="muted">parent {esc(v["parent"] if v["parent"] else "–")}'
+            f'<td>{esc(str(v["created"] or "")[:19].replace("T", " "))}<br><span class="muted">parent {esc(v["parent"] if v["parent"] else "–")}'
             f'</span></td><td><table class="tasks"><thead><tr><th>Task</th><th class="num">Samples</th>'
             f'<th>Trained</th><th>Train metrics</th><th>Eval metrics</th></tr></thead><tbody>{tasks}</tbody>'
             f'</table></td><td>{button}</td></tr>')
