@@ -493,6 +493,12 @@ class LifelongLearning:
         deployed index comes from), or None before anything is loaded."""
         return self._serving_kb.version_served()
 
+    def last_unseen_decision(self):
+        """What the unseen-sample recognizer decided the last :meth:`inference` on:
+        ``{"score": [per sample], "threshold": t}`` (higher: more unseen), or None
+        when it keeps no scores or nothing was recognized yet."""
+        return getattr(getattr(self._serving_kb.served(), "recognizer", None), "last_decision", None)
+
     def close(self):
         """Stop the hot-reload thread (it is a daemon thread; this is optional)."""
         self._serving_kb.close()

@@ -244,12 +244,15 @@ class Serving:
             self.loaded = loaded
         return loaded
 
+    def served(self):
+        """The loaded KB inference serves now, without loading one (None before)."""
+        if self.cache is not None and self.cache.current:
+            return self.cache.current[1]
+        return self.loaded
+
     def version_served(self):
         """The trained version inference serves now, or None before anything is loaded."""
-        if self.cache is not None and self.cache.current:
-            loaded = self.cache.current[1]
-        else:
-            loaded = self.loaded
+        loaded = self.served()
         if loaded is None or loaded.doc is None:
             return None
         ev = loaded.doc.get("evaluation") or {}

@@ -58,8 +58,7 @@ def already_done(path):
 
 def _unseen_score(ll_job):
     """(score, threshold) the unseen recogniser decided the last frame on, or (None, None)."""
-    served = ll_job._serving()  # the loaded knowledge base that answered the last call
-    last = getattr(getattr(served, "recognizer", None), "last_decision", None)
+    last = ll_job.last_unseen_decision()
     if not last or not last.get("score"):
         return None, None
     return last["score"][0], last["threshold"]
