@@ -40,22 +40,29 @@ def json_depth_over(text, limit):
     return False
 
 
+async def body_text(request: Request, limit=MAX_BODY_BYTES, what="request body"):
+    """The request body as text, read in chunks: 413 past ``limit`` bytes (at most
+    :data:`MAX_BODY_BYTES`), 400 when it is not UTF-8."""
+    limit = min(limit, MAX_BODY_BYTES)
+    chunks, n = [], 0
+    async for chunk in request.stream():
+        n += len(chunk)
+        if n > limit:
+            raise HTTPException(413, f"{what} is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise HTTPException(400, f"{what} is not UTF-8: {e}") from None
+
+
 async def body_json(request: Request):
     """The request body parsed as JSON: 413 over :data:`MAX_BODY_BYTES`, 400
     naming the problem when it is not JSON or nests deeper than :data:`MAX_JSON_DEPTH`."""
     size = request.headers.get("content-length")
     if size and size.isdigit() and int(size) > MAX_BODY_BYTES:
         raise HTTPException(413, f"request body of {size} bytes is over the limit of {MAX_BODY_BYTES}")
-    chunks, n = [], 0
-    async for chunk in request.stream():
-        n += len(chunk)
-        if n > MAX_BODY_BYTES:
-            raise HTTPException(413, f"request body is over the limit of {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    try:
-        text = b"".join(chunks).decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise HTTPException(400, f"request body is not UTF-8: {e}") from None
+    text = await body_text(request)
     if json_depth_over(text, MAX_JSON_DEPTH):
         raise HTTPException(400, f"request body nests deeper than {MAX_JSON_DEPTH} levels")
     try:

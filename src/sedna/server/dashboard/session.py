@@ -25,7 +25,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from sedna.server import auth
-from sedna.server.common import MAX_BODY_BYTES, runtime_of
+from sedna.server.common import body_text, runtime_of
 from sedna.server.dashboard.render import esc, page
 
 COOKIE = "sedna_ui"
@@ -135,25 +135,11 @@ def check_csrf(request: Request, form_value) -> None:
         raise HTTPException(403, "csrf: missing or wrong form token (reload the page and retry)")
 
 
-async def _form_text(request, limit):
-    limit = min(limit, MAX_BODY_BYTES)
-    chunks, n = [], 0
-    async for chunk in request.stream():
-        n += len(chunk)
-        if n > limit:
-            raise HTTPException(413, f"form is over the limit of {limit} bytes")
-        chunks.append(chunk)
-    try:
-        return b"".join(chunks).decode("utf-8")
-    except UnicodeDecodeError:
-        raise HTTPException(400, "form: not UTF-8") from None
-
-
 async def read_form_lists(request: Request, limit=MAX_FORM_BYTES):
     """An ``application/x-www-form-urlencoded`` body as ``{field: [values]}`` (repeated
     fields such as checkboxes keep every value): 413 over ``limit`` bytes (at most
     the API's body limit), 400 when not UTF-8."""
-    return parse_qs(await _form_text(request, limit), keep_blank_values=True)
+    return parse_qs(await body_text(request, limit, what="form"), keep_blank_values=True)
 
 
 async def read_form(request: Request, limit=MAX_FORM_BYTES):
