@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from sedna.common.log import LOGGER
-from sedna.control.files import publish_copy
+from sedna.control.deploy import publish_deployment
 from sedna.control.reconcile import Action, ActionKind, DatasetObs, Settings, WorkerObs, reconcile
 from sedna.runtimes.kubernetes import pods, samples
 from sedna.runtimes.kubernetes.api import JOBS, PODS, SECRETS, ApiError
@@ -291,7 +291,7 @@ class JobReconciler:
             await self.api.delete(PODS, ns, a.name)
             await self.api.delete(SECRETS, ns, pods.token_secret_name(a.name))
         elif a.kind == "publish_deployment":
-            self._publish(job, a)
+            publish_deployment(a.source, a.target, job["spec"]["outputDir"])
 
     def _write_round(self, job, ds, state, r):
         claim = (state.get("claims") or {}).get(str(r))
@@ -303,23 +303,6 @@ class JobReconciler:
         except OSError as e:
             # the index is on the dataset's node only; the train worker reports what it cannot read
             LOG.warning("job %s: round %d files not written here: %s", job["metadata"]["name"], r, e)
-
-    @staticmethod
-    def _publish(job, a):
-        out = job["spec"]["outputDir"]
-        if "://" in out:  # s3://...: the source must lie in outputDir too (reports are checked so)
-            from sedna.common.confine import inside
-            from sedna.common.file_ops import FileOps
-
-            if not inside(a.source, out):
-                raise ValueError(f"eval output {a.source} is not inside outputDir {out}")
-            FileOps.write_atomic(a.target, FileOps.read_bytes(a.source))
-            return
-        src = a.source[len("file://"):] if a.source.startswith("file://") else a.source
-        try:
-            publish_copy(src, a.target, os.path.abspath(out))
-        except FileNotFoundError:
-            raise FileNotFoundError(f"eval output {a.source} is missing") from None
 
     async def delete_workers(self, namespace, name):
         """The job is being deleted: remove its Pods and token Secrets (the finalizer's work)."""

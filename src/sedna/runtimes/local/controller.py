@@ -23,7 +23,8 @@ from datetime import datetime, timezone
 from sedna.common.exceptions import NotFound, WorkerError
 from sedna.common.log import LOGGER
 from sedna.control.conditions import clear_error, error_backoff, record_error
-from sedna.control.files import open_regular, publish_copy
+from sedna.control.deploy import publish_deployment
+from sedna.control.files import open_regular
 from sedna.control.reconcile import DatasetObs, Settings, WorkerObs, reconcile
 from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState, split_in_order
 from sedna.control.status import check_status
@@ -326,10 +327,7 @@ class Controller:
             self._stop(ns, a.name)
         elif a.kind == "publish_deployment":
             # the source comes from a worker's report: only from inside outputDir, never world-readable
-            try:
-                publish_copy(_local_path(a.source), a.target, job["spec"]["outputDir"])
-            except FileNotFoundError:
-                raise FileNotFoundError(f"eval output {a.source} is missing") from None
+            publish_deployment(a.source, a.target, job["spec"]["outputDir"])
 
     def _stop(self, ns, wname):
         """Stop a worker. One that already exited by itself keeps its own outcome
@@ -442,10 +440,6 @@ def _template_env(job, key):
     except (KeyError, TypeError):
         return {}
     return {e.get("name"): e.get("value") for e in (containers[0].get("env") or []) if isinstance(e, dict)}
-
-
-def _local_path(url):
-    return url[len("file://"):] if isinstance(url, str) and url.startswith("file://") else url
 
 
 def count_unseen(folder):
