@@ -91,3 +91,70 @@ def test_other_folders_of_the_job_say_what_they_are(two_rounds):
     one_line_error(sedna("kb", "list", os.path.join(kb, "index.json")), "is a file")
     one_line_error(sedna("kb", "rollback", kb, "7"), "no version 7", "[1, 2]")
     one_line_error(sedna("kb", "show", kb, "9"), "versions: [1, 2]")
+
+
+def _served(out):
+    with open(os.path.join(out, "deploy", "index.json")) as f:
+        return json.load(f)["evaluation"]["source_version"]
+
+
+def _current(kb):
+    rows = [line.split() for line in sedna("kb", "list", kb).stdout.splitlines()[1:]]
+    return [r[0] for r in rows if r[1] == "*"]
+
+
+def test_kb_rollback_deploy_changes_what_the_inference_worker_serves(two_rounds):
+    import itertools
+    import shutil
+    import stat
+
+    import numpy as np
+    from sedna.examples.digits import DigitsDomains, transform
+
+    out, kb = two_rounds, os.path.join(two_rounds, "kb")
+    tmp = os.path.dirname(os.path.dirname(out))
+    test_data, results = os.path.join(tmp, "test_data"), os.path.join(tmp, "results")
+    x, names = DigitsDomains().x, itertools.count()
+
+    def kb_version_of_a_new_frame():
+        name = f"rollback-probe-{next(names)}.npy"
+        np.save(os.path.join(test_data, name), transform("plain", x[1700:1701])[0])
+        return wait_for(lambda: json.load(open(os.path.join(results, name + ".json"))), what=f"a result of {name}")[
+            "kb_version"]
+
+    assert _served(out) == 2 and kb_version_of_a_new_frame() == 2
+    # without --deploy only the current pointer moves, and the CLI says what is still served
+    p = sedna("kb", "rollback", kb, "1")
+    assert p.returncode == 0, p.stderr
+    assert "still serves version 2" in p.stdout and "--deploy" in p.stdout
+    assert _current(kb) == ["1"] and _served(out) == 2
+
+    # a version no eval output evaluated cannot be served: refused, nothing moves
+    os.rename(os.path.join(out, "eval", "1"), os.path.join(out, "eval", "away"))
+    try:
+        one_line_error(sedna("kb", "rollback", out, "1", "--deploy"), "version 1 was never evaluated")
+    finally:
+        os.rename(os.path.join(out, "eval", "away"), os.path.join(out, "eval", "1"))
+    assert _current(kb) == ["1"] and _served(out) == 2
+    one_line_error(sedna("kb", "rollback", out, "7", "--deploy"), "no version 7", "[1, 2]")
+
+    # --deploy (the job's outputDir names the knowledge base): version 2 current and served again
+    p = sedna("kb", "rollback", out, "2", "--deploy")
+    assert p.returncode == 0, p.stderr
+    assert _current(kb) == ["2"] and _served(out) == 2
+
+    # and version 1: the deployed index names it, private as the deploy stage leaves it, and the
+    # running inference worker reloads it
+    p = sedna("kb", "rollback", kb, "1", "--deploy")
+    assert p.returncode == 0, p.stderr
+    assert "current version is now 1" in p.stdout and os.path.join(out, "deploy", "index.json") in p.stdout
+    assert _current(kb) == ["1"] and _served(out) == 1
+    assert stat.S_IMODE(os.stat(os.path.join(out, "deploy", "index.json")).st_mode) == 0o640
+    assert [n for n in os.listdir(os.path.join(out, "deploy")) if n.startswith(".")] == []  # no temp file left
+    wait_for(lambda: kb_version_of_a_new_frame() == 1, timeout=60, what="the inference worker serving version 1")
+
+    # a knowledge base outside a job has no deployed index
+    lone = os.path.join(tmp, "lone-kb")
+    shutil.copytree(kb, lone)
+    one_line_error(sedna("kb", "rollback", lone, "2", "--deploy"), "--deploy", "not a job's knowledge base")
+    assert _served(out) == 1

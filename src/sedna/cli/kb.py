@@ -1,4 +1,5 @@
-"""``sedna kb list|show|rollback``: look into and roll back a knowledge base.
+"""``sedna kb list|show|rollback``: look into and roll back a knowledge base
+(``rollback --deploy``: and serve the version, :func:`sedna.control.deploy.roll_back`).
 
 A job keeps one knowledge base, ``outputDir/kb``: round r's train worker adds
 version r. The commands take that folder, or the job's ``outputDir`` (its
@@ -143,13 +144,42 @@ def _num(x):
     return f"{x:.3f}" if isinstance(x, (int, float)) and not isinstance(x, bool) else str(x)
 
 
+def _job_output_dir(root):
+    """The outputDir of the job whose knowledge base is ``root`` (``outputDir/kb``), or None."""
+    norm = root.rstrip("/")
+    split = os.path.split if "://" not in norm else (lambda p: tuple(p.rsplit("/", 1)))
+    parent, name = split(norm)
+    return parent if name == JOB_KB and parent else None
+
+
 @_guard
 def _cmd_kb_rollback(args):
     root, kb = _open_kb(args.path)
+    out = _job_output_dir(root)
+    if args.deploy:
+        from sedna.control.deploy import NotDeployable, roll_back
+
+        if out is None:
+            raise UserError(f"--deploy: {root} is not a job's knowledge base (outputDir/{JOB_KB}), so it has no "
+                            "deployed index; roll back without --deploy")
+        try:
+            v, served = roll_back(out, args.version)
+        except NotDeployable as e:  # names the version and the knowledge base
+            raise UserError(str(e)) from None
+        print(f"{root}: current version is now {v.number}, and the deployed index {served} serves it "
+              "(a running inference worker reloads it)")
+        return 0
     if args.version not in kb.versions():
         raise UserError(f"{root}: no version {args.version}; versions: {kb.versions()}")
     v = kb.rollback(args.version)
     print(f"{root}: current version is now {v.number}")
+    if out is not None:
+        from sedna.control.deploy import served_version
+
+        served = served_version(out)
+        if served is not None and served != v.number:
+            print(f"the inference worker still serves version {served}; `sedna kb rollback --deploy` serves "
+                  f"version {v.number} too")
     return 0
 
 
@@ -166,8 +196,15 @@ def add_commands(sub):
     ks.add_argument("version", nargs="?", type=int, help="version number (default: current)")
     ks.add_argument("--json", action="store_true", help="print the index document")
     ks.set_defaults(func=_cmd_kb_show)
-    kr = kbs.add_parser("rollback", help="make an earlier version current")
-    kr.add_argument("path")
-    kr.add_argument("version", type=int)
+    kr = kbs.add_parser("rollback", help="make an earlier version current (and, with --deploy, served)",
+                        description="Make VERSION the current version: the next round trains from it. With "
+                        "--deploy, the job's inference worker serves it too: its eval output becomes the deployed "
+                        "index (outputDir/deploy/index.json), which a running inference worker reloads, as the "
+                        "dashboard's Roll back button does.")
+    kr.add_argument("path", help=f"the knowledge base folder (a job's outputDir/{JOB_KB}) or the job's outputDir")
+    kr.add_argument("version", type=int, help="the version number (`sedna kb list` shows them)")
+    kr.add_argument("--deploy", action="store_true",
+                    help="also publish the version's evaluated index as the job's deployed index (PATH must be a "
+                    f"job's outputDir/{JOB_KB} or outputDir; the version must have been evaluated)")
     kr.set_defaults(func=_cmd_kb_rollback)
     kb.set_defaults(func=lambda a: (kb.print_help(), 2)[1])
