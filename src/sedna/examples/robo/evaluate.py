@@ -1,7 +1,19 @@
-"""Eval worker: scores every task of the trained knowledge base on this
-round's eval frames, drops tasks by the operator/model_threshold rule and
-writes the deployable index (with the unseen threshold re-calibrated on these
-held-out frames)."""
+"""Eval worker: scores every task of the trained knowledge base on the eval
+frames of every round so far (this round's eval index, ``TEST_DATASET_URL``,
+and the earlier rounds' beside it), drops tasks by the operator/model_threshold
+rule and writes the deployable index (with the unseen threshold re-calibrated
+on these held-out frames).
+
+Every scene learned so far is a task of this round's knowledge base, so it gets
+a score each round, and the job's rounds × tasks matrix (the dashboard's
+heatmap, BWT and forgetting) fills in below the diagonal. The earlier rounds'
+files are found through the job's round layout
+(:class:`sedna.control.rounds.RoundFiles`: ``outputDir/data/eval/<r>/data.txt``)
+and only read; one that is missing or unreadable is left out with a log line.
+"""
+
+import os
+import posixpath
 
 from interface import Estimator
 from train import _load_txt_dataset, with_scenes
@@ -10,16 +22,103 @@ from sedna.examples.robo.jobspec import TASK_ALLOCATION, TASK_DEFINITION, UNSEEN
 
 import sedna.examples.robo.plugins  # noqa: F401  - registers robo_image_stats
 from sedna.common.config import BaseConfig, Context
-from sedna.common.log import setup
+from sedna.common.file_ops import FileOps
+from sedna.common.log import LOGGER, setup
 from sedna.core.lifelong_learning import LifelongLearning
-from sedna.datasources import TxtDataParse
+from sedna.datasources import TxtDataParse, concat, subset
+
+
+def earlier_eval_indexes(url):
+    """``[(round, eval index)]`` of the rounds before the one whose eval index is
+    ``url``, oldest first; ``[]`` when ``url`` is not a round's eval index of a job
+    (a file given by hand)."""
+    from sedna.control.rounds import ROUND_FILE, RoundFiles
+
+    url = str(url or "")
+    remote = "://" in url
+    path = posixpath if remote else os.path
+    if not remote:
+        url = os.path.normpath(url)
+    fmt = {name: f for f, name in ROUND_FILE.items()}.get(path.basename(url))
+    round_dir = path.dirname(url)
+    r = path.basename(round_dir)
+    if fmt is None or not (r.isascii() and r.isdigit()):
+        return []
+    files = RoundFiles(path.dirname(path.dirname(path.dirname(round_dir))), fmt)
+    if files.eval_index(int(r)) != url:  # not <outputDir>/data/eval/<r>/<file>
+        return []
+    return [(k, files.eval_index(k)) for k in range(1, int(r))]
+
+
+def _parse(url):
+    data = TxtDataParse(data_type="eval", func=_load_txt_dataset)
+    data.parse(url, use_raw=False)
+    return data
+
+
+def _rows(x):
+    return [tuple(str(v) for v in row) if isinstance(row, (list, tuple)) or getattr(row, "ndim", 0) else (str(row),)
+            for row in x]
+
+
+def _unusable(data, width):
+    """Why the frames of an earlier round's index cannot be evaluated, or None."""
+    rows = _rows(data.x)
+    if len(data.y) != len(rows):
+        return f"{len(rows)} inputs but {len(data.y)} labels"
+    bad = next((row for row in rows if len(row) != width), None)
+    if bad is not None:
+        return f"a line with {len(bad) + 1} fields, this round's have {width + 1}"
+    for row, y in zip(rows, data.y):
+        for p in row + (str(y),):
+            if "://" not in p and not os.path.exists(p):
+                return f"{p} does not exist"
+    return None
+
+
+def eval_data_of_every_round(url):
+    """This round's eval frames (``url``) with those of the earlier rounds, each
+    frame once. This round's file is read as before (an error in it fails the
+    worker); an earlier one that is missing or unusable is skipped, with a log line."""
+    current = _parse(url)
+    width = len(_rows(current.x)[0]) if len(current.x) else None
+    parts, counts = [], []
+    for r, index in earlier_eval_indexes(url):
+        try:
+            if not FileOps.exists(index):
+                LOGGER.warning("eval: round %d's eval index %s is missing; its frames are left out", r, index)
+                continue
+            data = _parse(index)
+            if not len(data.x):
+                continue
+            width = width or len(_rows(data.x)[0])
+            why = _unusable(data, width)
+        except Exception as e:  # noqa: BLE001 - an earlier round's file never fails this round
+            why = f"{type(e).__name__}: {e}"
+        if why:
+            LOGGER.warning("eval: round %d's eval index %s is left out: %s", r, index, why)
+            continue
+        parts.append(data)
+        counts.append(f"{len(data.x)} of round {r}")
+    if not parts:
+        return current
+    merged = concat(parts + [current], data_type="eval")
+    seen, keep = set(), []
+    for i, key in enumerate(zip(_rows(merged.x), (str(y) for y in merged.y))):
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+    if len(keep) < len(merged.x):
+        merged = subset(merged, keep)
+        merged.index = None
+    print(f"eval frames: {len(current.x)} of this round, " + ", ".join(counts), flush=True)
+    return merged
 
 
 def run():
     setup()
     estimator = Estimator(num_class=int(Context.get_parameters("num_class", 24)))
-    eval_data = TxtDataParse(data_type="eval", func=_load_txt_dataset)
-    eval_data.parse(BaseConfig.test_dataset_url, use_raw=False)
+    eval_data = eval_data_of_every_round(BaseConfig.test_dataset_url)
     ll_job = LifelongLearning(estimator, task_definition=TASK_DEFINITION, task_allocation=TASK_ALLOCATION,
                               unseen_sample_recognition=UNSEEN_RECOGNITION)
     res = ll_job.evaluate(with_scenes(eval_data))
