@@ -454,8 +454,9 @@ def _print_table(out, s):
     doms = s["domains"]
     out("")
     out("mIoU on each scene's test frames (rows: knowledge base after each round)")
-    out("(the eval workers' mIoU above is per task on that round's eval split, 20 % of the round's new frames; "
-        "this table is per scene on held-out test frames, each frame through the task the KB allocates it to)")
+    out("(the eval workers' mIoU above is per task on the eval splits of every round so far, 20 % of each round's "
+        "new frames; this table is per scene on held-out test frames, each frame through the task the KB allocates "
+        "it to)")
     out("| round | " + " | ".join(d + (" (held out)" if d == s["heldout"] else "") for d in doms) + " |")
     out("|---|" + "---|" * len(doms))
     for r, row in enumerate(s["matrix"], 1):
