@@ -4,11 +4,13 @@ inference worker serves, and the rollback button.
 
 The knowledge base is the job's ``outputDir/kb``
 (:meth:`sedna.control.rounds.RoundFiles.knowledge_base`), read with
-:class:`sedna.knowledge.KnowledgeBase`; rolling back is the same call as
-``sedna kb rollback`` (:meth:`KnowledgeBase.rollback`): it moves the current
-pointer, which the next round trains from. The deployed index
-(``outputDir/deploy/index.json``) is what the inference worker serves; the
-controller writes it at each deploy, so a rollback does not change it.
+:class:`sedna.knowledge.KnowledgeBase`. The deployed index
+(``outputDir/deploy/index.json``) is what the inference worker serves. Rolling
+back is :func:`sedna.control.deploy.roll_back`, as ``sedna kb rollback
+--deploy``: the version becomes current (the next round trains from it) and its
+eval output becomes the deployed index, published as the deploy stage
+publishes it, so a running inference worker reloads it. A version no eval
+output evaluated cannot be served, so it has no button.
 """
 
 import os
@@ -17,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
+from sedna.control.deploy import NoSuchVersion, NotDeployable, deployable_indexes, roll_back, served_version
 from sedna.control.rounds import RoundFiles
 from sedna.server.common import runtime_of
 from sedna.server.dashboard.render import esc, job_url, num
@@ -26,13 +29,10 @@ router = APIRouter()
 MAX_VERSIONS = 100   # versions shown, newest first
 
 
-def kb_paths(job):
-    """``(knowledge base root, deployed index)`` of a job, or ``(None, None)`` without an outputDir."""
+def _output_dir(job):
+    """A job's ``outputDir`` without a trailing ``/``, or None."""
     out = (job.get("spec") or {}).get("outputDir")
-    if not out:
-        return None, None
-    files = RoundFiles(out.rstrip("/"))
-    return files.knowledge_base(), files.deploy_output().rstrip("/") + "/index.json"
+    return out.rstrip("/") if out else None
 
 
 def _metrics_text(m):
@@ -42,12 +42,14 @@ def _metrics_text(m):
 
 
 def read_versions(job, eval_by_version):
-    """The knowledge base of ``job`` as ``{"root", "current", "deployed", "versions", "error"}``;
+    """The knowledge base of ``job`` as ``{"root", "current", "deployed", "deployable", "versions", "error"}``
+    (``deployed``: the version the deployed index names; ``deployable``: the versions an eval output evaluated);
     ``eval_by_version``: ``{version: {task: eval metrics}}`` from the eval reports."""
     from sedna.knowledge import KnowledgeBase
 
-    root, deployed_index = kb_paths(job)
-    out = {"root": root, "current": None, "deployed": None, "versions": [], "error": None}
+    job_out = _output_dir(job)
+    root = RoundFiles(job_out).knowledge_base() if job_out else None
+    out = {"root": root, "current": None, "deployed": None, "deployable": set(), "versions": [], "error": None}
     if root is None or ("://" not in root and not os.path.isdir(root)):
         return out
     try:
@@ -56,8 +58,8 @@ def read_versions(job, eval_by_version):
         out["current"] = cur.number if cur is not None else None
         for n in kb.versions()[-MAX_VERSIONS:][::-1]:
             out["versions"].append(_version_row(kb.load(n), eval_by_version.get(n, {})))
-        if "://" in deployed_index or os.path.exists(deployed_index):
-            out["deployed"] = KnowledgeBase.open_index(deployed_index, check_files=False).number
+        out["deployed"] = served_version(job_out)
+        out["deployable"] = set(deployable_indexes(job_out))
     except Exception as e:  # noqa: BLE001 - a broken knowledge base is shown, not a 500
         out["error"] = f"{type(e).__name__}: {e}"
     return out
@@ -87,10 +89,14 @@ def kb_html(request, rollback_url, kb):
         n = v["number"]
         marks = (" " + '<span class="badge s-Completed current">current</span>' if n == kb["current"] else "") + \
                 (" " + '<span class="badge s-Running deployed">served</span>' if n == kb["deployed"] else "")
-        button = "" if n == kb["current"] else (
-            f'<form method="post" action="{esc(rollback_url)}" class="inline rollback">'
-            f'<input type="hidden" name="csrf" value="{esc(token)}"><input type="hidden" name="version" '
-            f'value="{esc(n)}"><button type="submit">Roll back to {esc(n)}</button></form>')
+        if n == kb["current"] and n == kb["deployed"]:
+            button = ""
+        elif n not in kb["deployable"]:
+            button = '<span class="muted not-deployable">never evaluated: cannot be served</span>'
+        else:
+            button = (f'<form method="post" action="{esc(rollback_url)}" class="inline rollback">'
+                      f'<input type="hidden" name="csrf" value="{esc(token)}"><input type="hidden" name="version" '
+                      f'value="{esc(n)}"><button type="submit">Roll back to {esc(n)}</button></form>')
         tasks = "".join(
             f'<tr><td>{esc(t["entry"])}</td><td class="num">{esc(t["samples"])}</td><td>{esc(t["strategy"] or "")}'
             f'</td><td>{_metrics_text(t["train"])}</td><td>{_metrics_text(t["eval"]) or "–"}</td></tr>'
@@ -103,26 +109,45 @@ def kb_html(request, rollback_url, kb):
             f'</table></td><td>{button}</td></tr>')
     return (head + '<p class="muted"><b>current</b>: the version the next round trains from (what '
             '<code>sedna kb list</code> stars); <b>served</b>: the version of the deployed index the inference '
-            'worker serves.</p><table class="kb"><thead><tr><th class="num">Version</th><th>Created</th>'
-            '<th>Tasks</th><th></th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
+            'worker serves (<code>outputDir/deploy/index.json</code>). <b>Roll back</b> makes a version both: '
+            'the inference worker reloads it.</p><table class="kb"><thead><tr><th class="num">Version</th>'
+            '<th>Created</th><th>Tasks</th><th></th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
+
+
+def rollback_notice(request, kb):
+    """The line a rollback's redirect (``?rolledBack=N``) shows: what is current and served now."""
+    raw = request.query_params.get("rolledBack", "")
+    if not raw.isdigit():
+        return ""
+    n = int(raw)
+    current = "is the current version now" if kb["current"] == n else \
+        f"was made current (the current version is now {esc(kb['current'])})"
+    served = "the inference worker serves it (the deployed index names it)" if kb["deployed"] == n else \
+        f"the deployed index names version {esc(kb['deployed'])}"
+    return f'<p class="notice" role="status">Version {esc(n)} {current}, and {served}.</p>'
 
 
 def _rollback(store, ns, name, version):
-    from sedna.knowledge import KnowledgeBase
+    from sedna.common.exceptions import OutsideOutputDir
 
     job = store.get("LifelongLearningJob", ns, name)
-    root, _ = kb_paths(job)
-    if root is None:
+    out = _output_dir(job)
+    if out is None:
         raise HTTPException(409, "the job has no outputDir, so no knowledge base")
-    kb = KnowledgeBase(root)
-    if version not in kb.versions():
-        raise HTTPException(400, f"version: no version {version} in {root}; versions: {kb.versions()}")
-    kb.rollback(version)
+    try:
+        roll_back(out, version)
+    except NoSuchVersion as e:
+        raise HTTPException(400, str(e)) from None
+    except NotDeployable as e:
+        raise HTTPException(409, str(e)) from None
+    except (OutsideOutputDir, OSError) as e:
+        raise HTTPException(409, f"version: cannot serve version {version}: {e}") from None
 
 
 @router.post("/ui/jobs/{ns}/{name}/rollback")
 async def rollback(ns: str, name: str, request: Request):
-    """Make an earlier knowledge-base version current (``sedna kb rollback``); CSRF-checked."""
+    """Make an earlier knowledge-base version current and served (``sedna kb rollback --deploy``);
+    CSRF-checked."""
     form = await read_form(request)
     check_csrf(request, form.get("csrf"))
     raw = form.get("version", "")
