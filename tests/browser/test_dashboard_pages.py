@@ -3,6 +3,8 @@ job's toy-size two-round run (``toy_robot_job``): what a user sees on each page,
 checked against what the API says."""
 
 import json
+import os
+import stat
 import time
 import urllib.request
 
@@ -122,10 +124,16 @@ def test_a_job_page_without_a_session_asks_for_the_token_then_comes_back(browser
     assert browser_page.locator("h1").inner_text().startswith(toy_robot_job.job)
 
 
+def served_version(job):
+    """The knowledge-base version the deployed index (what the inference worker serves) names."""
+    with open(os.path.join(job.output, "deploy", "index.json"), encoding="utf-8") as f:
+        return json.load(f)["evaluation"]["source_version"]
+
+
 def test_a_rollback_without_session_or_csrf_changes_nothing(ui_page, toy_robot_job):
     url = job_page_url(toy_robot_job) + "/rollback"
     before = current_version(toy_robot_job)
-    assert before == 2
+    assert before == 2 and served_version(toy_robot_job) == 2
     ui_page.goto(job_page_url(toy_robot_job))
     csrf = ui_page.locator("form.rollback input[name=csrf]").first.get_attribute("value")
     # logged in, but no CSRF token / a wrong one
@@ -134,16 +142,22 @@ def test_a_rollback_without_session_or_csrf_changes_nothing(ui_page, toy_robot_j
     # no session: the page's CSRF token without the session cookie
     ui_page.context.clear_cookies()
     assert ui_page.request.post(url, form={"version": "1", "csrf": csrf}, max_redirects=0).status == 403
-    assert current_version(toy_robot_job) == before
+    assert current_version(toy_robot_job) == before and served_version(toy_robot_job) == 2
 
 
-def test_rollback_makes_an_earlier_version_current(ui_page, toy_robot_job, screenshot, sedna):
+def test_rollback_makes_an_earlier_version_current_and_served(ui_page, toy_robot_job, screenshot, sedna):
     ui_page.goto(job_page_url(toy_robot_job))
-    assert ui_page.locator('tr.version[data-version="2"] .current').count() == 1
-    ui_page.locator('tr.version[data-version="1"] form.rollback button').click()
+    v1, v2 = (ui_page.locator(f'tr.version[data-version="{n}"]') for n in (1, 2))
+    assert v2.locator(".current").count() == 1 and v2.locator(".deployed").count() == 1
+    v1.locator("form.rollback button").click()
     ui_page.wait_for_url("**rolledBack=1**")
-    assert "Version 1 is the current version now" in ui_page.locator(".notice").inner_text()
-    assert ui_page.locator('tr.version[data-version="1"] .current').count() == 1
+    assert "Version 1 is the current version now, and the inference worker serves it" in \
+        ui_page.locator(".notice").inner_text()
+    assert v1.locator(".current").count() == 1 and v1.locator(".deployed").count() == 1
+    assert v2.locator(".deployed").count() == 0
+    # the served index is version 1's evaluated index, private as the deploy stage leaves it
+    assert served_version(toy_robot_job) == 1
+    assert stat.S_IMODE(os.stat(os.path.join(toy_robot_job.output, "deploy", "index.json")).st_mode) == 0o640
     listing = sedna("kb", "list", toy_robot_job.kb)
     assert listing.returncode == 0
     starred = [ln.split()[0] for ln in listing.stdout.splitlines()[1:] if ln.split()[1] == "*"]

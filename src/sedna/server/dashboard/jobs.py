@@ -221,7 +221,7 @@ def workers_html(ns, name, workers):
 
 @router.get("/ui/jobs/{ns}/{name}")
 async def job_page(ns: str, name: str, request: Request, metric: str = ""):
-    from sedna.server.dashboard.knowledge import kb_html
+    from sedna.server.dashboard.knowledge import kb_html, rollback_notice
 
     try:
         d = await run_in_threadpool(_load_job, runtime_of(request).store, ns, name, metric or None)
@@ -229,9 +229,7 @@ async def job_page(ns: str, name: str, request: Request, metric: str = ""):
         return page(request, "No such job", f'<h1>No job {esc(ns)}/{esc(name)}</h1><p><a href="/ui/">All jobs</a>'
                     '</p>', status=404)
     s, url = d["summary"], job_url(ns, name)
-    rolled = request.query_params.get("rolledBack", "")
-    notice = (f'<p class="notice" role="status">Version {esc(rolled)} is the current version now.</p>'
-              if rolled.isdigit() else "")
+    notice = rollback_notice(request, d["kb"])
     body = f"""
 <h1>{esc(name)} <span class="muted">{esc(ns)}</span></h1>
 <section class="summary"><p>{esc(s["stage"])} {badge(s["type"])} · round <b class="round">{esc(s["round"])}</b> ·
