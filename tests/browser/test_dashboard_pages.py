@@ -64,6 +64,8 @@ def test_the_timeline_shows_both_rounds_and_their_stages(ui_page, toy_robot_job,
 
 
 def test_the_heatmap_shows_the_scores_the_api_reports(ui_page, toy_robot_job):
+    from sedna.core.lifelong_learning.measures import bwt, forgetting
+
     ui_page.goto(job_page_url(toy_robot_job) + "?metric=mIoU")
     workers = api(toy_robot_job, f"/api/v1/namespaces/{toy_robot_job.namespace}/workers")["items"]
     reported = {w["round"]: w["report"]["results"][0]["metrics"] for w in workers
@@ -80,14 +82,27 @@ def test_the_heatmap_shows_the_scores_the_api_reports(ui_page, toy_robot_job):
                 shown += 1
             else:  # no eval sample of that task this round
                 assert cell.inner_text().strip() == "–"
-    assert shown >= 4  # round 1's three scenes, round 2's garden
+    # round 2's eval scored the round-1 scenes again, on the eval frames of both rounds: the matrix
+    # fills in below its diagonal (round 1's three scenes twice, round 2's garden)
+    first = [t for t, m in reported[1].items() if "mIoU" in m]
+    assert len(first) == 3 and all("mIoU" in reported[2].get(t, {}) for t in first), reported
+    assert shown >= 7
     # the last round's row is what the job's status says of its knowledge base
     for model in job_status(toy_robot_job)["knowledgeBase"]["AIModels"]:
         value = model["evalMetrics"].get("mIoU")
         cell = ui_page.locator(f'table.heatmap tr[data-round="2"] td[data-task="{model["name"]}"]')
         assert (cell.get_attribute("data-value") or None) == (None if value is None else repr(value))
-    for name in ("BWT", "FWT", "forgetting"):
-        assert ui_page.locator(f'td[data-measure="{name}"]').count() == 1
+    # BWT and forgetting are numbers now, measures.py's on the API's scores (rounds 1, 2; the scenes of
+    # round 1 learned then, the garden in round 2); FWT has no score before learning: "–" and why
+    tasks = sorted(first) + sorted(t for t, m in reported[2].items() if "mIoU" in m and t not in first)
+    R = [[reported[r].get(t, {}).get("mIoU", float("nan")) for t in tasks] for r in (1, 2)]
+    learned = [0 if t in first else 1 for t in tasks]
+    for name, expected in (("BWT", bwt(R, learned)), ("forgetting", forgetting(R, learned))):
+        cell = ui_page.locator(f'td[data-measure="{name}"]')
+        assert float(cell.get_attribute("data-value")) == expected
+        assert cell.inner_text().strip() == f"{expected:.4f}"
+    fwt = ui_page.locator('td[data-measure="FWT"]')
+    assert fwt.inner_text().strip() == "–" and "before it was learned" in fwt.get_attribute("title")
 
 
 def test_the_workers_logs_are_shown_without_the_token_in_the_page(ui_page, toy_robot_job):

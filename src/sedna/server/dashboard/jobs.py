@@ -192,14 +192,28 @@ def heatmap_html(m, page_url):
             f'>{num(v)}</td>' for t, v in zip(m["tasks"], cells))
         rows.append(f'<tr data-round="{esc(r)}"><th class="num">{esc(r)}</th>{tds}</tr>')
     ms = m["measures"]
-    measures = "".join(f'<tr><th>{esc(k)}</th><td class="num measure" data-measure="{esc(k)}">{num(ms[k], 4)}</td>'
-                       f'</tr>' for k in ("BWT", "FWT", "forgetting"))
+    measures = "".join(
+        f'<tr><th>{esc(k)}</th><td class="num measure" data-measure="{esc(k)}" '
+        f'data-value="{"" if ms[k] is None else repr(ms[k])}"'
+        + ("" if ms[k] is not None else f' title="{esc(MEASURE_MISSING[k])}"') + f'>{num(ms[k], 4)}</td></tr>'
+        for k in ("BWT", "FWT", "forgetting"))
     return (f'<p>Metric: {pick}</p><table class="heatmap"><thead><tr><th>round \\ task</th>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>'
-            f'<p class="muted">Each row: the scores the round\'s eval worker reported, per task, on that round\'s '
-            f'eval samples; colour from the lowest score in the table (red) to the highest (green); "–": no eval '
-            f'sample of that task in that round. The measures leave such cells out; FWT '
-            f'needs an untrained model\'s score, which no round reports.</p><table class="measures">{measures}</table>')
+            f'<p class="muted">Each row: the scores the round\'s eval worker reported, per task, on the eval samples '
+            f'it scored (the robot job\'s eval worker scores those of every round so far, so every task learned so '
+            f'far gets a score each round); colour from the lowest score in the table (red) to the highest (green); '
+            f'"–": no eval sample of that task in that round. The measures leave such cells out; FWT '
+            f'needs each task\'s score before it was learned and an untrained model\'s, which no eval report '
+            f'carries.</p><table class="measures">{measures}</table>')
+
+
+#: why a measure shows "–" (its tooltip)
+MEASURE_MISSING = {
+    "BWT": "BWT needs a task scored in the round that learned it and in the last round",
+    "FWT": "FWT needs each task's score before it was learned (the previous version's on its samples) and an "
+           "untrained model's score; no eval report carries them",
+    "forgetting": "forgetting needs a task scored in the round that learned it and in the last round",
+}
 
 
 def workers_html(ns, name, workers):
