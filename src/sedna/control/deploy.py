@@ -136,7 +136,8 @@ def roll_back(output_dir, version):
     """Make knowledge-base version ``version`` of the job whose ``outputDir`` is
     ``output_dir`` both current (the next round trains from it) and served (its
     eval output becomes the deployed index, which a running inference worker
-    reloads). Nothing changes when either is impossible.
+    reloads). Nothing changes when the version is missing or cannot be served
+    (checked before anything is written; the deployed index is written first).
 
     Returns ``(KBVersion, deployed index)``. Raises :class:`NoSuchVersion`,
     :class:`NotDeployable` when no eval output evaluated the version, and what
