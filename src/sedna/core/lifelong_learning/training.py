@@ -89,6 +89,8 @@ class Trainer:
     groups too small for their own model are served by the base.
     ``replay_size``: samples kept per task (None: all). ``distill``: a retrained
     task's previous model is passed as ``teacher`` where ``train`` takes one.
+    ``refresh``: the share of the epochs an old task trains for when a related new
+    task refreshes it (:mod:`.backward_transfer`).
     """
 
     def __init__(self, estimator, min_train_sample, calibration_split, transfer=False, task_epochs=0.5,
