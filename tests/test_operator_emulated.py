@@ -96,11 +96,13 @@ def pod_names(kube):
 
 
 def kubelet(kube, name, phase, exit_code=None):
-    """Play the kubelet: set a Pod's phase (and its container's exit code)."""
+    """Play the kubelet: set a Pod's phase (and its container's exit code). What the container
+    wrote is ``api_emulator.write_pod_log(NS, name, text)``."""
     status = {"phase": phase, "hostIP": "10.0.0.7"}
     if exit_code is not None:
         term = {"exitCode": exit_code, "reason": "Error" if exit_code else "Completed"}
-        status["containerStatuses"] = [{"name": "c", "state": {"terminated": term}}]
+        container = pod(kube, name)["spec"]["containers"][0]["name"]
+        status["containerStatuses"] = [{"name": container, "state": {"terminated": term}}]
     kube.patch(PODS, NS, name, {"status": status}, sub="status")
 
 
@@ -253,19 +255,70 @@ def test_train_pod_waits_for_the_round_files_on_the_api_emulator(kube, operator,
     assert pod_names(kube) == [f"{JOB}-train-1"]
 
 
-def test_failed_pod_retried_then_round_failed_with_exit_code_on_the_api_emulator(kube, operator, tmp_path):
+def test_failed_pod_retried_then_round_failed_with_exit_code_and_log_tail_on_the_api_emulator(
+        kube, api_emulator, operator, tmp_path):
     """A train Pod that exits 3 is retried (new Pods after a backoff), then the round is
-    Failed with the exit code, and its samples wait for the next round."""
+    Failed with the exit code and the last 50 lines of the last Pod's log, and its samples
+    wait for the next round. The first Pod's log ends in a byte that is not UTF-8."""
     apply_tutorial(kube, tmp_path)
-    for name in (f"{JOB}-train-1", f"{JOB}-train-1-1", f"{JOB}-train-1-2"):
+    for attempt, name in enumerate((f"{JOB}-train-1", f"{JOB}-train-1-1", f"{JOB}-train-1-2"), 1):
         wait_for(lambda: pod(kube, name), what=f"Pod {name}")
+        log = "".join(f"attempt {attempt} step {i}\n" for i in range(1, 81)).encode()
+        if attempt == 1:
+            log += b"attempt 1: no file caf\xe9.png\n"  # Latin-1, as some worker printed it
+        api_emulator.write_pod_log(NS, name, log)
         kubelet(kube, name, "Failed", 3)
     st = wait_for(lambda: (kube.get(JOBS, NS, JOB)["status"].get("lastFailure")), what="the round to fail")
     assert st["exitCode"] == 3 and st["stage"] == "Train" and st["round"] == 1
+    assert st["logTail"].splitlines() == [f"attempt 3 step {i}" for i in range(31, 81)]
     conds = kube.get(JOBS, NS, JOB)["status"]["conditions"]
     failed = [c for c in conds if c["type"] == "Failed" and c["reason"] == "BackoffLimitExceeded"]
     assert failed and failed[-1]["data"]["exitCode"] == 3 and "exit code 3" in failed[-1]["message"]
+    assert failed[-1]["data"]["logTail"] == st["logTail"]
+    retrying = [c for c in conds if c["reason"] == "Retrying"]
+    assert retrying[0]["data"]["logTail"].splitlines()[-2:] == ["attempt 1 step 80", "attempt 1: no file caf\ufffd.png"]
     assert kube.get(JOBS, NS, JOB)["status"]["sednaState"]["pool_start"] == 0  # samples given back
+
+
+def test_a_failed_pod_without_a_log_fails_the_round_on_the_api_emulator(kube, operator, tmp_path):
+    """Pods with no log: the first never started its container (the API answers 400 "is
+    waiting to start"), the retries exited 3 having written nothing (an empty log). The round
+    is still Failed with the exit code; its log tail is the container's termination reason."""
+    apply_tutorial(kube, tmp_path)
+    wait_for(lambda: pod(kube, f"{JOB}-train-1"), what="the train Pod")
+    kubelet(kube, f"{JOB}-train-1", "Failed")
+    for name in (f"{JOB}-train-1-1", f"{JOB}-train-1-2"):
+        wait_for(lambda: pod(kube, name), what=f"Pod {name}")
+        kubelet(kube, name, "Failed", 3)
+    st = wait_for(lambda: (kube.get(JOBS, NS, JOB)["status"].get("lastFailure")), what="the round to fail")
+    assert st["exitCode"] == 3 and st["stage"] == "Train" and st["logTail"] == "Error"
+    assert operator.proc.poll() is None
+
+
+def test_pod_log_is_answered_as_kubernetes_does_on_the_api_emulator(kube, api_emulator):
+    """The operator's client reads Pod logs from the emulator as from an API server: the last
+    ``tailLines`` lines; "" for a Pod not yet on a node; 400 for a container that has not
+    started; 404 for an unknown Pod."""
+    import asyncio
+
+    from sedna.runtimes.kubernetes.api import Api, ApiError, connection
+
+    for name, node in (("ran", "node-1"), ("waiting", "node-1"), ("unscheduled", None)):
+        kube.create(PODS, NS, {"metadata": {"name": name},
+                               "spec": {"nodeName": node, "containers": [{"name": "worker", "image": "w"}]}})
+    api_emulator.write_pod_log(NS, "ran", "one\ntwo\nthree\n")
+    kubelet(kube, "ran", "Failed", 1)
+
+    async def read(name, lines):
+        async with Api(connection(server=api_emulator.url)) as api:
+            try:
+                return await api.log(NS, name, lines)
+            except ApiError as e:
+                return e.status
+
+    got = {name: asyncio.run(read(name, 2)) for name in ("ran", "waiting", "unscheduled", "nobody")}
+    assert got == {"ran": "two\nthree\n", "waiting": 400, "unscheduled": "", "nobody": 404}
+    assert asyncio.run(read("ran", 10)) == "one\ntwo\nthree\n"
 
 
 def test_deleting_the_job_removes_its_pods_on_the_api_emulator(kube, operator, tmp_path):

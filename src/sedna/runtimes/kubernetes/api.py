@@ -170,11 +170,14 @@ class Api:
                                 content_type="application/merge-patch+json")
 
     async def log(self, namespace, name, tail_lines=50):
-        """The last ``tail_lines`` lines of a Pod's log (text)."""
+        """The last ``tail_lines`` lines of a Pod's log (text; bytes that are not UTF-8 become
+        U+FFFD: a log is whatever the container wrote). A container that wrote nothing, or a Pod
+        not bound to a node, gives ""; one whose container never started is an ``ApiError``
+        (400, "... is waiting to start")."""
         self.calls += 1
         async with self._session.get(self.conn.server + path("v1", "pods", namespace, name, "log"),
                                      params={"tailLines": str(tail_lines)}) as r:
-            text = await r.text()
+            text = (await r.read()).decode("utf-8", errors="replace")
             if r.status >= 300:
                 raise ApiError(r.status, text[:200])
             return text

@@ -14,6 +14,14 @@ every patch a new ``resourceVersion``, and a merge patch that names a
 and which kopf asks for when the operator is given ``--namespace``: the
 namespaces are ``default`` and those of the stored objects.
 
+It serves Pod logs, ``GET /api/v1/namespaces/{ns}/pods/{name}/log`` (``tailLines``,
+``container``), as text/plain from the text a test wrote for the Pod
+(:meth:`EmulatedApiServer.write_pod_log`: the test plays the kubelet). The answers
+follow the API server and the kubelet: 404 for an unknown Pod; 400 when the Pod has
+several containers and none is named, or its container has not started (``... is
+waiting to start``); an empty 200 for a Pod not yet bound to a node, and for a
+container that ran and wrote nothing.
+
 ``EmulatedApiServer`` runs it on a loopback port in a background thread so
 that real operator and agent processes can talk to it over HTTP.
 ``python -m sedna.runtimes.kubernetes.emulator`` serves one until killed.
@@ -65,11 +73,64 @@ def namespace_list(object_keys):
                        "status": {"phase": "Active"}} for n in names]}
 
 
+def status_body(code, reason, message, details=None):
+    """A ``v1.Status`` failure body, as the API server sends with an error."""
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+            "reason": reason, "code": code}
+    if details:
+        body["details"] = details
+    return body
+
+
+def last_lines(log, n):
+    """The last ``n`` lines of ``log`` (bytes) as the kubelet counts them (a line ends at ``\\n``)."""
+    lines = [line + b"\n" for line in log.split(b"\n")]
+    lines[-1] = lines[-1][:-1]
+    if not lines[-1]:
+        lines.pop()
+    return b"".join(lines[-n:]) if n > 0 else b""
+
+
+def pod_log_answer(pod, log, query):
+    """(HTTP status, body) of ``GET .../pods/{name}/log?query`` for stored ``pod`` whose
+    container wrote ``log`` (bytes, None when the test wrote none): text/plain for 200,
+    a ``v1.Status`` dict otherwise."""
+    name, spec = pod["metadata"]["name"], pod.get("spec") or {}
+    names = [c.get("name") for c in spec.get("containers") or []]
+    container = query.get("container")
+    if not container and len(names) != 1:
+        msg = f"a container name must be specified for pod {name}"
+        return 400, status_body(400, "BadRequest", msg + (f", choose one of: [{' '.join(names)}]" if names else ""))
+    container = container or names[0]
+    if container not in names:
+        return 400, status_body(400, "BadRequest", f"container {container} is not valid for pod {name}")
+    tail = query.get("tailLines")
+    try:
+        tail = None if tail is None else int(tail)
+    except ValueError:
+        return 400, status_body(400, "BadRequest", f"tailLines: invalid value {tail!r}: not an integer")
+    if tail is not None and tail < 0:
+        return 422, status_body(422, "Invalid", f'PodLogOptions "{name}" is invalid: tailLines: Invalid value: '
+                                                f"{tail}: must be greater than or equal to 0")
+    if not spec.get("nodeName"):
+        return 200, b""  # not bound to a node: the API server answers an empty stream
+    cstatus = next((c for c in (pod.get("status") or {}).get("containerStatuses") or []
+                    if c.get("name") == container), {})
+    state = cstatus.get("state") or {}
+    if not (state.get("running") or state.get("terminated") or (cstatus.get("lastState") or {}).get("terminated")):
+        why = (state.get("waiting") or {}).get("reason") or "ContainerCreating"
+        msg = f'container "{container}" in pod "{name}" is waiting to start: {why}'
+        return 400, status_body(400, "BadRequest", msg)
+    log = log or b""
+    return 200, log if tail is None else last_lines(log, tail)
+
+
 def _make_emulator_class():
     from kmock import KubernetesEmulator, KubernetesError, action
 
     class VersionedEmulator(KubernetesEmulator):
         recorder = None  # called with every request served, when set
+        pod_logs = None  # {(namespace, pod): bytes its container wrote}, shared with EmulatedApiServer
 
         async def __call__(self, raw_request):
             if raw_request.method == "GET" and raw_request.path.rstrip("/") == NAMESPACES_PATH:
@@ -94,9 +155,27 @@ def _make_emulator_class():
             # kmock 0.8 keeps every request and matches each new one against them all, so a long
             # run slows to a halt (114 ms a request after 1,500): keep only the current one
             del self._requests[:-1]
+            if request.resource is not None and request.resource.group == "" and request.resource.plural == "pods":
+                if request.subresource == "log" and request.action == action.FETCH:
+                    return self._pod_log(request)
+                if request.action == action.DELETE and request.name and self.pod_logs is not None:
+                    self.pod_logs.pop((request.namespace, request.name), None)  # the log goes with its Pod
             if request.resource is not None and isinstance(request.data, (dict, list)):
                 self._stamp(request, action, KubernetesError)
             return await super()._handle(request)
+
+        def _pod_log(self, request):
+            from aiohttp import web
+
+            key = (request.resource, request.namespace, request.name)
+            if key not in self._objects or self._objects[key].deleted:
+                return web.json_response(status_body(404, "NotFound", f'pods "{request.name}" not found',
+                                                     {"name": request.name, "kind": "pods"}), status=404)
+            code, body = pod_log_answer(self._objects[key].raw, (self.pod_logs or {}).get(
+                (request.namespace, request.name)), request.params)
+            if code != 200:
+                return web.json_response(body, status=code)
+            return web.Response(body=body, status=200, content_type="text/plain")
 
         def _stamp(self, request, action, error):
             rv = str(next(_VERSIONS))
@@ -140,6 +219,7 @@ class EmulatedApiServer:
     def __init__(self, port=0, recorder=None):
         self.port = port
         self.recorder = recorder
+        self.pod_logs = {}
         self.url = None
         self._ready = threading.Event()
         self._stop = None
@@ -159,6 +239,11 @@ class EmulatedApiServer:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
+
+    def write_pod_log(self, namespace, name, text):
+        """Play the kubelet: what Pod ``name``'s container wrote (str or bytes), served from
+        then on at ``.../pods/{name}/log`` (until the Pod is deleted)."""
+        self.pod_logs[(namespace, name)] = text.encode() if isinstance(text, str) else bytes(text)
 
     def __enter__(self):
         return self.start()
@@ -180,6 +265,7 @@ class EmulatedApiServer:
         self._stop = asyncio.Event()
         async with _make_emulator_class()() as kmock, Server(kmock, port=self.port or None) as srv:
             kmock.recorder = self.recorder
+            kmock.pod_logs = self.pod_logs
             declare(kmock)
             self.url = str(srv.url).rstrip("/")
             self._ready.set()
