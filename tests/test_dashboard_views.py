@@ -88,3 +88,32 @@ def test_odd_reports_give_empty_cells_not_errors():
     assert m["measures"] == {"BWT": None, "FWT": None, "forgetting": None}
     assert views.heat_class(None) == "hna" and views.heat_class(0.5, 0.5, 0.5) == "h5"
     assert views.heat_class(1.0, 0.0, 1.0) == "h9" and views.heat_class(0.0, 0.0, 1.0) == "h0"
+
+
+def test_fwt_is_measures_fwt_on_the_before_and_untrained_scores_the_eval_reports_carry():
+    from sedna.core.lifelong_learning.measures import fwt
+
+    # round 1 learns a and b (no parent: untrained only); round 2 learns c, round 3 learns d
+    evals = {1: report({"a": {"mIoU": 0.5, "untrained": {"mIoU": 0.02}},
+                        "b": {"mIoU": 0.4, "untrained": {"mIoU": 0.03}}}),
+             2: report({"a": {"mIoU": 0.45}, "b": {"mIoU": 0.42},
+                        "c": {"mIoU": 0.6, "before": {"mIoU": 0.1, "pixel_accuracy": 0.3},
+                              "untrained": {"mIoU": 0.01, "pixel_accuracy": 0.05}}}),
+             3: report({"a": {"mIoU": 0.44}, "b": {"mIoU": 0.41}, "c": {"mIoU": 0.55},
+                        "d": {"mIoU": 0.7, "before": {"mIoU": 0.2}, "untrained": {"mIoU": 0.04}}})}
+    trains = {1: report({"a": {}, "b": {}}), 2: report({"a": {}, "b": {}, "c": {}}),
+              3: report({"a": {}, "b": {}, "c": {}, "d": {}})}
+    m = views.eval_matrix(evals, trains)
+    assert m["metrics"] == ["mIoU"]  # the sub-dicts are not metrics of their own
+    assert m["cells"][0] == [0.5, 0.4, None, None] and m["cells"][1][3] is None  # the matrix shows what was measured
+    nan = math.nan
+    R = [[0.5, 0.4, 0.1, nan], [0.45, 0.42, 0.6, 0.2], [0.44, 0.41, 0.55, 0.7]]
+    expected = fwt(R, [0, 0, 1, 2], [0.02, 0.03, 0.01, 0.04])
+    assert math.isclose(expected, ((0.1 - 0.01) + (0.2 - 0.04)) / 2)
+    assert m["measures"]["FWT"] == expected
+    assert (m["before"], m["untrained"]) == ({"c": 0.1, "d": 0.2}, {"a": 0.02, "b": 0.03, "c": 0.01, "d": 0.04})
+    # a task without its untrained score is left out; with neither, FWT stays None
+    del evals[3]["results"][0]["metrics"]["d"]["untrained"]
+    assert math.isclose(views.eval_matrix(evals, trains)["measures"]["FWT"], 0.1 - 0.01)
+    del evals[2]["results"][0]["metrics"]["c"]["before"]
+    assert views.eval_matrix(evals, trains)["measures"]["FWT"] is None

@@ -64,7 +64,7 @@ def test_the_timeline_shows_both_rounds_and_their_stages(ui_page, toy_robot_job,
 
 
 def test_the_heatmap_shows_the_scores_the_api_reports(ui_page, toy_robot_job):
-    from sedna.core.lifelong_learning.measures import bwt, forgetting
+    from sedna.core.lifelong_learning.measures import bwt, forgetting, fwt
 
     ui_page.goto(job_page_url(toy_robot_job) + "?metric=mIoU")
     workers = api(toy_robot_job, f"/api/v1/namespaces/{toy_robot_job.namespace}/workers")["items"]
@@ -92,17 +92,22 @@ def test_the_heatmap_shows_the_scores_the_api_reports(ui_page, toy_robot_job):
         value = model["evalMetrics"].get("mIoU")
         cell = ui_page.locator(f'table.heatmap tr[data-round="2"] td[data-task="{model["name"]}"]')
         assert (cell.get_attribute("data-value") or None) == (None if value is None else repr(value))
-    # BWT and forgetting are numbers now, measures.py's on the API's scores (rounds 1, 2; the scenes of
-    # round 1 learned then, the garden in round 2); FWT has no score before learning: "–" and why
+    # BWT, forgetting and FWT are numbers, measures.py's on the API's scores (rounds 1, 2; the scenes of
+    # round 1 learned then, the garden in round 2, reported with round 1's version's score on its frames,
+    # "before", the row above it, and an untrained model's, "untrained", the baseline)
     tasks = sorted(first) + sorted(t for t, m in reported[2].items() if "mIoU" in m and t not in first)
+    new = tasks[len(first):]
+    assert new and all({"before", "untrained"} <= set(reported[2][t]) for t in new), reported[2]
     R = [[reported[r].get(t, {}).get("mIoU", float("nan")) for t in tasks] for r in (1, 2)]
+    R[0][len(first):] = [reported[2][t]["before"]["mIoU"] for t in new]
     learned = [0 if t in first else 1 for t in tasks]
-    for name, expected in (("BWT", bwt(R, learned)), ("forgetting", forgetting(R, learned))):
+    baseline = [reported[1 if t in first else 2][t]["untrained"]["mIoU"] for t in tasks]
+    for name, expected in (("BWT", bwt(R, learned)), ("forgetting", forgetting(R, learned)),
+                           ("FWT", fwt(R, learned, baseline))):
         cell = ui_page.locator(f'td[data-measure="{name}"]')
         assert float(cell.get_attribute("data-value")) == expected
         assert cell.inner_text().strip() == f"{expected:.4f}"
-    fwt = ui_page.locator('td[data-measure="FWT"]')
-    assert fwt.inner_text().strip() == "–" and "before it was learned" in fwt.get_attribute("title")
+        assert cell.get_attribute("title") is None
 
 
 def test_the_workers_logs_are_shown_without_the_token_in_the_page(ui_page, toy_robot_job):

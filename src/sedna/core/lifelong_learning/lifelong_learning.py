@@ -411,13 +411,20 @@ class LifelongLearning:
 
     # ---------------------------------------------------------------- evaluate
     def evaluate(self, data, metrics=None, metrics_param=None, post_process=None, index_url=None,
-                 operator=None, model_threshold=None, **kwargs):
+                 operator=None, model_threshold=None, task_metrics=None, **kwargs):
         """Score every task on ``data`` and write the deployable index.
 
         A task whose score satisfies ``score <operator> model_threshold``
         (``operator``/``model_threshold`` env by default; the tutorial's ``<``
         with ``0`` drops nothing) is left out of deployment. Returns a dict
         with per-task ``tasks`` metrics, ``dropped`` entries and ``index_url``.
+
+        ``task_metrics``: an optional ``fn(version, samples, load)`` called
+        with the version evaluated, ``{task: its eval samples}`` (the tasks
+        that got some) and ``load(version)`` (any version's loaded knowledge
+        base: ``.allocate(data)``, ``.models``); the ``{task: {name: value}}``
+        it returns is added to those tasks' metrics, in the result and the
+        report (a name the scores already have keeps its score).
         """
         from sedna.common.file_ops import FileOps
         from sedna.knowledge import KnowledgeBase
@@ -447,6 +454,12 @@ class LifelongLearning:
             scores_of[gi] = scores
             if drop:
                 dropped.append(gd["entry"])
+        if task_metrics is not None:
+            samples = {gd["entry"]: subset(data, np.flatnonzero(groups == gi))
+                       for gi, gd in enumerate(version.doc["task_groups"]) if (groups == gi).any()}
+            for entry, extra in (task_metrics(version, samples, self._serving_kb.load) or {}).items():
+                if entry in per_task:
+                    per_task[entry].update({k: v for k, v in extra.items() if k not in per_task[entry]})
         unallocated = int((groups == -1).sum())
         cal = Serving.calibrate(loaded, subset(data, np.flatnonzero(groups >= 0)))
         deploy_doc = kb_doc.deploy_doc(version, scores_of, dropped, cal, rule, unallocated)

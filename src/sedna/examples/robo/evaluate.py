@@ -10,11 +10,21 @@ heatmap, BWT and forgetting) fills in below the diagonal. The earlier rounds'
 files are found through the job's round layout
 (:class:`sedna.control.rounds.RoundFiles`: ``outputDir/data/eval/<r>/data.txt``)
 and only read; one that is missing or unreadable is left out with a log line.
+
+For the tasks that are new in this round's knowledge base (absent from the
+version it was trained from), the report also carries what forward transfer
+(FWT) needs, inference only: ``before``, the parent version's scores on the
+task's eval frames (each frame predicted by the parent task its allocation
+picks), and ``untrained``, an untrained :class:`Estimator`'s (seed
+:data:`UNTRAINED_SEED`), each a dict of the same metrics as the task's own.
+Round 1's tasks have no parent: ``untrained`` only.
 """
 
 import os
 import posixpath
+from types import SimpleNamespace
 
+import numpy as np
 from interface import Estimator
 from train import _load_txt_dataset, with_scenes
 
@@ -26,6 +36,9 @@ from sedna.common.file_ops import FileOps
 from sedna.common.log import LOGGER, setup
 from sedna.core.lifelong_learning import LifelongLearning
 from sedna.datasources import TxtDataParse, concat, subset
+
+#: the untrained model's seed (the demo's untrained baseline uses the same)
+UNTRAINED_SEED = 1
 
 
 def earlier_eval_indexes(url):
@@ -115,16 +128,84 @@ def eval_data_of_every_round(url):
     return merged
 
 
+def parent_version(version):
+    """The knowledge-base version ``version`` was trained from, or None (round 1,
+    or a parent that cannot be read: logged)."""
+    from sedna.core.lifelong_learning.kb_doc import kb_root_of
+    from sedna.knowledge import KnowledgeBase
+
+    number = version.doc.get("parent_version")
+    if number is None:
+        return None
+    index = (version.doc.get("update") or {}).get("parent_index")
+    try:
+        parent = KnowledgeBase.open_index(index) if index else None
+        if parent is None or parent.number != number:  # none named, or a root pointer that has moved on
+            parent = KnowledgeBase(kb_root_of(version)).load(number)
+        return parent
+    except Exception as e:  # noqa: BLE001 - without it the report only lacks "before"
+        LOGGER.warning("eval: parent version %s of version %s cannot be read (%s); no scores before learning",
+                       number, version.number, e)
+        return None
+
+
+def version_scores(loaded, data, num_class):
+    """:meth:`Estimator.evaluate`'s scores of a loaded knowledge-base version on
+    ``data``, each frame predicted by the task model its allocation picks (frames
+    it allocates to none are left out); None when it allocates none."""
+    groups = np.asarray(loaded.allocate(data))
+    keep = np.flatnonzero(groups >= 0)
+    if not len(keep):
+        return None
+    data, groups = subset(data, keep), groups[keep]
+    preds = [None] * len(keep)
+    for g in np.unique(groups):
+        rows = np.flatnonzero(groups == g)
+        for i, pred in zip(rows, loaded.models[int(g)].predict(subset(data, rows).x)):
+            preds[i] = pred
+    fixed = SimpleNamespace(num_class=num_class, predict=lambda x, **kw: preds)
+    return Estimator.evaluate(fixed, data)
+
+
+def fwt_scores(num_class):
+    """The ``task_metrics`` hook of :meth:`LifelongLearning.evaluate`: ``before``
+    and ``untrained`` scores of the tasks absent from the parent version."""
+
+    def hook(version, samples, load):
+        parent = parent_version(version)
+        known = {g["entry"] for g in parent.doc["task_groups"]} if parent is not None else set()
+        new = {task: data for task, data in samples.items() if task not in known}
+        if not new:
+            return {}
+        untrained = Estimator(num_class=num_class, seed=UNTRAINED_SEED)
+        before = load(parent) if parent is not None else None
+        out = {}
+        for task, data in new.items():
+            out[task] = {"untrained": untrained.evaluate(data)}
+            scores = version_scores(before, data, num_class) if before is not None else None
+            if scores is not None:
+                out[task]["before"] = scores
+        return out
+
+    return hook
+
+
+def _fmt(v):
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}={_fmt(x)}" for k, x in v.items()) + "}"
+    return f"{v:.3f}" if isinstance(v, float) else f"{v}"
+
+
 def run():
     setup()
-    estimator = Estimator(num_class=int(Context.get_parameters("num_class", 24)))
+    num_class = int(Context.get_parameters("num_class", 24))
+    estimator = Estimator(num_class=num_class)
     eval_data = eval_data_of_every_round(BaseConfig.test_dataset_url)
     ll_job = LifelongLearning(estimator, task_definition=TASK_DEFINITION, task_allocation=TASK_ALLOCATION,
                               unseen_sample_recognition=UNSEEN_RECOGNITION)
-    res = ll_job.evaluate(with_scenes(eval_data))
+    res = ll_job.evaluate(with_scenes(eval_data), task_metrics=fwt_scores(num_class))
     for task, m in res["tasks"].items():
-        print(f"eval {task}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                                           for k, v in m.items()), flush=True)
+        print(f"eval {task}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in m.items()), flush=True)
 
 
 if __name__ == '__main__':

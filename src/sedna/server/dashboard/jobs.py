@@ -203,15 +203,17 @@ def heatmap_html(m, page_url):
             f'it scored (the robot job\'s eval worker scores those of every round so far, so every task learned so '
             f'far gets a score each round); colour from the lowest score in the table (red) to the highest (green); '
             f'"–": no eval sample of that task in that round. The measures leave such cells out; FWT '
-            f'needs each task\'s score before it was learned and an untrained model\'s, which no eval report '
-            f'carries.</p><table class="measures">{measures}</table>')
+            f'needs each task\'s score before it was learned and an untrained model\'s, which the eval worker '
+            f'reports with the task in the round that learned it (the robot job\'s does: <code>before</code>, '
+            f'<code>untrained</code>).</p><table class="measures">{measures}</table>')
 
 
 #: why a measure shows "–" (its tooltip)
 MEASURE_MISSING = {
     "BWT": "BWT needs a task scored in the round that learned it and in the last round",
     "FWT": "FWT needs each task's score before it was learned (the previous version's on its samples) and an "
-           "untrained model's score; no eval report carries them",
+           "untrained model's score; no eval report carries them (as 'before' and 'untrained') for a task "
+           "learned after the first round",
     "forgetting": "forgetting needs a task scored in the round that learned it and in the last round",
 }
 

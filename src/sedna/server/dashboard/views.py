@@ -7,7 +7,9 @@ the pages (:mod:`.jobs`) only format them.
 * :func:`timeline`: the rounds, with each stage's duration and retries;
 * :func:`eval_matrix`: the rounds × tasks matrix of one eval metric, from the
   eval workers' reports, with BWT, FWT and forgetting
-  (:func:`sedna.core.lifelong_learning.measures.all_measures`, the demo's).
+  (:func:`sedna.core.lifelong_learning.measures.all_measures`, the demo's);
+  FWT from the ``before`` and ``untrained`` scores an eval worker reports for
+  the tasks new in its round (the robot job's does).
 """
 
 import math
@@ -22,6 +24,9 @@ STAGES = ("Train", "Eval", "Deploy")
 _ORDER = {s: i for i, s in enumerate(STAGES)}
 PREFERRED_METRICS = ("mIoU", "accuracy", "acc", "f1_score", "f1", "pixel_accuracy")
 NOT_METRICS = ("n_samples", "deployed")
+#: what an eval report may carry in a new task's metrics for FWT: the previous
+#: version's scores on the task's eval samples, and an untrained model's
+BEFORE, UNTRAINED = "before", "untrained"
 
 
 # ------------------------------------------------------------------ job list
@@ -145,8 +150,12 @@ def eval_matrix(eval_reports, train_reports, metric=None):
     measures over it. A task is learned in the first round whose train report
     (``{round: report}``) names it (else the first round that evaluated it).
     A cell no eval measured (no eval sample of that task that round) is None,
-    and the measures leave it out; FWT needs an untrained baseline that no
-    report has, so it stays None."""
+    and the measures leave it out. FWT takes a task's score before it was
+    learned (``R[learned - 1][task]``) from the ``before`` scores and its
+    baseline from the ``untrained`` scores (sub-dicts of the task's metrics) of
+    the first report that carries them (the round that learned it): ``before``
+    and ``untrained`` in the result; a task without both is left out of FWT, and
+    without any FWT is None."""
     from sedna.core.lifelong_learning.measures import all_measures
 
     per_round = {r: eval_metrics_of(rep) for r, rep in sorted(eval_reports.items())}
@@ -159,14 +168,25 @@ def eval_matrix(eval_reports, train_reports, metric=None):
             learned.setdefault(t, r)
     tasks = sorted(learned, key=lambda t: (learned[t], t))
     cells = [[_cell(per_round[r].get(t), metric) for t in tasks] for r in rounds]
+    before, untrained = {}, {}
+    for r in rounds:
+        for t, m in per_round[r].items():
+            for key, found in ((BEFORE, before), (UNTRAINED, untrained)):
+                v = _cell(m.get(key) if isinstance(m.get(key), dict) else None, metric)
+                if v is not None:
+                    found.setdefault(t, v)
     measures = {"BWT": None, "FWT": None, "forgetting": None}
     if rounds and tasks and metric:
         grid = [[math.nan if v is None else v for v in row] for row in cells]
         index = {r: i for i, r in enumerate(rounds)}
-        got = all_measures(grid, [index.get(learned[t], 0) for t in tasks], [math.nan] * len(tasks))
+        rows = [index.get(learned[t], 0) for t in tasks]
+        for j, t in enumerate(tasks):  # the score before learning: the row above the round that learned it
+            if rows[j] >= 1 and t in before and math.isnan(grid[rows[j] - 1][j]):
+                grid[rows[j] - 1][j] = before[t]
+        got = all_measures(grid, rows, [untrained.get(t, math.nan) for t in tasks])
         measures = {k: (None if not _is_number(got[k]) else got[k]) for k in measures}
     return {"metric": metric, "metrics": names, "rounds": rounds, "tasks": tasks, "cells": cells,
-            "learned": learned, "measures": measures}
+            "learned": learned, "measures": measures, "before": before, "untrained": untrained}
 
 
 def _cell(task_metrics, metric):
