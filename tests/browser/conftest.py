@@ -28,8 +28,11 @@ JOB, NAMESPACE = "robo-demo", "default"
 TOY = ("--frames", "12", "--epochs", "1", "--size", "32x64")   # as tests/test_robo_demo.py
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser():
+    """Chromium for one test module. Module scope, not session: Playwright's sync API keeps
+    an asyncio loop running in this thread while it is started, and later tests call
+    ``asyncio.run`` (which refuses to run inside a running loop)."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the Python package only)")
     exe = shutil.which("chromium")
     if exe is None:
