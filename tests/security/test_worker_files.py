@@ -8,13 +8,14 @@ import sys
 
 CHILD = r"""
 import os, sys
-from sedna.runtimes.local.workers import LocalLauncher, WorkerRecord, _tail_file
+from sedna.runtimes.local.workers import LocalLauncher, WorkerRecord
+from sedna.runtimes.local.worker_logs import tail_file
 d = sys.argv[1]
 fifo = os.path.join(d, "planted")
 os.mkfifo(fifo)
 rec = WorkerRecord(name="w", namespace="default", pid=1, start_time=0, log_path=fifo, cwd=d, argv=[],
                    created_at=0.0, exit_file=fifo)
-print(LocalLauncher(d)._read_exit(rec), repr(_tail_file(fifo, 5)))
+print(LocalLauncher(d)._read_exit(rec), repr(tail_file(fifo, 5)))
 """
 
 

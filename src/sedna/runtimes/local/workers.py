@@ -8,9 +8,9 @@ controller restart, adopts those processes.
 
 Process layout
 --------------
-Every worker runs under a tiny wrapper, this module's ``__main__``::
+Every worker runs under a tiny wrapper (:mod:`sedna.runtimes.local.wrapper`)::
 
-    python -m sedna.runtimes.local.workers --exit-file F --cwd DIR [--memory N] -- ARGV...
+    python -m sedna.runtimes.local.wrapper --exit-file F --cwd DIR [--memory N] -- ARGV...
 
 The wrapper is started in a new session (its pid is the process group and
 session id; that pid is the one recorded).  It runs ``ARGV`` as its child in
@@ -54,7 +54,6 @@ start with common libraries, so smaller limits are raised to 256 MiB with a
 warning.  ``LocalLauncher(enforce_memory=False)`` turns the limits off.
 """
 
-import argparse
 import dataclasses
 import json
 import os
@@ -73,6 +72,9 @@ from sedna.common.procs import boot_id, kill_session, proc_stat, start_time
 from sedna.control import quantities as _quantities
 from sedna.control.files import open_regular
 from sedna.runtimes.local.images import ImageMap  # noqa: F401 (re-exported)
+from sedna.runtimes.local.mounts import rewrite
+from sedna.runtimes.local.worker_logs import follow_log, tail_file
+from sedna.runtimes.local.wrapper import write_exit_file
 
 LOG = sedna_logger(__name__)
 
@@ -86,8 +88,6 @@ MIN_MEMORY_LIMIT = 256 * 1024 ** 2
 #: Lines of log returned by :meth:`LocalLauncher.poll`.
 LOG_TAIL_LINES = 20
 
-_FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
-                      signal.SIGUSR2)
 _PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
 
 
@@ -173,25 +173,6 @@ class WorkerStatus:
 
 # --------------------------------------------------------------------------- launcher
 
-def _under(value, mount):
-    """True when path ``value`` is ``mount`` or inside it."""
-    mount = mount.rstrip("/") or "/"
-    return value == mount or value.startswith(mount if mount.endswith("/") else mount + "/")
-
-
-def _rewrite(value, rewrites):
-    """Rewrite a path value (each ``;``-separated part) from mount paths to host paths."""
-    if not isinstance(value, str) or not rewrites:
-        return value
-    parts = value.split(";")
-    for i, part in enumerate(parts):
-        for mount, host in rewrites:  # longest mount first
-            if _under(part, mount):
-                parts[i] = host + part[len(mount.rstrip("/")):] if mount != "/" else host.rstrip("/") + part
-                break
-    return ";".join(parts)
-
-
 def _safe_name(text):
     return re.sub(r"[^A-Za-z0-9_.-]", "_", str(text)) or "_"
 
@@ -242,7 +223,7 @@ class LocalLauncher:
             rewrites, temp_dirs = self._volumes(spec, pod, c, worker_key)
             workdir = c.get("workingDir")
             if workdir:
-                workdir = _rewrite(workdir, rewrites)
+                workdir = rewrite(workdir, rewrites)
             cwd = self.images.resolve(c.get("image"), workdir)
             env = self._env(spec, c, rewrites)
             argv = self._argv(spec, c, cwd, env, rewrites)
@@ -311,7 +292,7 @@ class LocalLauncher:
         env.setdefault("PATH", os.defpath)
         env.setdefault("PYTHONUNBUFFERED", "1")
         contract = {str(k): "" if v is None else str(v) for k, v in (spec.env or {}).items()}
-        env.update({k: _rewrite(v, rewrites) for k, v in contract.items()})
+        env.update({k: rewrite(v, rewrites) for k, v in contract.items()})
         if c.get("envFrom"):
             raise WorkerError(f"worker {spec.name}: envFrom is not supported locally")
         for item in c.get("env") or []:
@@ -325,12 +306,12 @@ class LocalLauncher:
                 LOG.warning("worker %s: template env %s ignored: the control plane sets it", spec.name, name)
                 continue
             value = item.get("value")
-            env[name] = _rewrite("" if value is None else str(value), rewrites)
+            env[name] = rewrite("" if value is None else str(value), rewrites)
         return env
 
     def _argv(self, spec, c, cwd, env, rewrites):
         command = [str(x) for x in c.get("command") or []]
-        args = [_rewrite(str(x), rewrites) for x in c.get("args") or []]
+        args = [rewrite(str(x), rewrites) for x in c.get("args") or []]
         argv = command + args
         if not argv:
             raise WorkerError(f"worker {spec.name}: the container has neither command nor args "
@@ -379,7 +360,7 @@ class LocalLauncher:
         log_path = self.log_path(spec.name, spec.namespace)
         key = f"{_safe_name(spec.namespace)}_{_safe_name(spec.name)}"
         exit_file = self.state_dir / "run" / f"{key}-{uuid.uuid4().hex[:12]}.exit"
-        wrapper = [self.python, "-m", "sedna.runtimes.local.workers",
+        wrapper = [self.python, "-m", "sedna.runtimes.local.wrapper",
                    "--exit-file", str(exit_file), "--cwd", str(cwd)]
         if memory:
             wrapper += ["--memory", str(memory)]
@@ -514,7 +495,7 @@ class LocalLauncher:
 
     def _write_exit_for(self, record, code):
         try:
-            _write_exit_file(record.exit_file, code)
+            write_exit_file(record.exit_file, code)
         except OSError:
             pass
 
@@ -538,14 +519,14 @@ class LocalLauncher:
 
     # ------------------------------------------------------------------ logs
     def _tail(self, record, lines=LOG_TAIL_LINES):
-        return _tail_file(record.log_path, lines, start=record.log_offset)
+        return tail_file(record.log_path, lines, start=record.log_offset)
 
     def read_log(self, record_or_name, tail=None, namespace="default"):
         """The worker's whole log (every start), or its last ``tail`` lines; "" when there is none."""
         path = record_or_name.log_path if isinstance(record_or_name, WorkerRecord) else \
             self.log_path(record_or_name, namespace)
         if tail is not None:
-            return _tail_file(path, tail)
+            return tail_file(path, tail)
         try:
             return Path(path).read_text(errors="replace")
         except OSError:
@@ -556,136 +537,3 @@ class LocalLauncher:
         if isinstance(path, WorkerRecord):
             path = path.log_path
         return follow_log(path, should_stop=should_stop, poll_interval=poll_interval, from_start=from_start)
-
-
-def _tail_file(path, lines, start=0, chunk=65536):
-    try:  # never blocks on a FIFO planted in logs/
-        with os.fdopen(open_regular(path), "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            begin = max(start if start <= size else 0, size - chunk)
-            f.seek(begin)
-            data = f.read()
-    except OSError:
-        return ""
-    text = data.decode("utf-8", "replace")
-    if begin > start:  # a partial first line
-        text = text.split("\n", 1)[1] if "\n" in text else text
-    out = text.splitlines()
-    return "\n".join(out[-lines:] if lines else [])
-
-
-def follow_log(path, should_stop=None, poll_interval=0.2, from_start=True):
-    """Yield the lines of ``path`` (without newline) as they are appended, like ``tail -f``.
-
-    Waits for the file to appear; starts over when it shrinks (truncated or
-    replaced).  Stops once ``should_stop()`` returns True (after yielding what
-    is left, a last partial line included); without ``should_stop`` it never
-    stops by itself.
-    """
-    pos = None
-    buf = b""
-    ino = None
-    while True:
-        stopping = bool(should_stop and should_stop())
-        try:
-            st = os.stat(path)
-        except OSError:
-            st = None
-        if st is not None:
-            if pos is None:
-                pos = 0 if from_start else st.st_size
-            if st.st_size < pos or (ino is not None and st.st_ino != ino):
-                pos, buf = 0, b""
-            ino = st.st_ino
-            if st.st_size > pos:
-                with open(path, "rb") as f:
-                    f.seek(pos)
-                    data = f.read(st.st_size - pos)
-                pos += len(data)
-                buf += data
-                *done, buf = buf.split(b"\n")
-                for line in done:
-                    yield line.decode("utf-8", "replace")
-        if stopping:
-            if buf:
-                yield buf.decode("utf-8", "replace")
-            return
-        time.sleep(poll_interval)
-
-
-# --------------------------------------------------------------------------- wrapper (__main__)
-
-def _write_exit_file(path, code):
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        json.dump({"exit_code": int(code), "finished_at": time.time()}, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _wrapper_main(argv=None):
-    parser = argparse.ArgumentParser(prog="sedna-worker-wrapper")
-    parser.add_argument("--exit-file", required=True)
-    parser.add_argument("--cwd", default=None)
-    parser.add_argument("--memory", type=int, default=0)
-    parser.add_argument("argv", nargs=argparse.REMAINDER)
-    ns = parser.parse_args(argv)
-    cmd = ns.argv[1:] if ns.argv and ns.argv[0] == "--" else ns.argv
-    if not cmd:
-        parser.error("no command")
-
-    env = dict(os.environ)
-    worker_pp = env.pop("_SEDNA_WORKER_PYTHONPATH", None)
-    if worker_pp is not None:
-        if not worker_pp:
-            env.pop("PYTHONPATH", None)
-        else:
-            env["PYTHONPATH"] = worker_pp
-
-    child = None
-    pending = []
-
-    def forward(signum, _frame):
-        if child is None:
-            pending.append(signum)
-            return
-        try:
-            child.send_signal(signum)
-        except ProcessLookupError:
-            pass
-
-    for sig in _FORWARDED_SIGNALS:
-        signal.signal(sig, forward)
-
-    def limit_memory():
-        if ns.memory:
-            import resource
-
-            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-            value = ns.memory if hard == resource.RLIM_INFINITY else min(ns.memory, hard)
-            resource.setrlimit(resource.RLIMIT_AS, (value, hard))
-
-    try:
-        child = subprocess.Popen(cmd, cwd=ns.cwd, env=env, preexec_fn=limit_memory if ns.memory else None)
-    except OSError as e:
-        print(f"sedna: cannot start worker {cmd!r}: {e}", file=sys.stderr, flush=True)
-        _write_exit_file(ns.exit_file, 127)
-        return 127
-    for signum in pending:
-        forward(signum, None)
-    while True:
-        try:
-            code = child.wait()
-            break
-        except InterruptedError:  # pragma: no cover - PEP 475 retries for us
-            continue
-    _write_exit_file(ns.exit_file, code)
-    # As a container runtime does when the main process exits: nothing else of the worker survives.
-    kill_session(os.getsid(0), exclude=(os.getpid(),))
-    return code if code >= 0 else 128 - code
-
-
-if __name__ == "__main__":
-    sys.exit(_wrapper_main())

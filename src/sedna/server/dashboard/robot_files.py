@@ -64,7 +64,7 @@ def host_path(template, path):
     """``path`` as the deploy ``template``'s first container sees it, mapped to
     the host through its ``hostPath`` mounts (the local runtime's rule); None
     when it lies in a volume of another kind."""
-    from sedna.runtimes.local.workers import _rewrite, _under
+    from sedna.runtimes.local.mounts import rewrite, under
 
     spec = (template or {}).get("spec") or {}
     containers = spec.get("containers") or [{}]
@@ -76,10 +76,10 @@ def host_path(template, path):
         if "hostPath" in vol:
             host = os.path.join((vol["hostPath"] or {}).get("path") or "", vm.get("subPath") or "")
             rewrites.append((mount, os.path.abspath(host)))
-        elif _under(path, mount):
+        elif under(path, mount):
             return None
     rewrites.sort(key=lambda r: len(r[0]), reverse=True)
-    return _rewrite(path, rewrites)
+    return rewrite(path, rewrites)
 
 
 def _deploy_env(job):

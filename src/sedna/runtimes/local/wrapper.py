@@ -1,0 +1,98 @@
+"""The wrapper every local worker runs under (``python -m sedna.runtimes.local.wrapper``).
+
+It runs the worker's command as its child in the given folder, with the
+address-space limit of ``--memory``, forwards the stop signals to it, writes
+the child's exit code (``-N`` when killed by signal N) to the exit file
+atomically when it ends, then kills whatever the child left in its session:
+see :mod:`sedna.runtimes.local.workers` for the process layout.
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from sedna.common.procs import kill_session
+
+__all__ = ("main", "write_exit_file")
+
+_FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+                      signal.SIGUSR2)
+
+
+def write_exit_file(path, code):
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump({"exit_code": int(code), "finished_at": time.time()}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="sedna-worker-wrapper")
+    parser.add_argument("--exit-file", required=True)
+    parser.add_argument("--cwd", default=None)
+    parser.add_argument("--memory", type=int, default=0)
+    parser.add_argument("argv", nargs=argparse.REMAINDER)
+    ns = parser.parse_args(argv)
+    cmd = ns.argv[1:] if ns.argv and ns.argv[0] == "--" else ns.argv
+    if not cmd:
+        parser.error("no command")
+
+    env = dict(os.environ)
+    worker_pp = env.pop("_SEDNA_WORKER_PYTHONPATH", None)
+    if worker_pp is not None:
+        if not worker_pp:
+            env.pop("PYTHONPATH", None)
+        else:
+            env["PYTHONPATH"] = worker_pp
+
+    child = None
+    pending = []
+
+    def forward(signum, _frame):
+        if child is None:
+            pending.append(signum)
+            return
+        try:
+            child.send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+    for sig in _FORWARDED_SIGNALS:
+        signal.signal(sig, forward)
+
+    def limit_memory():
+        if ns.memory:
+            import resource
+
+            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            value = ns.memory if hard == resource.RLIM_INFINITY else min(ns.memory, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (value, hard))
+
+    try:
+        child = subprocess.Popen(cmd, cwd=ns.cwd, env=env, preexec_fn=limit_memory if ns.memory else None)
+    except OSError as e:
+        print(f"sedna: cannot start worker {cmd!r}: {e}", file=sys.stderr, flush=True)
+        write_exit_file(ns.exit_file, 127)
+        return 127
+    for signum in pending:
+        forward(signum, None)
+    while True:
+        try:
+            code = child.wait()
+            break
+        except InterruptedError:  # pragma: no cover - PEP 475 retries for us
+            continue
+    write_exit_file(ns.exit_file, code)
+    # As a container runtime does when the main process exits: nothing else of the worker survives.
+    kill_session(os.getsid(0), exclude=(os.getpid(),))
+    return code if code >= 0 else 128 - code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
