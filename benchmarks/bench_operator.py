@@ -33,7 +33,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
-from ctlplane import wait_for  # noqa: E402
+from ctlplane import stop_process, wait_for  # noqa: E402
 
 MANIFESTS = os.path.join(HERE, "..", "tests", "manifests")
 NS = "default"
@@ -220,12 +220,7 @@ def run(n_jobs, cpu_window, sample, log_path=None):
             res["round_calls"], res["round_by"] = len(reqs), breakdown(reqs)
             res["operator_alive"] = proc.poll() is None
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            stop_process(proc)
     return res
 
 

@@ -24,6 +24,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop_process(proc, grace=15):
+    """Terminate ``proc`` (a Popen), killing it when it has not exited within ``grace`` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 def wait_for(cond, timeout=60, interval=0.1, what="condition"):
     """Poll ``cond`` until it returns something truthy; fail after ``timeout`` s."""
     deadline = time.monotonic() + timeout

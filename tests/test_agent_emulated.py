@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("kopf")
 pytest.importorskip("kmock")
 
-from ctlplane import free_port, wait_for  # noqa: E402
+from ctlplane import free_port, stop_process as stop, wait_for  # noqa: E402
 from sedna.runtimes.kubernetes import pods  # noqa: E402
 from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS  # noqa: E402
 
@@ -30,16 +30,6 @@ def start(module, *args, log):
     with open(log, "ab") as f:
         return subprocess.Popen([sys.executable, "-m", f"sedna.runtimes.kubernetes.{module}", *args],
                                 stdout=f, stderr=subprocess.STDOUT)
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import yaml
 pytest.importorskip("kopf")
 pytest.importorskip("kmock")
 
-from ctlplane import wait_for  # noqa: E402
+from ctlplane import stop_process, wait_for  # noqa: E402
 from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -65,13 +65,7 @@ class OperatorProcess:
         self.proc.wait(10)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
 
     def log(self):
         with open(self.log_path, errors="replace") as f:
