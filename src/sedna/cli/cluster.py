@@ -12,6 +12,7 @@ import os
 import sys
 
 from sedna.cli import UserError
+from sedna.runtimes.kubernetes import add_api_flags
 
 
 def _cmd_crds(args):
@@ -53,13 +54,6 @@ def _run(module, function, command):
     return run
 
 
-def _add_api_flags(p):
-    p.add_argument("--kubeconfig", metavar="PATH", default=None,
-                   help="kubeconfig file (default: in-cluster service account, else $KUBECONFIG, ~/.kube/config)")
-    p.add_argument("--server", metavar="URL", default=None,
-                   help="Kubernetes API server URL (e.g. an emulator in tests); overrides the kubeconfig's")
-
-
 def add_commands(sub):
     p = sub.add_parser("crds", help="print the CustomResourceDefinitions (Dataset, LifelongLearningJob)",
                        description="Print the CRDs of sedna.io/v1alpha1, generated from the schema `sedna apply` "
@@ -72,7 +66,7 @@ def add_commands(sub):
                        description="Reconcile Datasets and LifelongLearningJobs in a Kubernetes cluster: "
                                    "workers become Pods.")
     p.add_argument("--namespace", metavar="NS", default=None, help="watch only this namespace (default: all)")
-    _add_api_flags(p)
+    add_api_flags(p)
     p.set_defaults(func=_run("operator", "run_operator", "operator"))
 
     p = sub.add_parser("agent", help="run the node agent (the DaemonSet's command)",
@@ -82,5 +76,5 @@ def add_commands(sub):
                    help="this node's name (default: $NODE_NAME, set from the downward API)")
     p.add_argument("--host", metavar="H", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     p.add_argument("--port", metavar="PORT", type=int, default=9100, help="port to listen on (default 9100)")
-    _add_api_flags(p)
+    add_api_flags(p)
     p.set_defaults(func=_run("agent", "run_agent", "agent"))

@@ -25,7 +25,6 @@ sedna.runtimes.kubernetes.agent --server URL --node-name N`` runs it alone.
 import argparse
 import asyncio
 import hmac
-import logging
 import os
 import signal
 import socket
@@ -36,7 +35,7 @@ from aiohttp import web
 from sedna.common.log import LOGGER
 from sedna.common.file_ops import FileOps
 from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState
-from sedna.runtimes.kubernetes import pods, samples
+from sedna.runtimes.kubernetes import add_api_flags, pods, samples, setup_logging
 from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS, Api, connection
 from sedna.runtimes.kubernetes.jobs import REPORTS_KEY, STATE_KEY
 from sedna.server.reports_api import _errors as report_errors
@@ -227,12 +226,10 @@ def main(argv=None):
     p.add_argument("--node-name", dest="node_name", default=None)
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=pods.AGENT_PORT)
-    p.add_argument("--kubeconfig", default=None)
-    p.add_argument("--server", default=None, help="API server URL (e.g. an emulator's)")
+    add_api_flags(p)
     p.add_argument("--period", type=float, default=DEFAULT_PERIOD, help="seconds between looks at index files")
     args = p.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging()
     return run_agent(args)
 
 

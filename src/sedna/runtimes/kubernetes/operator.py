@@ -27,6 +27,7 @@ import kopf
 from sedna.common.log import LOGGER
 from sedna.control.conditions import error_backoff, record_error
 from sedna.control.reconcile import Settings
+from sedna.runtimes.kubernetes import add_api_flags, setup_logging
 from sedna.runtimes.kubernetes.api import JOBS, Api, connection
 from sedna.runtimes.kubernetes.cache import WatchCache, register_indices
 from sedna.runtimes.kubernetes.jobs import JobReconciler
@@ -173,12 +174,10 @@ def run_operator(args):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m sedna.runtimes.kubernetes.operator")
     p.add_argument("--namespace", default=None)
-    p.add_argument("--kubeconfig", default=None)
-    p.add_argument("--server", default=None, help="API server URL (e.g. an emulator's)")
+    add_api_flags(p)
     p.add_argument("--lc-server", dest="lc_server", default=None)
     args = p.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging()
     return run_operator(args)
 
 
