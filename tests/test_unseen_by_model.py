@@ -170,7 +170,8 @@ def test_a_component_missing_at_inference_falls_back_to_the_other(tasks):
 
 
 def test_bad_parameters_are_refused():
-    for kw in ({"combine": "avg"}, {"mode": "all"}, {"target_fpr": 1.0}, {"shrinkage": 0}, {"window": 0}):
+    for kw in ({"combine": "avg"}, {"mode": "all"}, {"target_fpr": 1.0}, {"shrinkage": 0}, {"window": 0},
+               {"gate": 0}, {"gate": 1.0}):
         with pytest.raises(ValueError):
             SampleRegonitionByModel(**kw)
 
@@ -208,6 +209,54 @@ def test_window_pooling_carries_over_calls_and_resets(tasks):
     assert expected[-15:].all()  # a run of shifted samples is caught once the window fills
     rec.reset()
     assert len(rec._history) == 0
+
+
+def _flags(rec, models, stream, batch=4):
+    rec.reset()
+    out = []
+    for i in range(0, len(stream.x), batch):  # a worker's batches
+        part = BaseDataSource(data_type="test")
+        part.x = stream.x[i:i + batch]
+        mask = np.zeros(len(part.x), dtype=bool)
+        mask[np.asarray(rec(part, models=models, allocate=allocate_nearest)[1].index, dtype=int)] = True
+        out.append(mask)
+    return np.concatenate(out)
+
+
+def test_the_gate_stops_seen_frames_being_flagged_for_the_unseen_frames_before_them(tasks):
+    """A robot walks from a new place back into a known one: a pooled score lags,
+    the gate keeps the known place's frames from inheriting the new place's evidence."""
+    _, models = tasks
+    plain, _ = fitted(tasks, combine="sum", window=5)
+    gated, cal = fitted(tasks, combine="sum", window=5, gate=0.9)
+    assert cal["gate"] == 0.9 and cal["gate_threshold"] is not None
+    stream = BaseDataSource(data_type="test")
+    runs = []
+    for k in range(12):  # 12 visits: 8 frames of a new place, then 8 of a known one
+        runs += [shifted(8, 100 + k).x, mixed(4, 200 + k).x]
+    stream.x = np.concatenate(runs)
+    is_new = np.tile(np.r_[np.ones(8, bool), np.zeros(8, bool)], 12)
+    f_plain, f_gated = _flags(plain, models, stream), _flags(gated, models, stream)
+    lag_plain = f_plain[~is_new].mean()
+    assert lag_plain > 0.15  # without the gate: the first known frames after each new run are flagged
+    assert f_gated[~is_new].mean() <= 0.1 < lag_plain
+    assert f_gated[is_new].mean() >= 0.8  # and the new place is still caught
+    # the gate only removes flags: every gated flag is a pooled flag whose own score passes the gate
+    assert not (f_gated & ~f_plain).any()
+
+
+def test_the_gate_is_kept_in_the_kb_document_and_dropped_for_another_quantile(tasks):
+    _, models = tasks
+    rec, cal = fitted(tasks, combine="sum", window=3, gate=0.8)
+    doc = {"unseen_sample_recognition": {"method": "SampleRegonitionByModel",
+                                         "calibration": json.loads(json.dumps(cal))}}
+    again = SampleRegonitionByModel(doc, combine="sum", window=3, gate=0.8)
+    assert again.gate_threshold == rec.gate_threshold is not None
+    stream = BaseDataSource(data_type="test")
+    stream.x = np.concatenate([shifted(10, 31).x, mixed(10, 32).x])
+    np.testing.assert_array_equal(_flags(again, models, stream), _flags(rec, models, stream))
+    assert SampleRegonitionByModel(doc, combine="sum", window=3, gate=0.5).gate_threshold is None
+    assert SampleRegonitionByModel(doc, combine="sum", window=3).gate_threshold is None
 
 
 # ------------------------------------------------------------ RFNet-lite embed

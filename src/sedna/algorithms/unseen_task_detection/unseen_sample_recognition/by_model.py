@@ -185,13 +185,18 @@ class SampleRegonitionByModel(BaseSampleRegonition):
 
     ``window > 1`` pools each sample's score with the ``window - 1`` scores
     before it, across calls (a stream of frames), against a threshold
-    calibrated on pooled scores; :meth:`reset` forgets the stream.
+    calibrated on pooled scores; :meth:`reset` forgets the stream. A pooled
+    score lags behind a change of scene: the first seen frames after unseen
+    ones inherit their evidence. ``gate`` (a quantile in (0, 1)) then also
+    requires the frame's own score to exceed that quantile of the seen
+    calibration scores, so a frame that clearly looks seen is never flagged for
+    its predecessors (with ``gate=0.9``, at most about 10 % of such frames).
     """
 
     def __init__(self, task_index=None, threshold=None, target_fpr=0.05, features=None, combine="sum",
-                 mode="allocated", window=1, shrinkage=0.5, max_rank=32, **kwargs):
+                 mode="allocated", window=1, shrinkage=0.5, max_rank=32, gate=None, **kwargs):
         super().__init__(task_index, threshold=threshold, target_fpr=target_fpr, features=features, combine=combine,
-                         mode=mode, window=window, shrinkage=shrinkage, max_rank=max_rank, **kwargs)
+                         mode=mode, window=window, shrinkage=shrinkage, max_rank=max_rank, gate=gate, **kwargs)
         if combine not in _COMBINE:
             raise ValueError(f"SampleRegonitionByModel: combine must be one of {', '.join(_COMBINE)}")
         if mode not in _MODES:
@@ -202,12 +207,15 @@ class SampleRegonitionByModel(BaseSampleRegonition):
             raise ValueError("SampleRegonitionByModel: shrinkage must be in (0, 1]")
         if int(window) < 1 or int(max_rank) < 0:
             raise ValueError("SampleRegonitionByModel: window must be >= 1 and max_rank >= 0")
+        if gate is not None and not 0 < float(gate) < 1:
+            raise ValueError("SampleRegonitionByModel: gate must be a quantile in (0, 1), or None")
+        self.gate = None if gate is None else float(gate)
         self.features, self.combine, self.mode = features, combine, mode
         self.target_fpr, self.shrinkage = float(target_fpr), float(shrinkage)
         self.window, self.max_rank = int(window), int(max_rank)
         self._model_stats = self._app_stats = self._pending = None
         self._norm, self._thresholds, self._components, self._cal_raw = {}, {}, [], {}
-        self.threshold = self.window_threshold = None
+        self.threshold = self.window_threshold = self.gate_threshold = None
         self.last_decision = None  # {"score": [per sample], "threshold": t} of the last __call__
         self._history = deque(maxlen=max(self.window - 1, 1))
         cal = ((self.task_index.get("unseen_sample_recognition") or {}).get("calibration") or {})
@@ -309,15 +317,16 @@ class SampleRegonitionByModel(BaseSampleRegonition):
         return self._decision(comp)[0]
 
     def _decision(self, comp):
-        """(per-frame score, per-frame threshold, pooled threshold) for the components at hand."""
+        """(per-frame score, per-frame threshold, pooled threshold, gate threshold)
+        for the components at hand."""
         names = [k for k in self._components if k in comp] if self._components else sorted(comp)
         if not names:
-            return None, None, None
+            return None, None, None, None
         if self._components and len(names) < len(self._components):
             # a component calibrated with is missing now: decide on one that is here, by its own threshold
-            thr = self._thresholds.get(names[0]) or [None, None]
-            return self._z(names[0], comp[names[0]]), thr[0], thr[1]
-        return self._combined(comp, names), self.threshold, self.window_threshold
+            thr = (list(self._thresholds.get(names[0]) or []) + [None] * 3)[:3]
+            return self._z(names[0], comp[names[0]]), thr[0], thr[1], thr[2]
+        return self._combined(comp, names), self.threshold, self.window_threshold, self.gate_threshold
 
     # ----------------------------------------------------------- calibrate
     def calibrate(self, samples, models=None, allocate=None, pool=False):
@@ -350,13 +359,21 @@ class SampleRegonitionByModel(BaseSampleRegonition):
             self._norm[name] = (float(t.mean()), float(max(t.std(), 1e-6)))
             z = self._z(name, raw)
             self._thresholds[name] = [calibrated_threshold(z, self.target_fpr),
-                                      calibrated_threshold(window_pool(z, self.window), self.target_fpr)]
+                                      calibrated_threshold(window_pool(z, self.window), self.target_fpr),
+                                      self._gate_of(z)]
         score = self._combined(comp, self._components)
         self.threshold = calibrated_threshold(score, self.target_fpr)
         self.window_threshold = calibrated_threshold(window_pool(score, self.window), self.target_fpr)
+        self.gate_threshold = self._gate_of(score)
         self._history.clear()
         return dict(self.state(), n_calibration=int(len(score)),
                     observed_fpr=float((score > self.threshold).mean()))
+
+    def _gate_of(self, scores):
+        """The ``gate`` quantile of seen calibration scores, or None (no gate)."""
+        v = np.asarray(scores, dtype=np.float64).ravel()
+        v = v[np.isfinite(v)]
+        return None if self.gate is None or self.window <= 1 or not len(v) else float(np.quantile(v, self.gate))
 
     def state(self):
         """Statistics, normalisation and thresholds, JSON-ready; {} before fit."""
@@ -364,6 +381,7 @@ class SampleRegonitionByModel(BaseSampleRegonition):
             return {}
         return {"kind": "by_model", "threshold": self.threshold, "window_threshold": self.window_threshold,
                 "target_fpr": self.target_fpr, "combine": self.combine, "mode": self.mode, "window": self.window,
+                "gate": self.gate, "gate_threshold": self.gate_threshold,
                 "components": list(self._components), "norm": {k: list(v) for k, v in self._norm.items()},
                 "component_thresholds": {k: list(v) for k, v in self._thresholds.items()},
                 "calibration_scores": {k: pack_array(v.astype(np.float32)) for k, v in self._cal_raw.items()} or None,
@@ -381,9 +399,13 @@ class SampleRegonitionByModel(BaseSampleRegonition):
         self._thresholds = {k: list(v) for k, v in (cal.get("component_thresholds") or {}).items()}
         self.threshold = cal.get("threshold")
         self.window_threshold = cal.get("window_threshold")
+        self.gate_threshold = cal.get("gate_threshold")
         if cal.get("window") != self.window:  # pooled over another window: not this one's threshold
             self.window_threshold = None
-            self._thresholds = {k: [v[0], None] for k, v in self._thresholds.items()}
+            self._thresholds = {k: [v[0], None, None] for k, v in self._thresholds.items()}
+        if cal.get("gate") != self.gate:  # gated at another quantile, or not at all
+            self.gate_threshold = None
+            self._thresholds = {k: (list(v) + [None] * 3)[:2] + [None] for k, v in self._thresholds.items()}
 
     # ------------------------------------------------------------- serving
     def reset(self):
@@ -394,15 +416,19 @@ class SampleRegonitionByModel(BaseSampleRegonition):
         n = len(samples.x) if samples.x is not None else 0
         score = thr = None
         if n and self.threshold is not None:
-            score, thr, pooled_thr = self._decision(self.component_scores(samples, models, allocate))
+            score, thr, pooled_thr, gate_thr = self._decision(self.component_scores(samples, models, allocate))
         if score is None or thr is None:
             self.last_decision = None
             return split_by_mask(samples, np.zeros(n, dtype=bool))
+        own = score
         if self.window > 1:
             pooled = window_pool(score, self.window, self._history)
             self._history.extend(score.tolist())
             if pooled_thr is not None:
                 score, thr = pooled, pooled_thr
+        flag = score > thr
+        if self.window > 1 and gate_thr is not None and score is not own:
+            flag &= own > gate_thr  # a frame that looks seen is not flagged for the frames before it
         # what the last call decided on, for a caller that shows it (the robot's dashboard)
         self.last_decision = {"score": [float(v) for v in score], "threshold": float(thr)}
-        return split_by_mask(samples, score > thr)
+        return split_by_mask(samples, flag)
