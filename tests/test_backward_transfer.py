@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from sedna.core.lifelong_learning import LifelongLearning
+from sedna.core.lifelong_learning.backward_transfer import budgeted
 from sedna.datasources.ops import concat
 from test_transfer_replay import InitFromNet, _data, _sha
 
@@ -124,3 +125,47 @@ def test_refresh_zero_turns_it_off_and_bad_values_are_refused(tmp_path):
                for t, g in _groups(ll2).items() if t in shas)
     with pytest.raises(ValueError, match="refresh"):
         _ll(tmp_path, ProbaNet(), refresh=1.5)
+
+
+class CountingNet(ProbaNet):
+    """ProbaNet that records each training: the tasks it saw and its rows."""
+    trainings = []
+
+    def train(self, train_data, valid_data=None, epochs=None, init_from=None, teacher=None):
+        metas = tuple(sorted(set(np.asarray(train_data.meta_attr).tolist())))
+        CountingNet.trainings.append((metas, len(train_data.x), init_from is not None))
+        return super().train(train_data, valid_data, epochs, init_from, teacher)
+
+
+def test_the_budget_refreshes_the_most_related_tasks_first_and_cuts_the_last():
+    # three related tasks of 36 training rows; the new task trains on 36 rows; refresh 0.5 of the epochs:
+    # a whole refresh costs (36 + 36) * 0.5 = 36, one unit of the new task's training
+    cands = [("a", 0.6, 36), ("b", 0.9, 36), ("c", 0.7, 36)]
+    assert budgeted(cands, 36, 0.5, None) == {"a": None, "b": None, "c": None}
+    assert budgeted(cands, 36, 0.5, 1.0) == {"b": None}  # the most related whole; nothing left
+    assert budgeted(cands, 36, 0.5, 1.5) == {"b": None, "c": 36}  # then half of c's 72 rows
+    assert budgeted(cands, 36, 0.5, 0.5) == {"b": 36}
+    assert budgeted(cands, 36, 0.5, 0.0) == {}
+    assert budgeted(cands, 36, 0.5, 0.05) == {}  # 3 rows: not worth a refresh
+
+
+def test_a_budgeted_update_refreshes_within_it_and_says_which_tasks_it_left_out(tmp_path):
+    index, shas = _round1(tmp_path, CountingNet, refresh_budget=0.5)
+    ll2 = _ll(tmp_path, CountingNet(epochs=4), refresh_budget=0.5)
+    CountingNet.trainings.clear()
+    ll2.update(_tasks(("c", 40, 0.15)), index_url=index)
+    refreshed = ll2._serving().doc["update"]["refreshed"]
+    assert sorted(refreshed.values())[-1] == "over budget" and len(refreshed) == 2
+    (done,) = [e for e, v in refreshed.items() if v != "over budget"]
+    left = next(e for e in refreshed if e != done)
+    rows = dict((m, n) for m, n, _ in CountingNet.trainings)
+    own = done.split(".")[0]
+    assert set(rows) == {("c",), tuple(sorted((own, "c")))}  # the new task and one refresh: nothing else trained
+    # half the new task's cost: its rows, for half the epochs, are at most half the new task's rows
+    assert rows[tuple(sorted((own, "c")))] * 0.5 <= 0.5 * rows[("c",)]
+    served = ll2._serving()
+    g = _groups(ll2)
+    task = left.split(".")[0]
+    assert _sha(served.version.local_path(g[task]["model"]["url"])) == shas[task]  # untouched
+    with pytest.raises(ValueError, match="refresh_budget"):
+        _ll(tmp_path, ProbaNet(), refresh_budget=-1)

@@ -116,6 +116,11 @@ class LifelongLearning:
         their buffer plus its samples, for this share of the epochs, and keep
         the result only if it scores at least as well on their held-out rows.
         0 disables it.
+    refresh_budget : float or None
+        What the refreshes of one update may cost together, as a multiple of
+        the new tasks' own training (rows times epochs): 0.5 keeps an update
+        within about 1.5 times the cost of training the new tasks alone. The
+        most related tasks are refreshed first. None: no bound.
     """
 
     def __init__(self, estimator=None, unseen_estimator=None, task_definition=None,
@@ -124,7 +129,7 @@ class LifelongLearning:
                  unseen_sample_recognition=None, unseen_sample_re_recognition=None, *,
                  seen_estimator=None, output_url=None, min_train_sample=None, calibration_split=0.1,
                  transfer=True, task_epochs=0.5, replay_size=replay.DEFAULT_SIZE, distill=False,
-                 base_epochs=0.8, refresh=0.5):
+                 base_epochs=0.8, refresh=0.5, refresh_budget=None):
         estimator = seen_estimator if estimator is None else estimator
         _check_estimator(estimator)
         self.estimator = estimator
@@ -147,11 +152,14 @@ class LifelongLearning:
                 raise ValueError(f"{name} must be in (0, 1]")
         if not 0 <= float(refresh) <= 1:
             raise ValueError("refresh must be in [0, 1] (0: old tasks are never refreshed)")
+        if refresh_budget is not None and not float(refresh_budget) >= 0:
+            raise ValueError("refresh_budget must be a number >= 0, or None for no bound")
         if replay_size is not None and int(replay_size) < 1:
             raise ValueError("replay_size must be a positive number of samples or None")
         self.options = dict(transfer=bool(transfer), task_epochs=float(task_epochs),
                             replay_size=None if replay_size is None else int(replay_size), distill=bool(distill),
-                            base_epochs=float(base_epochs), refresh=float(refresh))
+                            base_epochs=float(base_epochs), refresh=float(refresh),
+                            refresh_budget=None if refresh_budget is None else float(refresh_budget))
         self._serving_kb = Serving(estimator, self.slots, self._explicit, unseen_estimator, output_url)
         self.log = LOGGER
 
@@ -258,7 +266,7 @@ class LifelongLearning:
                 strategies={e: (st, loaded.models[gi] if gi is not None else None)
                             for e, _, _, st, gi in specs}, recognizer=rec,
                 sources=sources, base=base, buffers=buffers,
-                mix={e: r.new for e, r in before.items()})
+                mix={e: r.training_set for e, r in before.items() if r.outcome == "planned"})
             backward_transfer.keep_better(trainer, prev, loaded, specs, trained_docs, trained_models, before)
             group_docs += trained_docs
             models += trained_models

@@ -90,13 +90,15 @@ class Trainer:
     ``replay_size``: samples kept per task (None: all). ``distill``: a retrained
     task's previous model is passed as ``teacher`` where ``train`` takes one.
     ``refresh``: the share of the epochs an old task trains for when a related new
-    task refreshes it (:mod:`.backward_transfer`).
+    task refreshes it, ``refresh_budget``: what the refreshes of one update may
+    cost together, in units of the new tasks' training (:mod:`.backward_transfer`).
     """
 
     def __init__(self, estimator, min_train_sample, calibration_split, transfer=False, task_epochs=0.5,
-                 replay_size=None, distill=False, base_epochs=0.8, refresh=0.0):
+                 replay_size=None, distill=False, base_epochs=0.8, refresh=0.0, refresh_budget=None):
         self.estimator = estimator
         self.refresh = float(refresh)
+        self.refresh_budget = None if refresh_budget is None else float(refresh_budget)
         self.min_train_sample = min_train_sample
         self.calibration_split = calibration_split
         self.transfer = bool(transfer) and transfer_mode(estimator) is not None
@@ -212,6 +214,7 @@ class Trainer:
         ``base`` (an ``(Estimator, doc)`` pair) or share a global model.
 
         ``sources``: ``{entry: (Estimator, name)}`` a group's model starts from;
+        ``mix``: ``{entry: own training rows -> the rows it trains on}``;
         ``buffers``: ``{entry: (old buffer, n_seen, new samples)}`` for groups whose
         replay buffer is not simply their samples. When the unseen-sample
         recognizer calibrates on model outputs (``needs_model_holdout``), the
@@ -233,7 +236,7 @@ class Trainer:
                 continue
             train = self.train_rows(samples, valid_data, recognizer)
             if entry in (mix or {}):  # trained on, not stored as the task's own
-                train = concat([train, mix[entry]], data_type="train")
+                train = mix[entry](train)
             strategy, previous = (strategies or {}).get(entry, ("new" if strategies else "train", None))
             source, source_name = (sources or {}).get(entry, (None, None))
             LOGGER.info("task %s: %s on %d samples%s", entry, strategy, len(train.x),
