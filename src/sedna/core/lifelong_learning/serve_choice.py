@@ -8,7 +8,10 @@ served*: every group's held-out rows (rows no model trained on) are pooled
 and allocated as inference allocates them; the rows a group receives are
 predicted by the group's own model and by the base. The group is served by
 the base when the base scores strictly better on at least :data:`MIN_ROWS`
-rows. The decision and both scores go into the group's index entry
+rows. A group kept from the previous version keeps its previous choice unless
+the other scores better by at least :data:`SWITCH_MARGIN`: a few hundred
+held-out rows are a noisy judge, and every change of the serving model risks
+forgetting. The decision and both scores go into the group's index entry
 (``serve``: ``"own"`` or ``"base"``, ``serve_scores``), so a reload serves
 the same way; :class:`~.serving.LoadedKB` honours it.
 
@@ -23,17 +26,24 @@ from sedna.common.log import LOGGER
 from sedna.core.lifelong_learning.training import stored_samples
 from sedna.datasources.ops import concat, subset
 
-__all__ = ("SERVE_KEY", "SCORES_KEY", "MIN_ROWS", "decide", "choose", "serves_base")
+__all__ = ("SERVE_KEY", "SCORES_KEY", "MIN_ROWS", "SWITCH_MARGIN", "decide", "choose", "serves_base")
 
 SERVE_KEY = "serve"
 SCORES_KEY = "serve_scores"
 MIN_ROWS = 10  # held-out rows a group must receive for its decision to be made
+SWITCH_MARGIN = 0.02  # how much better the other model must score to change a previous choice
 
 
-def decide(own, base, n, min_rows=MIN_ROWS):
-    """``"base"`` when the base scores strictly better on at least ``min_rows`` rows, else ``"own"``."""
+def decide(own, base, n, previous=None, min_rows=MIN_ROWS, margin=SWITCH_MARGIN):
+    """``"base"`` or ``"own"``: the better scorer on at least ``min_rows`` rows;
+    with a ``previous`` choice, the other one only if it scores better by ``margin``.
+    Without scores or rows to judge: the previous choice, else ``"own"``."""
     if own is None or base is None or n < min_rows:
-        return "own"
+        return previous or "own"
+    if previous == "base":
+        return "own" if own >= base + margin else "base"
+    if previous == "own":
+        return "base" if base >= own + margin else "own"
     return "base" if base > own else "own"
 
 
@@ -62,8 +72,9 @@ def choose(trainer, loaded, base, prev=None):
     ``prev``: the previous version (for the held-out rows of groups kept from it).
     Returns ``{entry: decision}``."""
     groups = loaded.doc["task_groups"]
+    previous = {}  # groups kept from the previous version carry its choice
     for gd in groups:
-        gd.pop(SERVE_KEY, None)
+        previous[gd["entry"]] = gd.pop(SERVE_KEY, None) if gd["entry"] not in trainer.holdouts else None
         gd.pop(SCORES_KEY, None)
     parts = [h for h in _holdouts(trainer, groups, prev) if h is not None]
     if base is None or not parts:
@@ -79,7 +90,7 @@ def choose(trainer, loaded, base, prev=None):
         own, on_base = trainer.score(loaded.models[gi], part), trainer.score(base, part)
         if own is None or on_base is None:
             continue
-        gd[SERVE_KEY] = out[gd["entry"]] = decide(own, on_base, len(rows))
+        gd[SERVE_KEY] = out[gd["entry"]] = decide(own, on_base, len(rows), previous[gd["entry"]])
         gd[SCORES_KEY] = {"own": own, "base": on_base, "n": int(len(rows))}
         LOGGER.info("task %s: served by %s (held-out rows allocated to it: %d; own model %.4f, base %.4f)",
                     gd["entry"], "the shared base" if out[gd["entry"]] == "base" else "its own model",
