@@ -8,8 +8,10 @@ served*: every group's held-out rows (rows no model trained on) are pooled
 and allocated as inference allocates them; the rows a group receives are
 predicted by the group's own model and by the base. The group is served by
 the base when the base scores strictly better on at least :data:`MIN_ROWS`
-rows. A group kept from the previous version keeps its previous choice unless
-the other scores better by at least :data:`SWITCH_MARGIN`: a few hundred
+rows. In an update the margin is :data:`SWITCH_MARGIN`: a group kept from
+the previous version keeps its previous choice, and a group trained in the
+update its own model (the base, kept from an earlier version, never learned
+its new samples), unless the other scores better by that much: a hundred
 held-out rows are a noisy judge, and every change of the serving model risks
 forgetting. The decision and both scores go into the group's index entry
 (``serve``: ``"own"`` or ``"base"``, ``serve_scores``), so a reload serves
@@ -72,9 +74,12 @@ def choose(trainer, loaded, base, prev=None):
     ``prev``: the previous version (for the held-out rows of groups kept from it).
     Returns ``{entry: decision}``."""
     groups = loaded.doc["task_groups"]
-    previous = {}  # groups kept from the previous version carry its choice
+    # the choice a group starts from: a kept group's previous one; in an update, a group
+    # trained now starts from its own model (the base never learned its new samples)
+    previous = {}
     for gd in groups:
-        previous[gd["entry"]] = gd.pop(SERVE_KEY, None) if gd["entry"] not in trainer.holdouts else None
+        kept = gd.pop(SERVE_KEY, None) if gd["entry"] not in trainer.holdouts else None
+        previous[gd["entry"]] = kept or (None if prev is None else "own")
         gd.pop(SCORES_KEY, None)
     parts = [h for h in _holdouts(trainer, groups, prev) if h is not None]
     if base is None or not parts:
