@@ -116,13 +116,16 @@ def deploy_doc(version, scores, dropped, calibration, rule, unallocated):
     doc = copy.deepcopy(version.doc)
     for gi, gd in enumerate(doc["task_groups"]):
         gd["model"]["url"] = version.resolve(gd["model"]["url"])
-        if gd.get("samples_url"):
-            gd["samples_url"] = version.resolve(gd["samples_url"])
+        for key in ("samples_url", "holdout_url"):
+            if gd.get(key):
+                gd[key] = version.resolve(gd[key])
         if gi in scores:
             gd["eval_metrics"] = scores[gi]
             gd["deployed"] = gd["entry"] not in dropped
         else:
             gd["deployed"] = bool(gd.get("deployed", True))
+    if doc.get("base_model"):
+        doc["base_model"]["url"] = version.resolve(doc["base_model"]["url"])
     if calibration:
         doc["unseen_sample_recognition"]["calibration"] = calibration
     op_name, _, thr = rule

@@ -28,7 +28,7 @@ from sedna.algorithms.registry import SLOTS
 from sedna.algorithms.seen_task_learning.artifact import Task
 from sedna.common.exceptions import EstimatorError, KnowledgeBaseError, UnknownPluginError
 from sedna.common.log import LOGGER
-from sedna.core.lifelong_learning import backward_transfer, kb_doc, replay, settings
+from sedna.core.lifelong_learning import backward_transfer, kb_doc, replay, serve_choice, settings
 from sedna.core.lifelong_learning.original_names import explain
 from sedna.core.lifelong_learning.serving import Serving
 from sedna.core.lifelong_learning.slots import parse_slot
@@ -121,6 +121,13 @@ class LifelongLearning:
         the new tasks' own training (rows times epochs): 0.5 keeps an update
         within about 1.5 times the cost of training the new tasks alone. The
         most related tasks are refreshed first. None: no bound.
+    serve_choice : bool or None
+        With transfer, each version decides per task group whether its own
+        model or the shared base serves the samples allocated to it, by which
+        scores better on the held-out rows (``calibration_split`` of every
+        task's samples, then not trained on) as the allocation routes them
+        (:mod:`.serve_choice`; recorded as ``serve`` in the index). None: only
+        for numeric samples; False: every group serves its own model.
     """
 
     def __init__(self, estimator=None, unseen_estimator=None, task_definition=None,
@@ -129,7 +136,7 @@ class LifelongLearning:
                  unseen_sample_recognition=None, unseen_sample_re_recognition=None, *,
                  seen_estimator=None, output_url=None, min_train_sample=None, calibration_split=0.1,
                  transfer=True, task_epochs=0.5, replay_size=replay.DEFAULT_SIZE, distill=False,
-                 base_epochs=0.8, refresh=0.5, refresh_budget=None):
+                 base_epochs=0.8, refresh=0.5, refresh_budget=None, serve_choice=None):
         estimator = seen_estimator if estimator is None else estimator
         _check_estimator(estimator)
         self.estimator = estimator
@@ -154,12 +161,15 @@ class LifelongLearning:
             raise ValueError("refresh must be in [0, 1] (0: old tasks are never refreshed)")
         if refresh_budget is not None and not float(refresh_budget) >= 0:
             raise ValueError("refresh_budget must be a number >= 0, or None for no bound")
+        if serve_choice not in (None, True, False):
+            raise ValueError("serve_choice must be True, False or None (numeric samples only)")
         if replay_size is not None and int(replay_size) < 1:
             raise ValueError("replay_size must be a positive number of samples or None")
         self.options = dict(transfer=bool(transfer), task_epochs=float(task_epochs),
                             replay_size=None if replay_size is None else int(replay_size), distill=bool(distill),
                             base_epochs=float(base_epochs), refresh=float(refresh),
-                            refresh_budget=None if refresh_budget is None else float(refresh_budget))
+                            refresh_budget=None if refresh_budget is None else float(refresh_budget),
+                            serve_choice=serve_choice)
         self._serving_kb = Serving(estimator, self.slots, self._explicit, unseen_estimator, output_url)
         self.log = LOGGER
 
@@ -209,6 +219,7 @@ class LifelongLearning:
             loaded = self._serving_kb.build_loaded(None, doc, models)
             doc["unseen_sample_recognition"]["calibration"] = trainer.fit_recognizer(
                 rec, [s for _, _, s in specs], loaded, valid_data)
+            serve_choice.choose(trainer, loaded, base[0])
             version = writer.commit(doc, samples=kb_doc.catalog_samples(groups))
         except BaseException:
             writer.abort()
@@ -279,6 +290,7 @@ class LifelongLearning:
             loaded_new = self._serving_kb.build_loaded(None, doc, models)
             doc["unseen_sample_recognition"]["calibration"] = trainer.fit_recognizer(
                 rec, kept_parts + [s for _, _, s, _, _ in specs], loaded_new, valid_data)
+            serve_choice.choose(trainer, loaded_new, base[0], prev)
             version = writer.commit(doc)
         except BaseException:
             writer.abort()
@@ -454,7 +466,7 @@ class LifelongLearning:
             if not len(rows):
                 per_task[gd["entry"]] = {"n_samples": 0}
                 continue
-            scores = loaded.models[gi].evaluate(subset(data, rows), metrics=metric_fns, **kwargs)
+            scores = loaded.predictors[gi].evaluate(subset(data, rows), metrics=metric_fns, **kwargs)
             name = next(iter(scores)) if scores else None
             score = scores.get(name) if name else None
             drop = score is not None and rule[1](score, rule[2])

@@ -18,7 +18,8 @@ from sedna.algorithms.seen_task_learning.artifact import Model, Task
 from sedna.backend import Estimator
 from sedna.common.exceptions import CorruptKnowledgeBaseError, KnowledgeBaseError, PluginParamError
 from sedna.common.log import LOGGER
-from sedna.core.lifelong_learning import settings
+from sedna.core.lifelong_learning import kb_doc, settings
+from sedna.core.lifelong_learning.serve_choice import serves_base
 from sedna.core.lifelong_learning.slots import parse_slot
 from sedna.datasources.ops import subset
 
@@ -40,13 +41,19 @@ def as_source(data, data_type="test"):
 
 
 class LoadedKB:
-    """A knowledge-base version with its models in memory, ready to serve."""
+    """A knowledge-base version with its models in memory, ready to serve.
+
+    ``models`` are the groups' own models (what updates start from);
+    ``predictors`` what predicts the samples allocated to each group: its own
+    model, or the shared base where the index doc says so (:mod:`.serve_choice`).
+    """
 
     def __init__(self, version, doc, models, allocation, task_to_group, recognizer,
-                 remodeling, integrate, deployed):
+                 remodeling, integrate, deployed, base=None):
         self.version = version
         self.doc = doc
         self.models = models              # [Estimator] per group
+        self.serve_base(base)
         self.allocation = allocation
         self.task_to_group = np.asarray(task_to_group, dtype=np.int64)
         self._identity = bool((self.task_to_group == np.arange(len(self.task_to_group))).all())
@@ -57,6 +64,12 @@ class LoadedKB:
         self.entries = [g["entry"] for g in doc["task_groups"]]
         sizes = [g.get("n_samples", 0) for g in doc["task_groups"]]
         self.fallback = int(np.argmax(sizes)) if sizes else 0
+
+    def serve_base(self, base):
+        """Predict with ``base`` for the groups whose index entry says ``serve: base``."""
+        self.base = base
+        self.predictors = [base if base is not None and serves_base(gd) else m
+                           for gd, m in zip(self.doc["task_groups"], self.models)]
 
     def allocate(self, samples):
         """Group index per sample (``-1``: no task)."""
@@ -174,14 +187,14 @@ class Serving:
                 raise
             return own.build(base)
 
-    def build_loaded(self, version, doc, models):
+    def build_loaded(self, version, doc, models, base=None):
         s = self.slots
         return LoadedKB(
             version, doc, models, self.allocation_for(doc),
             [t.get("group", -1) for t in doc.get("tasks", [])],
             self.recognizer_slot(doc).build(doc),
             s["task_remodeling"].build([]), s["inference_integrate"].build([]),
-            [g.get("deployed", True) for g in doc["task_groups"]])
+            [g.get("deployed", True) for g in doc["task_groups"]], base=base)
 
     def load(self, version):
         """Load every model of a KB version (one estimator instance per distinct artifact)."""
@@ -196,7 +209,10 @@ class Serving:
             if url not in by_url:
                 by_url[url] = self.load_model(version, gd["model"]["url"], gd["entry"])
             models.append(by_url[url])
-        return self.build_loaded(version, version.doc, models)
+        base, bd = None, version.doc.get("base_model")
+        if bd and any(serves_base(gd) for gd in version.doc["task_groups"]):
+            base = self.load_model(version, bd["url"], kb_doc.BASE_ENTRY)
+        return self.build_loaded(version, version.doc, models, base=base)
 
     def load_model(self, version, url, entry):
         """One model artifact of ``version`` as an :class:`Estimator`."""
@@ -335,7 +351,7 @@ class Serving:
         if not len(seen_pos):
             return seen_pos, seen_result, tasks
         seen.index = np.arange(len(seen_pos))
-        mapped = [Model(i, kb.entries[i], m) for i, m in enumerate(kb.models)]
+        mapped = [Model(i, kb.entries[i], m) for i, m in enumerate(kb.predictors)]
         remodel = kb.remodeling
         remodel.models = mapped
         parts, part_models = remodel(seen, groups)
@@ -397,8 +413,8 @@ class Serving:
             rows = np.flatnonzero(groups == g)
             part = subset(useen, rows)
             t = Task(entry=kb.entries[g], samples=part, meta_attr=kb.entries[g])
-            t.model, t.unseen = Model(g, kb.entries[g], kb.models[g]), True
-            t.result = kb.models[g].predict(part.x)
+            t.model, t.unseen = Model(g, kb.entries[g], kb.predictors[g]), True
+            t.result = kb.predictors[g].predict(part.x)
             tasks.append(t)
             for r, v in zip(rows.tolist(), list(t.result)):
                 out[r] = v

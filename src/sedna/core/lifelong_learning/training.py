@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from sedna.algorithms._util import safe_name
+from sedna.algorithms._util import is_numeric, safe_name
 from sedna.algorithms.seen_task_learning.artifact import Task
 from sedna.backend import Estimator
 from sedna.backend.transfer import transfer_mode
@@ -92,11 +92,17 @@ class Trainer:
     ``refresh``: the share of the epochs an old task trains for when a related new
     task refreshes it, ``refresh_budget``: what the refreshes of one update may
     cost together, in units of the new tasks' training (:mod:`.backward_transfer`).
+    ``serve_choice``: hold rows out of every group's training so that
+    :mod:`.serve_choice` can decide whether the group or the shared base serves it
+    (True; None: for numeric samples only; False: never); see :meth:`choosing`.
     """
 
     def __init__(self, estimator, min_train_sample, calibration_split, transfer=False, task_epochs=0.5,
-                 replay_size=None, distill=False, base_epochs=0.8, refresh=0.0, refresh_budget=None):
+                 replay_size=None, distill=False, base_epochs=0.8, refresh=0.0, refresh_budget=None,
+                 serve_choice=None):
         self.estimator = estimator
+        self.serve_choice = serve_choice
+        self.holdouts = {}  # {entry: held-out rows} of the groups trained by this trainer
         self.refresh = float(refresh)
         self.refresh_budget = None if refresh_budget is None else float(refresh_budget)
         self.min_train_sample = min_train_sample
@@ -164,11 +170,21 @@ class Trainer:
             metrics = est.train(samples, valid_data, **kwargs)
         return est, {k: float(v) for k, v in (metrics or {}).items() if np.isscalar(v) and not isinstance(v, str)}
 
+    def choosing(self, samples):
+        """Whether the rows held out of ``samples`` decide between the group's model
+        and the shared base (:mod:`.serve_choice`): with transfer (a base exists)
+        and ``serve_choice`` True, or None and numeric samples (cheap to score;
+        image tasks keep serving their own models unless asked)."""
+        if not self.transfer or self.calibration_split <= 0 or self.serve_choice is False:
+            return False
+        return self.serve_choice is True or (self.serve_choice is None and is_numeric(samples))
+
     def _holdout(self, samples, valid_data, recognizer):
         """Rows no model of this group trains on (see :meth:`train_rows`), or None:
-        held out for a recognizer that calibrates on model outputs; they also
-        judge a task's refreshed model (:mod:`.backward_transfer`)."""
-        if valid_data is None and _needs_model_holdout(recognizer, samples):
+        held out for a recognizer that calibrates on model outputs, or to choose
+        the model that serves the group (:meth:`choosing`); they also judge a
+        task's refreshed model (:mod:`.backward_transfer`)."""
+        if valid_data is None and (_needs_model_holdout(recognizer, samples) or self.choosing(samples)):
             mask = holdout_mask(_n(samples), self.calibration_split)
             if mask.any():
                 return mask
@@ -231,6 +247,7 @@ class Trainer:
                 continue
             old, n_seen, new = (buffers or {}).get(entry, (None, 0, samples))
             self.store_buffer(writer, doc, old, n_seen, new)
+            self._store_holdout(writer, doc, samples, valid_data, recognizer)
             if n < self.min_train_sample:
                 small.append(len(group_docs) - 1)
                 continue
@@ -252,6 +269,14 @@ class Trainer:
             if models[i] is None:  # empty group: nothing to learn from
                 raise PluginParamError(f"task group {doc['entry']!r} has no samples")
         return group_docs, models
+
+    def _store_holdout(self, writer, doc, samples, valid_data, recognizer):
+        """Keep the group's held-out rows (in memory and in the version) when they
+        choose its serving model: a later update judges kept groups on them."""
+        held = self.held_out(samples, valid_data, recognizer) if self.choosing(samples) else None
+        if held is not None:
+            self.holdouts[doc["entry"]] = held
+            doc["holdout_url"] = self.save_samples(writer, f"{doc['entry']}@holdout", held)
 
     def _serve_small(self, writer, specs, small, group_docs, models, valid_data, kwargs, version, base):
         names = ", ".join(group_docs[i]["entry"] for i in small)
@@ -327,6 +352,8 @@ class Trainer:
                                            concat(list(incoming), data_type="train"))
             elif gd.get("samples_url"):
                 gd["samples_url"] = prev.resolve(gd["samples_url"])
+            if gd.get("holdout_url"):
+                gd["holdout_url"] = prev.resolve(gd["holdout_url"])
             parts.append(stored)
             group_docs.append(gd)
             models.append(loaded.models[gi])

@@ -1,0 +1,104 @@
+"""Which model serves a task group's samples: its own, or the shared base.
+
+A task model is only as good as the allocation that sends it samples: when
+two tasks look alike (plain and mirrored digits), some samples reach the wrong
+task's model, and the shared base (trained on every task) answers them better.
+So, each time a version is written, the knowledge base measures both *as
+served*: every group's held-out rows (rows no model trained on) are pooled
+and allocated as inference allocates them; the rows a group receives are
+predicted by the group's own model and by the base. The group is served by
+the base when the base scores strictly better on at least :data:`MIN_ROWS`
+rows. In an update the margin is :data:`SWITCH_MARGIN`: a group kept from
+the previous version keeps its previous choice, and a group trained in the
+update its own model (the base, kept from an earlier version, never learned
+its new samples), unless the other scores better by that much: a hundred
+held-out rows are a noisy judge, and every change of the serving model risks
+forgetting. The decision and both scores go into the group's index entry
+(``serve``: ``"own"`` or ``"base"``, ``serve_scores``), so a reload serves
+the same way; :class:`~.serving.LoadedKB` honours it.
+
+Nothing is decided without a base model or held-out rows (see
+:meth:`~.training.Trainer.choosing`): the groups are then served by their own
+models, as before.
+"""
+
+import numpy as np
+
+from sedna.common.log import LOGGER
+from sedna.core.lifelong_learning.training import stored_samples
+from sedna.datasources.ops import concat, subset
+
+__all__ = ("SERVE_KEY", "SCORES_KEY", "MIN_ROWS", "SWITCH_MARGIN", "decide", "choose", "serves_base")
+
+SERVE_KEY = "serve"
+SCORES_KEY = "serve_scores"
+MIN_ROWS = 10  # held-out rows a group must receive for its decision to be made
+SWITCH_MARGIN = 0.02  # how much better the other model must score to change a previous choice
+
+
+def decide(own, base, n, previous=None, min_rows=MIN_ROWS, margin=SWITCH_MARGIN):
+    """``"base"`` or ``"own"``: the better scorer on at least ``min_rows`` rows;
+    with a ``previous`` choice, the other one only if it scores better by ``margin``.
+    Without scores or rows to judge: the previous choice, else ``"own"``."""
+    if own is None or base is None or n < min_rows:
+        return previous or "own"
+    if previous == "base":
+        return "own" if own >= base + margin else "base"
+    if previous == "own":
+        return "base" if base >= own + margin else "own"
+    return "base" if base > own else "own"
+
+
+def serves_base(group_doc):
+    """Whether the index doc says this group's samples are predicted by the shared base."""
+    return group_doc.get(SERVE_KEY) == "base"
+
+
+def _holdouts(trainer, group_docs, prev):
+    """Each group's held-out rows: kept in memory for the groups trained now,
+    read from the knowledge base for the others; None where there are none."""
+    out = []
+    for gd in group_docs:
+        held = trainer.holdouts.get(gd["entry"])
+        if held is None and gd.get("holdout_url") and prev is not None:
+            held = stored_samples(prev, {"entry": gd["entry"], "samples_url": gd["holdout_url"]})
+        ok = held is not None and held.x is not None and len(held.x) and getattr(held, "y", None) is not None \
+            and len(held.y) == len(held.x)
+        out.append(held if ok else None)
+    return out
+
+
+def choose(trainer, loaded, base, prev=None):
+    """Decide, per group of ``loaded`` (a version being written), which model serves
+    it, and record it in ``loaded.doc``. ``base``: the shared base Estimator or None;
+    ``prev``: the previous version (for the held-out rows of groups kept from it).
+    Returns ``{entry: decision}``."""
+    groups = loaded.doc["task_groups"]
+    # the choice a group starts from: a kept group's previous one; in an update, a group
+    # trained now starts from its own model (the base never learned its new samples)
+    previous = {}
+    for gd in groups:
+        kept = gd.pop(SERVE_KEY, None) if gd["entry"] not in trainer.holdouts else None
+        previous[gd["entry"]] = kept or (None if prev is None else "own")
+        gd.pop(SCORES_KEY, None)
+    parts = [h for h in _holdouts(trainer, groups, prev) if h is not None]
+    if base is None or not parts:
+        return {}
+    pooled = concat(parts, data_type="eval")
+    ids = loaded.allocate(pooled)
+    out = {}
+    for gi, gd in enumerate(groups):
+        rows = np.flatnonzero(ids == gi)
+        if gd.get("model", {}).get("shared") or len(rows) < MIN_ROWS:
+            continue  # served by the base already, or too few rows to judge
+        part = subset(pooled, rows)
+        own, on_base = trainer.score(loaded.models[gi], part), trainer.score(base, part)
+        if own is None or on_base is None:
+            continue
+        gd[SERVE_KEY] = out[gd["entry"]] = decide(own, on_base, len(rows), previous[gd["entry"]])
+        gd[SCORES_KEY] = {"own": own, "base": on_base, "n": int(len(rows))}
+        LOGGER.info("task %s: served by %s (held-out rows allocated to it: %d; own model %.4f, base %.4f)",
+                    gd["entry"], "the shared base" if out[gd["entry"]] == "base" else "its own model",
+                    len(rows), own, on_base)
+    loaded.serve_base(base)
+    return out
