@@ -21,10 +21,16 @@ test frames against the shift's frames) and recall at that threshold; the
 false alarms on the seen test frames in the last row. Per frame, then
 windowed: each frame's score pooled (mean) with the previous ``window - 1``
 frames of the same scene's stream (frames in stream order; the calibration
-frames pooled the same way). Last, the job's own recogniser as the engine
-calibrated it on its training holdout: the share of each scene's frames flagged.
+frames pooled the same way). Then on a stream that changes scene, as a
+robot's does (seen A, half of the shift, seen B, the other half, seen C): per
+frame, windowed (the pooled score lags at each change: the first seen frames
+after the shift inherit its evidence) and windowed with the gate (a frame is
+flagged only if its own score also exceeds the ``--gate`` quantile of the
+calibration scores), the job's rule. Last, the job's own recogniser as the
+engine calibrated it on its training holdout: the share of each scene's frames flagged.
 
-    python benchmarks/bench_unseen.py [--frames 40] [--test-frames 16] [--epochs 10] [--size 96x192] [--window 5]
+    python benchmarks/bench_unseen.py [--frames 40] [--test-frames 16] [--epochs 10] [--size 96x192] [--window 3]
+        [--gate 0.9] [--seed 0]
 """
 
 import argparse
@@ -171,6 +177,40 @@ def measure(score_fns, cal, tests, seen, shifts, window, fpr=0.05):
     return res
 
 
+def stream_rules(score_fns, cal, tests, seen, shifts, window, gate, fpr=0.05):
+    """Recall on each shift and false alarms on the seen frames of a stream that
+    changes scene (A, S[:half], B, S[half:], C), per rule:
+    ``{method: {rule: {"fpr", shift: recall}}}``."""
+    from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.by_model import (calibrated_threshold,
+                                                                                           window_pool)
+
+    res = {}
+    for name, fn in score_fns.items():
+        per = {d: fn(s) for d, s in cal.items()}
+        test = {d: fn(s) for d, s in tests.items()}
+        flat = np.concatenate(list(per.values()))
+        t1 = calibrated_threshold(flat, fpr)
+        tw = calibrated_threshold(np.concatenate([window_pool(v, window) for v in per.values()]), fpr)
+        g = float(np.quantile(flat, gate))
+        rules = {"frame": lambda x, p: x > t1, "window": lambda x, p: p > tw,
+                 "window + gate": lambda x, p: (p > tw) & (x > g)}
+        res[name] = {r: {"fpr": []} for r in rules}
+        a, b, c = (test[d] for d in seen[:3])
+        for d in shifts:
+            half = len(test[d]) // 2
+            segs = [(a, 0), (test[d][:half], 1), (b, 0), (test[d][half:], 1), (c, 0)]
+            x = np.concatenate([v for v, _ in segs])
+            new = np.concatenate([np.full(len(v), k, dtype=bool) for v, k in segs])
+            p = window_pool(x, window)
+            for r, rule in rules.items():
+                flag = rule(x, p)
+                res[name][r][d] = float(flag[new].mean())
+                res[name][r]["fpr"].append(float(flag[~new].mean()))
+        for r in rules:
+            res[name][r]["fpr"] = float(np.mean(res[name][r]["fpr"]))
+    return res
+
+
 def job_recognizer(kb, tests):
     """The job's own recogniser as the engine calibrated it (on its training
     holdout): share of each scene's test frames it flags, and its calibration."""
@@ -185,7 +225,7 @@ def job_recognizer(kb, tests):
             "flagged": flagged}
 
 
-def run(out, frames=40, cal_frames=16, test_frames=16, epochs=10, size=(96, 192), window=5, seed=0):
+def run(out, frames=40, cal_frames=16, test_frames=16, epochs=10, size=(96, 192), window=3, gate=0.9, seed=0):
     from sedna.examples.robo import datagen
 
     seen = list(datagen.SEEN)
@@ -198,9 +238,11 @@ def run(out, frames=40, cal_frames=16, test_frames=16, epochs=10, size=(96, 192)
     t1 = time.perf_counter()
     fns = scorers(kb, group_parts(kb, train), cal)
     res = measure(fns, cal, tests, seen, shifts, window)
+    stream = stream_rules({k: fns[k] for k in ("embedding", "combined")}, cal, tests, seen, shifts, window, gate)
     score_s = time.perf_counter() - t1
     mious = {d: miou(ll, tests[d]) for d in seen + shifts}
-    return {"seen": seen, "shifts": shifts, "window": window, "results": res, "mIoU": mious,
+    return {"seen": seen, "shifts": shifts, "window": window, "gate": gate, "results": res, "stream": stream,
+            "mIoU": mious,
             "job": job_recognizer(kb, tests),
             "seconds": {"train": train_s, "fit, calibrate and score": score_s, "total": time.perf_counter() - t0},
             "n": {"calibration": sum(len(s.x) for s in cal.values()),
@@ -219,6 +261,16 @@ def table(res, kind):
     return "\n".join(lines)
 
 
+def stream_table(res):
+    shifts, st = res["shifts"], res["stream"]
+    lines = ["| method, rule | " + " | ".join(f"{d} recall" for d in shifts) + " | false alarms on seen frames |",
+             "|---|" + "---|" * (len(shifts) + 1)]
+    for m, rules in st.items():
+        for r, row in rules.items():
+            lines.append(f"| {m}, {r} | " + " | ".join(f"{row[d]:.2f}" for d in shifts) + f" | {row['fpr']:.3f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=None)
@@ -227,18 +279,22 @@ def main(argv=None):
     p.add_argument("--test-frames", type=int, default=16, help="test frames per scene (seen and shifts)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--size", default="96x192")
-    p.add_argument("--window", type=int, default=5)
+    p.add_argument("--window", type=int, default=3, help="frames pooled (the robot job's: 3)")
+    p.add_argument("--gate", type=float, default=0.9, help="the gate's quantile (the robot job's: 0.9)")
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
     h, w = (int(v) for v in a.size.split("x"))
     out = a.out or tempfile.mkdtemp(prefix="bench-unseen-")
     res = run(out, frames=a.frames, cal_frames=a.cal_frames, test_frames=a.test_frames, epochs=a.epochs,
-              size=(h, w), window=a.window, seed=a.seed)
+              size=(h, w), window=a.window, gate=a.gate, seed=a.seed)
     n = res["n"]
     print(f"thresholds for 5 % false alarms on {n['calibration']} held-out seen frames; "
           f"{n['seen test']} seen test frames, {n['per shift']} per shift\n")
     print("per frame\n" + table(res, "frame"))
     print(f"\nwindowed (mean over {res['window']} consecutive frames of a scene's stream)\n" + table(res, "window"))
+    print(f"\non a stream that changes scene (seen A, half the shift, seen B, the other half, seen C); "
+          f"window {res['window']}, gate at the {res['gate']:.2f} quantile of the calibration scores\n"
+          + stream_table(res))
     job = res["job"]
     print(f"\nthe job's recogniser ({job['method']}) as the engine calibrated it on "
           f"{job['n_calibration']} held-out training frames: share of test frames flagged unseen")
