@@ -68,8 +68,9 @@ def _no_lc(monkeypatch):
 
 
 def test_a_related_new_task_refreshes_old_tasks_on_their_buffer_plus_its_samples(tmp_path):
+    # no budget: every related task is refreshed, whole
     index, _ = _round1(tmp_path, ProbaNet)
-    ll2 = _ll(tmp_path, ProbaNet(epochs=4))
+    ll2 = _ll(tmp_path, ProbaNet(epochs=4), refresh_budget=None)
     ll2.update(_tasks(("c", 40, 0.15)), index_url=index)
     doc = ll2._serving().doc
     refreshed = doc["update"]["refreshed"]
@@ -88,8 +89,9 @@ def test_a_related_new_task_refreshes_old_tasks_on_their_buffer_plus_its_samples
 
 
 def test_a_refresh_that_does_worse_on_held_out_rows_is_dropped_and_the_old_model_stays(tmp_path):
+    # no budget: every related task is refreshed, whole
     index, shas = _round1(tmp_path, RuinedByRefresh)
-    ll2 = _ll(tmp_path, RuinedByRefresh(epochs=4))
+    ll2 = _ll(tmp_path, RuinedByRefresh(epochs=4), refresh_budget=None)
     ll2.update(_tasks(("c", 40, 0.15)), index_url=index)
     doc = ll2._serving().doc
     assert doc["update"]["refreshed"] == {"a.model": "dropped", "b.model": "dropped"}

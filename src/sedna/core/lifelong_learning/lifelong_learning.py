@@ -118,9 +118,10 @@ class LifelongLearning:
         0 disables it.
     refresh_budget : float or None
         What the refreshes of one update may cost together, as a multiple of
-        the new tasks' own training (rows times epochs): 0.5 keeps an update
-        within about 1.5 times the cost of training the new tasks alone. The
-        most related tasks are refreshed first. None: no bound.
+        the new tasks' own training (rows times epochs): 0.5 (the default)
+        keeps an update's training near 1.5 times that of the new tasks alone.
+        The most related tasks are refreshed first. None: no bound (every
+        related task, whole: about the cost of joint retraining).
     serve_choice : bool or None
         With transfer, each version decides per task group whether its own
         model or the shared base serves the samples allocated to it, by which
@@ -136,7 +137,7 @@ class LifelongLearning:
                  unseen_sample_recognition=None, unseen_sample_re_recognition=None, *,
                  seen_estimator=None, output_url=None, min_train_sample=None, calibration_split=0.1,
                  transfer=True, task_epochs=0.5, replay_size=replay.DEFAULT_SIZE, distill=False,
-                 base_epochs=0.8, refresh=0.5, refresh_budget=None, serve_choice=None):
+                 base_epochs=0.8, refresh=0.5, refresh_budget=0.5, serve_choice=None):
         estimator = seen_estimator if estimator is None else estimator
         _check_estimator(estimator)
         self.estimator = estimator
