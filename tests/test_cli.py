@@ -33,7 +33,11 @@ def test_quickstart_learns_the_unseen_domain_and_kb_tools_work(tmp_path):
     assert sedna("kb", "rollback", str(out), "1").returncode == 0
     assert sedna("kb", "list", str(out)).stdout.splitlines()[1].split()[:2] == ["1", "*"]
     show = sedna("kb", "show", str(out), "2")
-    assert "rotated.model" in show.stdout
+    table = {ln.split()[0]: ln for ln in show.stdout.splitlines()[1:]}
+    assert "THIS VERSION" in table["TASK"] and "SERVED BY" in table["TASK"]
+    assert table["rotated.model"].split()[2] == "new"  # learnt in version 2
+    assert table["plain.model"].split()[2] == "kept"  # the round-1 model, unchanged
+    assert "own model (" in table["plain.model"] or "shared base (" in table["plain.model"]  # the choice's scores
 
 
 @pytest.mark.parametrize("args, message", [
