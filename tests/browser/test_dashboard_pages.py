@@ -150,6 +150,20 @@ def served_version(job):
         return json.load(f)["evaluation"]["source_version"]
 
 
+def test_each_version_says_what_it_did_to_each_task_and_which_model_serves_it(ui_page, toy_robot_job):
+    ui_page.goto(job_page_url(toy_robot_job))
+    rows = ui_page.locator('tr.version[data-version="2"] table.tasks tbody tr')
+    cells = {r[0]: r for r in (rows.nth(i).locator("td").all_inner_texts() for i in range(rows.count()))}
+    heads = ui_page.locator('tr.version[data-version="2"] table.tasks th').all_inner_texts()
+    change, served = heads.index("This version"), heads.index("Served by")
+    new = [e for e, r in cells.items() if r[change] == "new"]
+    assert len(new) == 1 and "garden" in new[0]  # round 2 learned the garden
+    assert all(r[change].startswith("kept") for e, r in cells.items() if e not in new)  # the others untouched
+    # image tasks make no serving choice: each is served by its own model, or the base when too small for one
+    assert {r[served] for r in cells.values()} <= {"own model", "shared base"}
+    assert "own model" in {r[served] for r in cells.values()}
+
+
 def test_a_rollback_without_session_or_csrf_changes_nothing(ui_page, toy_robot_job):
     url = job_page_url(toy_robot_job) + "/rollback"
     before = current_version(toy_robot_job)

@@ -124,6 +124,8 @@ def _cmd_kb_show(args):
     if args.json:
         print(json.dumps(v.doc, indent=1))
         return 0
+    from sedna.core.lifelong_learning.kb_doc import group_change, group_served_by
+
     print(f"version {v.number} ({v.url}), parent {v.parent_version}, created {v.created_at}")
     refreshed = (v.doc.get("update") or {}).get("refreshed") or {}
     rows = []
@@ -131,29 +133,13 @@ def _cmd_kb_show(args):
         m = g.get("model", {})
         metrics = g.get("eval_metrics") or m.get("metrics") or {}
         url = v.resolve(m["url"]) if m.get("url") else "-"
-        rows.append((g["entry"], g.get("n_samples", 0), _change(g, v.number, refreshed.get(g["entry"])),
-                     _served_by(g), ", ".join(f"{k}={_num(x)}" for k, x in metrics.items()) or "-", url))
+        rows.append((g["entry"], g.get("n_samples", 0), group_change(g, v.number, refreshed),
+                     group_served_by(g), ", ".join(f"{k}={_num(x)}" for k, x in metrics.items()) or "-", url))
     from sedna.cli.views import table
 
     # the model path last, whole and absolute (a version may use models an earlier version wrote)
     print(table(rows, ["TASK", "SAMPLES", "THIS VERSION", "SERVED BY", "METRICS", "MODEL"]))
     return 0
-
-
-def _change(group, number, refresh):
-    """What this version did to a task's model: trained it (how), or kept it; a refresh's outcome."""
-    m = group.get("model", {})
-    done = m.get("strategy") or "trained" if m.get("trained_version") == number else "kept"
-    return done if refresh in (None, "kept") else f"{done} (refresh {refresh})"
-
-
-def _served_by(group):
-    """Its own model, or the shared base (with the held-out scores that chose it)."""
-    sc = group.get("serve_scores") or {}
-    scores = f" ({_num(sc.get('own'))} own, {_num(sc.get('base'))} base)" if sc else ""
-    if group.get("model", {}).get("shared"):
-        return "shared base"
-    return ("shared base" if group.get("serve") == "base" else "own model") + scores
 
 
 def _num(x):

@@ -141,3 +141,25 @@ def kb_root_of(version):
     base = version.base_url.rstrip("/")
     parent = os.path.dirname(base)
     return os.path.dirname(parent) if os.path.basename(parent) == "versions" else base
+
+
+# ------------------------------------------------------------- describing a group (CLI, dashboard)
+def group_change(group, number, refreshed=None):
+    """What version ``number`` did to a task group's model: how it trained it
+    (``new``, ``retrain``, ``refresh``, ...) or ``kept``; a refresh that was
+    dropped or over budget is said. ``refreshed``: the version's ``update.refreshed``."""
+    m = group.get("model") or {}
+    done = (m.get("strategy") or "trained") if m.get("trained_version") == number else "kept"
+    outcome = (refreshed or {}).get(group.get("entry"))
+    return done if outcome in (None, "kept") else f"{done} (refresh {outcome})"
+
+
+def group_served_by(group):
+    """Which model predicts a group's samples: its own or the shared base, with
+    the held-out scores that chose it (:mod:`.serve_choice`)."""
+    if (group.get("model") or {}).get("shared"):
+        return "shared base"
+    sc = group.get("serve_scores") or {}
+    ok = all(isinstance(sc.get(k), (int, float)) for k in ("own", "base"))
+    scores = f" ({sc['own']:.3f} own, {sc['base']:.3f} base)" if ok else ""
+    return ("shared base" if group.get("serve") == "base" else "own model") + scores

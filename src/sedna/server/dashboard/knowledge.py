@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse
 
 from sedna.control.deploy import NoSuchVersion, NotDeployable, deployable_indexes, roll_back, served_version
 from sedna.control.rounds import RoundFiles
+from sedna.core.lifelong_learning.kb_doc import group_change, group_served_by
 from sedna.server.common import runtime_of
 from sedna.server.dashboard.render import esc, job_url, num
 from sedna.server.dashboard.session import check_csrf, csrf_token, read_form
@@ -67,10 +68,12 @@ def read_versions(job, eval_by_version):
 
 def _version_row(v, evals):
     tasks = []
+    refreshed = (v.doc.get("update") or {}).get("refreshed")
     for g in v.doc.get("task_groups", []):
         m = g.get("model") or {}
         tasks.append({"entry": g.get("entry"), "samples": g.get("n_samples", 0), "train": m.get("metrics"),
-                      "eval": g.get("eval_metrics") or evals.get(g.get("entry")), "strategy": m.get("strategy")})
+                      "eval": g.get("eval_metrics") or evals.get(g.get("entry")),
+                      "change": group_change(g, v.number, refreshed), "served_by": group_served_by(g)})
     return {"number": v.number, "created": v.created_at, "parent": v.parent_version, "tasks": tasks}
 
 
@@ -98,14 +101,14 @@ def kb_html(request, rollback_url, kb):
                       f'<input type="hidden" name="csrf" value="{esc(token)}"><input type="hidden" name="version" '
                       f'value="{esc(n)}"><button type="submit">Roll back to {esc(n)}</button></form>')
         tasks = "".join(
-            f'<tr><td>{esc(t["entry"])}</td><td class="num">{esc(t["samples"])}</td><td>{esc(t["strategy"] or "")}'
-            f'</td><td>{_metrics_text(t["train"])}</td><td>{_metrics_text(t["eval"]) or "–"}</td></tr>'
+            f'<tr><td>{esc(t["entry"])}</td><td class="num">{esc(t["samples"])}</td><td>{esc(t["change"])}</td>'
+            f'<td>{esc(t["served_by"])}</td><td>{_metrics_text(t["train"])}</td><td>{_metrics_text(t["eval"]) or "–"}</td></tr>'
             for t in v["tasks"])
         rows.append(
             f'<tr class="version" data-version="{esc(n)}"><td class="num">{esc(n)}{marks}</td>'
             f'<td>{esc(str(v["created"] or "")[:19].replace("T", " "))}<br><span class="muted">parent {esc(v["parent"] if v["parent"] else "–")}'
             f'</span></td><td><table class="tasks"><thead><tr><th>Task</th><th class="num">Samples</th>'
-            f'<th>Trained</th><th>Train metrics</th><th>Eval metrics</th></tr></thead><tbody>{tasks}</tbody>'
+            f'<th>This version</th><th>Served by</th><th>Train metrics</th><th>Eval metrics</th></tr></thead><tbody>{tasks}</tbody>'
             f'</table></td><td>{button}</td></tr>')
     return (head + '<p class="muted"><b>current</b>: the version the next round trains from (what '
             '<code>sedna kb list</code> stars); <b>served</b>: the version of the deployed index the inference '
