@@ -289,6 +289,31 @@ def test_a_failed_pod_without_a_log_fails_the_round_on_the_api_emulator(kube, op
     assert operator.proc.poll() is None
 
 
+def test_a_failed_pod_with_a_sidecar_reports_the_workers_log_on_the_api_emulator(
+        kube, api_emulator, operator, tmp_path):
+    """A train Pod with a sidecar (a service mesh's proxy, say): the API server refuses a
+    log request that names no container, so the operator asks for the container that
+    exited non-zero, and the round's log tail is the worker's, not the proxy's."""
+    ds, job, index = manifests(tmp_path)
+    tspec = job["spec"]["trainSpec"]["template"]["spec"]
+    tspec["containers"].insert(0, {"name": "proxy", "image": "mesh/proxy:1"})  # listed first, on purpose
+    worker = tspec["containers"][1]["name"]
+    kube.create(DATASETS, NS, ds)
+    kube.create(JOBS, NS, job)
+    index.write_text("".join(f"img/{i}.png lbl/{i}.png\n" for i in range(130)))
+    kube.patch(DATASETS, NS, ds["metadata"]["name"], {"status": {"numberOfSamples": 130}}, sub="status")
+    for name in (f"{JOB}-train-1", f"{JOB}-train-1-1", f"{JOB}-train-1-2"):
+        wait_for(lambda: pod(kube, name), what=f"Pod {name}")
+        api_emulator.write_pod_log(NS, name, "proxy: listening on 15001\n", container="proxy")
+        api_emulator.write_pod_log(NS, name, f"{name}: no such file img/7.png\n", container=worker)
+        kube.patch(PODS, NS, name, {"status": {"phase": "Failed", "hostIP": "10.0.0.7", "containerStatuses": [
+            {"name": "proxy", "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}},
+            {"name": worker, "state": {"terminated": {"exitCode": 3, "reason": "Error"}}}]}}, sub="status")
+    st = wait_for(lambda: (kube.get(JOBS, NS, JOB)["status"].get("lastFailure")), what="the round to fail")
+    assert st["exitCode"] == 3
+    assert st["logTail"] == f"{JOB}-train-1-2: no such file img/7.png\n"
+
+
 def test_pod_log_is_answered_as_kubernetes_does_on_the_api_emulator(kube, api_emulator):
     """The operator's client reads Pod logs from the emulator as from an API server: the last
     ``tailLines`` lines; "" for a Pod not yet on a node; 400 for a container that has not

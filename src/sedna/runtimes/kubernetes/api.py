@@ -169,14 +169,18 @@ class Api:
         return await self._call("PATCH", path(*res, namespace, name, sub), body,
                                 content_type="application/merge-patch+json")
 
-    async def log(self, namespace, name, tail_lines=50):
+    async def log(self, namespace, name, tail_lines=50, container=None):
         """The last ``tail_lines`` lines of a Pod's log (text; bytes that are not UTF-8 become
-        U+FFFD: a log is whatever the container wrote). A container that wrote nothing, or a Pod
-        not bound to a node, gives ""; one whose container never started is an ``ApiError``
-        (400, "... is waiting to start")."""
+        U+FFFD: a log is whatever the container wrote); ``container`` names the container in a
+        Pod of several (without it the API server answers 400). A container that wrote nothing,
+        or a Pod not bound to a node, gives ""; one whose container never started is an
+        ``ApiError`` (400, "... is waiting to start")."""
         self.calls += 1
+        params = {"tailLines": str(tail_lines)}
+        if container:
+            params["container"] = container
         async with self._session.get(self.conn.server + path("v1", "pods", namespace, name, "log"),
-                                     params={"tailLines": str(tail_lines)}) as r:
+                                     params=params) as r:
             text = (await r.read()).decode("utf-8", errors="replace")
             if r.status >= 300:
                 raise ApiError(r.status, text[:200])

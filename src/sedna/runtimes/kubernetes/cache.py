@@ -76,7 +76,7 @@ class WatchCache:
     async def pods(self, namespace, job):
         return list(self._pods.get((namespace, job)) or ())
 
-    async def log_tail(self, namespace, pod):
+    async def log_tail(self, namespace, pod, container=None):
         return ""
 
 
@@ -98,5 +98,5 @@ class ApiSource:
     async def pods(self, namespace, job):
         return await self.api.list(PODS, namespace, labels={LABEL_JOB: job})
 
-    async def log_tail(self, namespace, pod):
-        return await self._log_tail(namespace, pod)
+    async def log_tail(self, namespace, pod, container=None):
+        return await self._log_tail(namespace, pod, container)

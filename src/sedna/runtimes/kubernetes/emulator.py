@@ -91,10 +91,10 @@ def last_lines(log, n):
     return b"".join(lines[-n:]) if n > 0 else b""
 
 
-def pod_log_answer(pod, log, query):
+def pod_log_answer(pod, logs, query):
     """(HTTP status, body) of ``GET .../pods/{name}/log?query`` for stored ``pod`` whose
-    container wrote ``log`` (bytes, None when the test wrote none): text/plain for 200,
-    a ``v1.Status`` dict otherwise."""
+    containers wrote ``logs`` (``{container: bytes}``, key None: the Pod's only or any
+    container; None when the test wrote none): text/plain for 200, a ``v1.Status`` dict otherwise."""
     name, spec = pod["metadata"]["name"], pod.get("spec") or {}
     names = [c.get("name") for c in spec.get("containers") or []]
     container = query.get("container")
@@ -121,7 +121,8 @@ def pod_log_answer(pod, log, query):
         why = (state.get("waiting") or {}).get("reason") or "ContainerCreating"
         msg = f'container "{container}" in pod "{name}" is waiting to start: {why}'
         return 400, status_body(400, "BadRequest", msg)
-    log = log or b""
+    logs = logs or {}
+    log = logs.get(container, logs.get(None)) or b""
     return 200, log if tail is None else last_lines(log, tail)
 
 
@@ -130,7 +131,7 @@ def _make_emulator_class():
 
     class VersionedEmulator(KubernetesEmulator):
         recorder = None  # called with every request served, when set
-        pod_logs = None  # {(namespace, pod): bytes its container wrote}, shared with EmulatedApiServer
+        pod_logs = None  # {(namespace, pod): {container: bytes it wrote}}, shared with EmulatedApiServer
 
         async def __call__(self, raw_request):
             if raw_request.method == "GET" and raw_request.path.rstrip("/") == NAMESPACES_PATH:
@@ -240,10 +241,12 @@ class EmulatedApiServer:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
 
-    def write_pod_log(self, namespace, name, text):
+    def write_pod_log(self, namespace, name, text, container=None):
         """Play the kubelet: what Pod ``name``'s container wrote (str or bytes), served from
-        then on at ``.../pods/{name}/log`` (until the Pod is deleted)."""
-        self.pod_logs[(namespace, name)] = text.encode() if isinstance(text, str) else bytes(text)
+        then on at ``.../pods/{name}/log`` (until the Pod is deleted); ``container`` names
+        it in a Pod of several (``?container=``)."""
+        data = text.encode() if isinstance(text, str) else bytes(text)
+        self.pod_logs.setdefault((namespace, name), {})[container] = data
 
     def __enter__(self):
         return self.start()

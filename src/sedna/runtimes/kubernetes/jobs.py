@@ -145,9 +145,11 @@ class JobReconciler:
         state = copy.deepcopy(status.get(STATE_KEY) or {})
         workers = [pods.observe(p, reports.get(p["metadata"]["name"])) for p in owned
                    if not p["metadata"].get("deletionTimestamp")]
+        by_name = {p["metadata"]["name"]: p for p in owned}
         for w in workers:
             if w.phase == "Failed" and w.name == state.get("worker"):
-                w.log_tail = await source.log_tail(ns, w.name) or w.log_tail
+                container = pods.failed_container(by_name[w.name])[0]
+                w.log_tail = await source.log_tail(ns, w.name, container) or w.log_tail
         seen = {w.name for w in workers}
         for wname, why in (state.get("start_errors") or {}).items():
             if wname not in seen:  # a Pod the API refused: fails like one that exited
@@ -158,16 +160,18 @@ class JobReconciler:
                 workers.append(WorkerObs(name=wname, stage=held["stage"], round=held["round"], phase="Pending"))
         return ds, workers, state
 
-    async def _log_tail(self, ns, pod_name, lines=50):
-        """The last lines of a failed Pod's log (once per Pod; "" where the API has none)."""
-        if pod_name not in self._tails:
+    async def _log_tail(self, ns, pod_name, container=None, lines=50):
+        """The last lines of a failed Pod's log, of ``container`` where named (once per Pod;
+        "" where the API has none)."""
+        key = (pod_name, container)
+        if key not in self._tails:
             try:
-                self._tails[pod_name] = await self.api.log(ns, pod_name, lines) or ""
+                self._tails[key] = await self.api.log(ns, pod_name, lines, container=container) or ""
             except ApiError:
-                self._tails[pod_name] = ""
+                self._tails[key] = ""
             if len(self._tails) > 1000:
                 self._tails.pop(next(iter(self._tails)))
-        return self._tails[pod_name]
+        return self._tails[key]
 
     async def reconcile(self, namespace, name):
         """One pass; seconds until the job wants to be looked at again (None: it is gone).

@@ -106,12 +106,20 @@ def pod(job, worker, stage, round_no, env, lc_server=None):
             "spec": pspec}
 
 
-def _terminated(p):
+def failed_container(p):
+    """``(name, terminated state)`` of the container that ended the Pod: the first that
+    exited non-zero, else the first that terminated; ``(None, None)`` when none did. In a
+    Pod with a sidecar, that names the worker's container, whose log tells why."""
+    ended = []
     for cs in ((p.get("status") or {}).get("containerStatuses") or []):
         term = (cs.get("state") or {}).get("terminated") or (cs.get("lastState") or {}).get("terminated")
         if term:
-            return term
-    return None
+            ended.append((cs.get("name"), term))
+    return next((e for e in ended if e[1].get("exitCode")), ended[0] if ended else (None, None))
+
+
+def _terminated(p):
+    return failed_container(p)[1]
 
 
 def observe(p, report_entry=None):
