@@ -12,7 +12,7 @@ import os
 import sys
 
 from sedna.cli import UserError
-from sedna.runtimes.kubernetes import add_api_flags
+from sedna.runtimes.kubernetes import add_api_flags, add_metrics_flags
 
 
 def _cmd_crds(args):
@@ -67,6 +67,7 @@ def add_commands(sub):
                                    "workers become Pods.")
     p.add_argument("--namespace", metavar="NS", default=None, help="watch only this namespace (default: all)")
     add_api_flags(p)
+    add_metrics_flags(p)
     p.set_defaults(func=_run("operator", "run_operator", "operator"))
 
     p = sub.add_parser("agent", help="run the node agent (the DaemonSet's command)",

@@ -8,7 +8,7 @@ worker reports. Everything the runtime knows lives in the API objects
 import logging
 import os
 
-__all__ = ("add_api_flags", "setup_logging")
+__all__ = ("add_api_flags", "add_metrics_flags", "setup_logging")
 
 
 def add_api_flags(p):
@@ -19,6 +19,17 @@ def add_api_flags(p):
                    help="kubeconfig file (default: in-cluster service account, else $KUBECONFIG, ~/.kube/config)")
     p.add_argument("--server", metavar="URL", default=None,
                    help="Kubernetes API server URL (e.g. an emulator in tests); overrides the kubeconfig's")
+
+
+def add_metrics_flags(p):
+    """``sedna operator``'s ``/metrics`` flags (off unless ``--metrics-port`` is given)."""
+    p.add_argument("--metrics-port", metavar="PORT", type=int, default=None,
+                   help="serve Prometheus metrics on this port at /metrics (default: off); scrapes must send "
+                        "'Authorization: Bearer TOKEN' with the token of $SEDNA_METRICS_TOKEN or --metrics-token-file")
+    p.add_argument("--metrics-address", metavar="ADDR", default="0.0.0.0",
+                   help="address the metrics port listens on (default 0.0.0.0)")
+    p.add_argument("--metrics-token-file", metavar="PATH", default=None,
+                   help="file whose first line is the metrics token (default: $SEDNA_METRICS_TOKEN)")
 
 
 def setup_logging():

@@ -70,6 +70,13 @@ class WatchCache:
     async def job(self, namespace, name):
         return _one(self._jobs, (namespace, name))
 
+    def all_jobs(self):
+        """Every watched job (for ``/metrics``; snapshots, never mutated)."""
+        return [obj for store in list(self._jobs.values()) for obj in store]
+
+    def all_datasets(self):
+        return [obj for store in list(self._datasets.values()) for obj in store]
+
     async def dataset(self, namespace, name):
         return _one(self._datasets, (namespace, name))
 

@@ -21,13 +21,15 @@ import argparse
 import asyncio
 import logging
 import os
+import time
 
 import kopf
 
 from sedna.common.log import LOGGER
 from sedna.control.conditions import error_backoff, record_error
 from sedna.control.reconcile import Settings
-from sedna.runtimes.kubernetes import add_api_flags, setup_logging
+from sedna.runtimes.kubernetes import add_api_flags, add_metrics_flags, setup_logging
+from sedna.runtimes.kubernetes import metrics as op_metrics
 from sedna.runtimes.kubernetes.api import JOBS, Api, connection
 from sedna.runtimes.kubernetes.cache import WatchCache, register_indices
 from sedna.runtimes.kubernetes.jobs import JobReconciler
@@ -47,6 +49,9 @@ class Operator:
         self.api = Api(conn)
         self.jobs = JobReconciler(self.api, settings, lc_server)
         self._wake = {}  # (namespace, job) -> asyncio.Event
+        self.metrics = op_metrics.OperatorMetrics(lambda: self.jobs.cache)
+        self.metrics_endpoint = None  # (token, host, port) when /metrics is served
+        self._metrics_runner = None
 
     def wake(self, namespace, name):
         ev = self._wake.get((namespace, name))
@@ -65,10 +70,13 @@ class Operator:
         try:
             while not stopped:
                 ev.clear()
+                t0 = time.perf_counter()
                 try:
                     delay = await self.jobs.reconcile(namespace, name)
                     failures = 0
+                    self.metrics.observe(time.perf_counter() - t0)
                 except Exception as e:  # noqa: BLE001 - a failed pass (409 on a stale write...) is redone
+                    self.metrics.observe(time.perf_counter() - t0, failed=True)
                     failures += 1
                     delay = error_backoff(failures, 0.5, 30.0)
                     LOG.warning("job %s/%s: pass failed (%s: %s); again in %gs", namespace, name,
@@ -119,9 +127,13 @@ def build_registry(op):
         settings.posting.level = logging.WARNING
         settings.watching.server_timeout = 60
         await op.api.__aenter__()
+        if op.metrics_endpoint:
+            op._metrics_runner = await op_metrics.serve(op.metrics, *op.metrics_endpoint)
 
     @kopf.on.cleanup(registry=reg)
     async def cleanup(**_):
+        if op._metrics_runner is not None:
+            await op._metrics_runner.cleanup()
         await op.api.__aexit__(None, None, None)
 
     @kopf.on.login(registry=reg)
@@ -163,6 +175,7 @@ def run_operator(args):
     (and optionally ``lc_server``: the report endpoint workers get instead of their node's agent)."""
     conn = connection(getattr(args, "server", None), getattr(args, "kubeconfig", None))
     op = Operator(conn, Settings(), getattr(args, "lc_server", None) or os.environ.get("SEDNA_LC_SERVER"))
+    op.metrics_endpoint = metrics_endpoint(args)
     namespace = getattr(args, "namespace", None)
     reg = build_registry(op)
     LOG.info("sedna operator on %s (%s)", conn.server, f"namespace {namespace}" if namespace else "all namespaces")
@@ -171,10 +184,29 @@ def run_operator(args):
     return 0
 
 
+def metrics_endpoint(args):
+    """``(token, host, port)`` of ``--metrics-port``, or None; a port without a token is
+    refused (the families name jobs and their metrics: no anonymous scrapes)."""
+    port = getattr(args, "metrics_port", None)
+    if port is None:
+        return None
+    if not 0 < port < 65536:
+        raise SystemExit(f"sedna operator: --metrics-port {port}: not a port number")
+    try:
+        token = op_metrics.read_token(getattr(args, "metrics_token_file", None), os.environ.get("SEDNA_METRICS_TOKEN"))
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"sedna operator: --metrics-token-file: {e}") from None
+    if token is None:
+        raise SystemExit("sedna operator: --metrics-port needs a token: set $SEDNA_METRICS_TOKEN or "
+                         "--metrics-token-file (scrapes send it as 'Authorization: Bearer TOKEN')")
+    return token, getattr(args, "metrics_address", "0.0.0.0"), port
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m sedna.runtimes.kubernetes.operator")
     p.add_argument("--namespace", default=None)
     add_api_flags(p)
+    add_metrics_flags(p)
     p.add_argument("--lc-server", dest="lc_server", default=None)
     args = p.parse_args(argv)
     setup_logging()
