@@ -9,7 +9,9 @@ types and labels are listed in the README ("Metrics").
 
 import math
 
+from prometheus_client import Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.utils import floatToGoString
 
 from sedna.control.columns import _last_state
@@ -134,3 +136,15 @@ def worker_families(counts, durations, bounds=STAGE_BUCKETS):
         buckets = [(floatToGoString(b), float(n)) for b, n in zip(bounds, r["le"])] + [("+Inf", float(r["count"]))]
         hist.add_metric([r["stage"]], buckets, sum_value=r["seconds"])
     return [restarts, hist]
+
+
+# ------------------------------------------------ shared by the serving processes
+def reconcile_histogram(registry):
+    """``sedna_reconcile_duration_seconds`` in ``registry`` (the controller's or the operator's passes)."""
+    return Histogram("sedna_reconcile_duration_seconds", "How long one job's reconcile took", registry=registry)
+
+
+def exposition(registry, accept):
+    """``registry``'s text (Prometheus or OpenMetrics, as ``accept`` asks) and its content type."""
+    encoder, content_type = choose_encoder(accept or "")
+    return encoder(registry), content_type

@@ -19,12 +19,12 @@ types and labels are listed in the README ("Metrics").
 
 from fastapi import Request
 from fastapi.responses import Response
-from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
-from prometheus_client.exposition import choose_encoder
+from prometheus_client import CollectorRegistry, Counter, ProcessCollector
 from starlette.routing import Match
 
 from sedna.common.log import LOGGER
-from sedna.control.metric_families import PATH, STAGE_BUCKETS, dataset_families, job_families, worker_families
+from sedna.control.metric_families import (PATH, STAGE_BUCKETS, dataset_families, exposition, job_families,
+                                           reconcile_histogram, worker_families)
 
 LOG = LOGGER.getChild("metrics")
 JOB = "LifelongLearningJob"
@@ -57,8 +57,7 @@ class AppMetrics:
         if store is not None:
             self.registry.register(StoreCollector(store))
         ProcessCollector(registry=self.registry)
-        self.reconcile = Histogram("sedna_reconcile_duration_seconds", "How long one job's reconcile took",
-                                   registry=self.registry)
+        self.reconcile = reconcile_histogram(self.registry)
         self.requests = Counter("sedna_api_requests", "API requests answered, by method, route template and code",
                                 ["method", "route", "code"], registry=self.registry)
 
@@ -67,8 +66,7 @@ class AppMetrics:
 
     def exposition(self, accept):
         """The registry's text (Prometheus or OpenMetrics, as ``accept`` asks) and its content type."""
-        encoder, content_type = choose_encoder(accept or "")
-        return encoder(self.registry), content_type
+        return exposition(self.registry, accept)
 
 
 def route_template(scope):

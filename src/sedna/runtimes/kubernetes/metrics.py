@@ -16,11 +16,10 @@ compared in constant time; there is no anonymous mode.
 import hmac
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
-from prometheus_client.exposition import choose_encoder
+from prometheus_client import CollectorRegistry, Counter, ProcessCollector
 
 from sedna.common.log import LOGGER
-from sedna.control.metric_families import PATH, dataset_families, job_families
+from sedna.control.metric_families import PATH, dataset_families, exposition, job_families, reconcile_histogram
 
 LOG = LOGGER.getChild("operator.metrics")
 
@@ -46,8 +45,7 @@ class OperatorMetrics:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(CacheCollector(cache_of))
         ProcessCollector(registry=self.registry)
-        self.reconcile = Histogram("sedna_reconcile_duration_seconds", "How long one job's reconcile took",
-                                   registry=self.registry)
+        self.reconcile = reconcile_histogram(self.registry)
         self.failures = Counter("sedna_reconcile_failures", "Reconcile passes that failed (retried with backoff)",
                                 registry=self.registry)
 
@@ -57,8 +55,7 @@ class OperatorMetrics:
             self.failures.inc()
 
     def exposition(self, accept):
-        encoder, content_type = choose_encoder(accept or "")
-        return encoder(self.registry), content_type
+        return exposition(self.registry, accept)
 
 
 def read_token(path=None, env=None):
