@@ -16,11 +16,11 @@ for ever), a device, a folder, or a symlink to somewhere else.
 """
 
 import os
-import stat
 import tempfile
 
 from sedna.common.confine import is_below
 from sedna.common.exceptions import NotRegularFile, OutsideOutputDir
+from sedna.common.regular_files import describe_mode, open_regular
 
 __all__ = ("NotRegularFile", "OutsideOutputDir", "open_regular", "describe_mode", "publish_copy",
            "DEPLOY_MODE")
@@ -28,40 +28,6 @@ __all__ = ("NotRegularFile", "OutsideOutputDir", "open_regular", "describe_mode"
 #: Mode of the files the controller publishes (the deployed index): never world-readable.
 DEPLOY_MODE = 0o640
 _COPY_CHUNK = 1 << 20
-
-
-def describe_mode(mode):
-    """What a ``st_mode`` is, in words: ``"a FIFO"``, ``"a folder"``..."""
-    for test, words in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                        (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link")):
-        if test(mode):
-            return words
-    return "not a regular file"
-
-
-def open_regular(path, follow_symlinks=True):
-    """A read-only descriptor of ``path``, which must be a regular file.
-
-    Opened with ``O_NONBLOCK`` (a FIFO without a writer does not block the
-    caller) and ``O_CLOEXEC``; then ``fstat`` on the descriptor itself decides.
-    Raises :class:`NotRegularFile` (the descriptor closed) for anything else,
-    and the ``OSError`` of ``open`` (FileNotFoundError...) as is. The caller
-    closes the descriptor.
-    """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    if not follow_symlinks:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags)
-    try:
-        mode = os.fstat(fd).st_mode
-    except BaseException:
-        os.close(fd)
-        raise
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        raise NotRegularFile(f"{os.fsdecode(path)} is {describe_mode(mode)}, not a regular file: refusing to read it")
-    return fd
 
 
 def _opened_path(fd):

@@ -1,4 +1,5 @@
-"""Saving unseen samples for labelling (no pickle)."""
+"""The unseen-sample store: what the inference worker saves for labelling
+(no pickle), and how many samples wait there."""
 
 import json
 import os
@@ -8,6 +9,7 @@ import time
 import numpy as np
 
 from sedna.common.log import LOGGER
+from sedna.common.regular_files import open_regular
 from sedna.datasources.frames import pack
 from sedna.datasources.ops import is_pandas
 
@@ -64,3 +66,34 @@ def _save_batch(save_url, arrays, samples):
     with open(os.path.join(save_url, "unseen.jsonl"), "a", encoding="utf-8") as f:
         f.write(json.dumps({"file": os.path.basename(name), "n": int(len(samples.x)), "time": time.time()}) + "\n")
     return [name]
+
+
+def count_unseen(folder):
+    """Unseen samples saved by the inference worker (``unseen.txt`` lines and
+    ``unseen.jsonl`` batch sizes, as :mod:`sedna` writes them); None if there is no folder.
+    A file there that is not regular (a FIFO...) raises NotRegularFile, never blocks."""
+    if not folder or not os.path.isdir(folder):
+        return None
+    n = 0
+    for name, count in (("unseen.txt", _count_lines), ("unseen.jsonl", _count_batches)):
+        try:
+            fd = open_regular(os.path.join(folder, name))
+        except FileNotFoundError:
+            continue
+        with os.fdopen(fd, "rb") as f:
+            n += count(f)
+    return n
+
+
+def _count_lines(f):
+    return sum(1 for line in f if line.strip())
+
+
+def _count_batches(f):
+    n = 0
+    for line in f:
+        try:
+            n += int(json.loads(line).get("n", 0))
+        except (ValueError, AttributeError, TypeError):
+            continue
+    return n

@@ -24,10 +24,10 @@ from sedna.common.exceptions import NotFound, WorkerError
 from sedna.common.log import LOGGER
 from sedna.control.conditions import clear_error, error_backoff, record_error
 from sedna.control.deploy import publish_deployment
-from sedna.control.files import open_regular
 from sedna.control.reconcile import DatasetObs, Settings, WorkerObs, reconcile
 from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState, split_in_order
 from sedna.control.status import check_status
+from sedna.core.lifelong_learning.unseen_store import count_unseen
 from sedna.runtimes.local.store import now_ts
 
 LOG = LOGGER.getChild("controller")
@@ -440,36 +440,3 @@ def _template_env(job, key):
     except (KeyError, TypeError):
         return {}
     return {e.get("name"): e.get("value") for e in (containers[0].get("env") or []) if isinstance(e, dict)}
-
-
-def count_unseen(folder):
-    """Unseen samples saved by the inference worker (``unseen.txt`` lines and
-    ``unseen.jsonl`` batch sizes, as :mod:`sedna` writes them); None if there is no folder.
-    A file there that is not regular (a FIFO...) raises NotRegularFile, never blocks."""
-    if not folder or not os.path.isdir(folder):
-        return None
-    n = 0
-    for name, count in (("unseen.txt", _count_lines), ("unseen.jsonl", _count_batches)):
-        try:
-            fd = open_regular(os.path.join(folder, name))
-        except FileNotFoundError:
-            continue
-        with os.fdopen(fd, "rb") as f:
-            n += count(f)
-    return n
-
-
-def _count_lines(f):
-    return sum(1 for line in f if line.strip())
-
-
-def _count_batches(f):
-    import json
-
-    n = 0
-    for line in f:
-        try:
-            n += int(json.loads(line).get("n", 0))
-        except (ValueError, AttributeError, TypeError):
-            continue
-    return n
