@@ -44,8 +44,9 @@ class CSVDataParse(BaseDataSource):
     CALLBACK name) is then called once with the whole DataFrame and returns
     the DataFrame to use: it may add, drop or convert columns, or drop rows.
     ``x`` is that DataFrame without the ``label`` column, ``y`` the ``label``
-    column as a Series (also for test data when the column is there; without
-    a ``label``, ``y`` is None). ``usecols`` (a list or comma-separated
+    column as a Series (also for test data when the column is there; test
+    data without a ``label`` has ``y`` None; train and eval data without
+    one is a :class:`DataParseError` naming the columns). ``usecols`` (a list or comma-separated
     names) restricts the columns read; the label is always read. A row with
     the wrong number of fields is a :class:`DataParseError` (skipped with
     ``strict=False``). ``self.columns`` holds the feature names.
@@ -75,9 +76,8 @@ class CSVDataParse(BaseDataSource):
         if label and label in frame.columns:
             self.y = frame[label].reset_index(drop=True)
             frame = frame.drop(columns=[label])
-        elif label and not self.is_test_data:
-            raise DataParseError(", ".join(map(str, files)), 1,
-                                 f"label column {label!r} not among the columns {list(frame.columns)}")
+        elif not self.is_test_data:
+            raise DataParseError(", ".join(map(str, paths)) or "<records>", 1, _no_label(label, frame.columns))
         else:
             self.y = None
         self.x = frame.reset_index(drop=True)
@@ -124,6 +124,14 @@ class CSVDataParse(BaseDataSource):
             raise DataParseError(shown, None, f"callback {name} returned {type(out).__name__}, "
                                  "expected a pandas DataFrame")
         return out
+
+
+def _no_label(label, columns):
+    """Why train/eval data has no label column: none named, or not among ``columns``."""
+    if label:
+        return f"label column {label!r} not among the columns {list(columns)}"
+    return (f"no label column named: train and eval data need parse(..., label=<column>), "
+            f"one of the columns {list(columns)}")
 
 
 def _bad_rows(path, delimiter):
