@@ -61,7 +61,7 @@ def test_the_example_job_runs_train_eval_deploy_and_answers(tmp_path, wait_for):
                 return last
             return None
 
-        wait_for(round_one, timeout=300, what="round 1 (train, eval, deploy)")
+        wait_for(round_one, timeout=420, what="round 1 (train, eval, deploy)")
         kb = cp.get("ll", "rooms-ll")["status"]["knowledgeBase"]
         assert {m["name"] for m in kb["AIModels"]} >= {"north.model", "south.model"}, kb
         wait_for(lambda: any(w["name"] == "rooms-ll-deploy-1" and w["phase"] == "Running" for w in cp.workers()),
