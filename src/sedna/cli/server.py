@@ -113,6 +113,12 @@ def _images(args):
     except Exception as e:  # noqa: BLE001 - a user mistake in flags or the config file
         msg = str(e)
         raise UserError(msg if not args.config or args.config in msg else f"{args.config}: {msg}") from None
+    missing = [(image, folder) for image, folder in m.mapping.items() if not folder.is_dir()]
+    if missing:
+        image, folder = missing[0]
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise UserError(f"image {image}: {folder} {what} (the folder its workers run from: "
+                        "--image IMAGE=DIR or the --config file's images)")
     return m
 
 
