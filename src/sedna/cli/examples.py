@@ -1,6 +1,8 @@
 """``sedna quickstart|demo|label``: the examples that ship with sedna."""
 
+import contextlib
 import os
+import sys
 
 from sedna.cli import UserError
 
@@ -69,11 +71,67 @@ def _cmd_demo(args):
     h, w = _demo_size(args.size)
     if args.frames < 12 or args.epochs < 1:
         raise UserError("--frames must be >= 12 and --epochs >= 1")
+    work = os.path.abspath(args.workdir)
+    started = []  # the dashboard line, once the demo's control plane has printed it
+
+    def out(line):
+        print(line, flush=True)
+        if "dashboard: http" in line and not started:
+            started.append(line.split("dashboard: ", 1)[1].split()[0])
+
     try:
-        run_demo(args.workdir, frames=args.frames, size=(h, w), epochs=args.epochs, keep=args.keep)
+        with own_context(os.path.join(work, DEMO_CONFIG)):
+            run_demo(work, frames=args.frames, size=(h, w), epochs=args.epochs, keep=args.keep, out=out)
     except DemoError as e:
-        raise UserError(str(e)) from None
+        raise UserError(str(e) + _gone(started, args.keep)) from None
+    except KeyboardInterrupt:
+        if not args.keep:
+            _stop_leftover(os.path.join(work, "state"))
+        print(f"sedna: interrupted{_gone(started, args.keep)}", file=sys.stderr)
+        return 130
+    if started and not args.keep:
+        print(f"the demo's control plane has stopped: the dashboard at {started[0]} is gone "
+              "(`sedna demo --keep` leaves it up)")
     return 0
+
+
+#: Where the demo's control plane records its context (inside --workdir): the user's own
+#: sedna config, and its current context, are never touched by the demo.
+DEMO_CONFIG = "config"
+
+
+@contextlib.contextmanager
+def own_context(folder):
+    """``$XDG_CONFIG_HOME`` set to ``folder`` while the block runs, so the `sedna up` the demo
+    starts records its context there; the previous value comes back afterwards, also after
+    an interruption."""
+    saved = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = folder
+    try:
+        yield folder
+    finally:
+        if saved is None:
+            os.environ.pop("XDG_CONFIG_HOME", None)
+        else:
+            os.environ["XDG_CONFIG_HOME"] = saved
+
+
+def _stop_leftover(state):
+    """Stop a demo control plane an interruption left running (one caught while it was starting)."""
+    import subprocess
+
+    from sedna.runtimes.local.runtime import lock_holder
+
+    if lock_holder(state) is not None:
+        subprocess.run([sys.executable, "-m", "sedna.cli", "down", "--state-dir", state], capture_output=True,
+                       timeout=60)
+
+
+def _gone(started, keep):
+    """What became of the dashboard the demo printed, for a demo that ended early."""
+    if not started or keep:
+        return ""
+    return f"; the demo's control plane was stopped, so the dashboard at {started[0]} is gone"
 
 
 def _cmd_label(args):
