@@ -41,19 +41,48 @@ def _demo_size(text):
 
 
 def _cmd_demo_manifests(args):
-    """``sedna demo --manifests DIR``: the shipped templates, filled in for a demo under --workdir."""
+    """``sedna demo --manifests DIR``: the shipped templates, filled in for a demo under --workdir,
+    and the frames they point at, rendered there."""
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        raise UserError("rendering the demo's frames needs pillow: pip install 'sedna[robo]'") from None
     from sedna.examples.robo.demo import HERE, IMAGE, write_manifests
 
     work = os.path.abspath(args.workdir)
+    size = _demo_size(args.size)
+    if args.frames < 1:
+        raise UserError("--frames must be >= 1")
     try:
-        paths = write_manifests(args.manifests, work, epochs=args.epochs, size=_demo_size(args.size))
+        paths = write_manifests(args.manifests, work, epochs=args.epochs, size=size)
+        data, round1, camera = _render_demo_frames(work, args.frames, size)
     except OSError as e:
         raise UserError(f"--manifests {args.manifests}: {e.strerror or e}") from None
     print(f"wrote {paths[0]} and {paths[1]} (outputDir {work}/output/robo-demo)")
-    print(f"the Dataset's index: {work}/segmentation_data/data.txt (rounds start when lines are appended to it)")
+    print(f"rendered the frames under {os.path.dirname(data)}; the Dataset's index {data} is empty: "
+          "rounds start when lines are appended to it")
     print(f"to run them: sedna up --image {IMAGE}={HERE}")
     print(f"             sedna apply -f {paths[0]} -f {paths[1]}")
+    print(f"             cat {round1} >> {data}   # round 1: the seen scenes' frames")
+    print(f"camera frames for the inference worker: the lines of {camera} (copy each frame's depth, then its "
+          f"rgb file, into {work}/camera)")
     return 0
+
+
+def _render_demo_frames(work, frames, size):
+    """Render the seen scenes' training frames and every scene's camera frames under
+    ``work/segmentation_data`` (the Dataset of the written manifests); the index starts
+    empty. Returns (the index, round 1's lines, the camera frames' lines)."""
+    from sedna.examples.robo import datagen
+
+    root = os.path.join(work, "segmentation_data")
+    counts = {d: {"train": frames, "val": 10} for d in datagen.SEEN}
+    counts[datagen.HELDOUT] = {"train": 0, "val": 10}
+    info = datagen.generate(root, split_counts=counts, size=size, domains=[*datagen.SEEN, datagen.HELDOUT],
+                            splits=("train", "val"))
+    index = info["index"]
+    open(index["data.txt"], "w").close()  # lines appended to it start rounds
+    return index["data.txt"], index["train_seen.txt"], index["val_all.txt"]
 
 
 def _cmd_demo(args):
@@ -165,7 +194,8 @@ def add_commands(sub):
     d.add_argument("--keep", action="store_true", help="leave the control plane (its dashboard) and the inference worker "
                    "running at the end")
     d.add_argument("--manifests", metavar="DIR", help="only write the demo's Dataset and job manifests, filled in "
-                   "for --workdir, into DIR (ready for `sedna apply -f`), and exit")
+                   "for --workdir, into DIR (ready for `sedna apply -f`), render the frames they point at under "
+                   "--workdir, and exit")
     d.set_defaults(func=_cmd_demo)
 
     lb = sub.add_parser("label", help="label saved unseen frames and append them to the dataset index",
