@@ -57,7 +57,9 @@ def cmd_up(args):
     print(f"sedna control plane on {rt.url} (state in {rt.state_dir}); context {name!r}; kubectl: {kubectl}; "
           f"dashboard: {rt.url}/ui/ (its token: {os.path.join(rt.state_dir, 'token')}); Ctrl-C to stop", flush=True)
     _warn_host(args.host)
-    return rt.serve()
+    from sedna.server.app import create_app
+
+    return rt.serve(create_app)
 
 
 def _record(rt, name):

@@ -17,6 +17,17 @@ from sedna.control.resources import minutes_to_time
 ERROR_TYPE = "ReconcileError"
 
 
+def utcnow():
+    """Now, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def wallclock():
+    """Now, aware, in the machine's time zone: the runtimes' clock (a trigger's
+    window is a wall-clock time of the machine that runs the controller)."""
+    return datetime.now(timezone.utc).astimezone()
+
+
 def ts(dt):
     """An aware datetime as RFC 3339 UTC, the way every status time is written."""
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 from sedna.common.log import LOGGER
+from sedna.control import pool
+from sedna.control.conditions import wallclock
 from sedna.control.deploy import publish_deployment
 from sedna.control.reconcile import Action, ActionKind, DatasetObs, Settings, WorkerObs, reconcile
 from sedna.runtimes.kubernetes import pods, samples
 from sedna.runtimes.kubernetes.api import JOBS, PODS, SECRETS, ApiError
 from sedna.runtimes.kubernetes.cache import ApiSource
-from sedna.runtimes.local.controller import utcnow
 
 LOG = LOGGER.getChild("operator")
 STATE_KEY = "sednaState"
@@ -40,15 +41,11 @@ REPORTS_KEY = "workerReports"
 PRIVATE = (STATE_KEY, REPORTS_KEY)
 
 
-def _train_prob(job):
-    return float(((job.get("spec") or {}).get("dataset") or {}).get("trainProb", 0.8))
-
-
 def _dataset_obs(job, ds, state):
     if ds is None or ds.get("metadata", {}).get("deletionTimestamp"):
         return DatasetObs(exists=False)
     n = int((ds.get("status") or {}).get("numberOfSamples") or 0)
-    pt, pe = samples.pending(state, n, _train_prob(job))
+    pt, pe = pool.pending(state, n, pool.train_prob(job))
     return DatasetObs(exists=True, url=ds["spec"].get("url", ""), format=str(ds["spec"].get("format") or "txt").lower(),
                       number_of_samples=n, pending_train=pt, pending_eval=pe)
 
@@ -121,7 +118,7 @@ class _Plan:
 class JobReconciler:
     """Reconciles jobs through ``api`` (:class:`~sedna.runtimes.kubernetes.api.Api`)."""
 
-    def __init__(self, api, settings=None, lc_server=None, clock=utcnow):
+    def __init__(self, api, settings=None, lc_server=None, clock=wallclock):
         self.api = api
         self.settings = settings or Settings()
         self.lc_server = lc_server
@@ -243,12 +240,7 @@ class JobReconciler:
 
     def _pool(self, state, actions, ds, job):
         n = int(((ds or {}).get("status") or {}).get("numberOfSamples") or 0)
-        state = dict(state)
-        for a in actions:
-            if a.kind == "start_round":
-                state = samples.claim(state, a.round, n, _train_prob(job))
-            elif a.kind == "release_round":
-                state = samples.release(state, a.round)
+        state = pool.apply_actions(dict(state), actions, n, pool.train_prob(job))
         live = {a.name for a in actions if a.kind == "start_worker"}
         errs = {k: v for k, v in (state.get("start_errors") or {}).items()
                 if k not in live and v.get("round", 0) >= state.get("round", 0)}
@@ -302,10 +294,10 @@ class JobReconciler:
         if ds is None or not claim:
             return
         try:
-            samples.write_round(job["spec"]["outputDir"], state.get("data_format") or "txt", ds["spec"]["url"], r,
-                                claim, _train_prob(job))
-        except OSError as e:
-            # the index is on the dataset's node only; the train worker reports what it cannot read
+            samples.write_round(job["spec"]["outputDir"], state.get("data_format") or "txt", ds, r, claim,
+                                pool.train_prob(job))
+        except (OSError, ValueError) as e:
+            # the sample log is on the dataset's node only; the train worker reports what it cannot read
             LOG.warning("job %s: round %d files not written here: %s", job["metadata"]["name"], r, e)
 
     async def delete_workers(self, namespace, name):

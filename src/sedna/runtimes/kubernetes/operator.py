@@ -34,7 +34,7 @@ from sedna.runtimes.kubernetes.api import JOBS, Api, connection
 from sedna.runtimes.kubernetes.cache import WatchCache, register_indices
 from sedna.runtimes.kubernetes.jobs import JobReconciler
 from sedna.runtimes.kubernetes.pods import LABEL_JOB
-from sedna.runtimes.local.controller import utcnow
+from sedna.control.conditions import utcnow
 
 LOG = LOGGER.getChild("operator")
 GROUP, VERSION = "sedna.io", "v1alpha1"

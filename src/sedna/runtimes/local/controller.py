@@ -15,17 +15,17 @@ without blocking and only if regular (:mod:`sedna.control.files`), so no FIFO
 can stop the controller thread.
 """
 
-import os
 import threading
 import time
-from datetime import datetime, timezone
 
 from sedna.common.exceptions import NotFound, WorkerError
 from sedna.common.log import LOGGER
-from sedna.control.conditions import clear_error, error_backoff, record_error
+from sedna.control import pool
+from sedna.control.conditions import clear_error, error_backoff, record_error, wallclock
+from sedna.control.contract import TEMPLATE_KEY, template_env, worker_contract_env
 from sedna.control.deploy import publish_deployment
-from sedna.control.reconcile import DatasetObs, Settings, WorkerObs, reconcile
-from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState, split_in_order
+from sedna.control.reconcile import ActionKind, DatasetObs, Settings, WorkerObs, reconcile
+from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState
 from sedna.control.status import check_status
 from sedna.core.lifelong_learning.unseen_store import count_unseen
 from sedna.runtimes.local.store import now_ts
@@ -33,19 +33,13 @@ from sedna.runtimes.local.store import now_ts
 LOG = LOGGER.getChild("controller")
 JOB = "LifelongLearningJob"
 DATASET = "Dataset"
-TEMPLATE_KEY = {"train": "trainSpec", "eval": "evalSpec", "deploy": "deploySpec"}
 _INDEX_CONDITION = {"Missing": "IndexMissing", "NotRegular": "IndexUnreadable", "Unreadable": "IndexUnreadable"}
-
-
-def utcnow():
-    """Now, aware, in the machine's local time zone (trigger windows are wall-clock times)."""
-    return datetime.now(timezone.utc).astimezone()
 
 
 class Controller:
     """Runs the control loop of the local runtime (one thread)."""
 
-    def __init__(self, store, launcher, lc_server, token, settings=None, clock=utcnow, min_period=0.2):
+    def __init__(self, store, launcher, lc_server, token, settings=None, clock=wallclock, min_period=0.2):
         self.store = store
         self.launcher = launcher
         self.lc_server = lc_server
@@ -217,23 +211,6 @@ class Controller:
                     if (job["spec"].get("dataset") or {}).get("name") == name:
                         self.wake((ns, job["metadata"]["name"]))
 
-    def _ingest(self, job, state):
-        """Move the dataset's new lines into the job's sample pool, split in order."""
-        ns = job["metadata"]["namespace"]
-        ds_name = job["spec"]["dataset"]["name"]
-        cursor = state.get("cursor", 0)
-        new = self.store.dataset_lines_since(ns, ds_name, cursor)
-        if not new:
-            return state
-        # split positions, not lines: identical lines stay distinct samples
-        train_pos, _, counter = split_in_order(range(len(new)), float(job["spec"]["dataset"].get("trainProb", 0.8)),
-                                               state.get("split_counter", 0))
-        train_pos = set(train_pos)
-        rows = [(seq, ln, "train" if i in train_pos else "eval") for i, (seq, ln) in enumerate(new)]
-        state = dict(state, cursor=new[-1][0] + 1, split_counter=counter)
-        self.store.add_job_samples(ns, job["metadata"]["name"], rows, state)
-        return state
-
     # -------------------------------------------------------------------- jobs
     def reconcile_job(self, job):
         ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
@@ -250,23 +227,24 @@ class Controller:
             ds = self.store.get(DATASET, ns, job["spec"]["dataset"]["name"])
         except NotFound:
             ds = None
+        n = int(((ds or {}).get("status") or {}).get("numberOfSamples") or 0)
         if ds is not None:
-            state = self._ingest(job, state)
-            pt, pe = self.store.pending_counts(ns, name)
-            obs_ds = DatasetObs(exists=True, url=ds["spec"]["url"], format=_format(ds),
-                                number_of_samples=(ds.get("status") or {}).get("numberOfSamples", 0),
+            state = self.store.legacy_pool(ns, name, state)
+            pt, pe = pool.pending(state, n, pool.train_prob(job))
+            obs_ds = DatasetObs(exists=True, url=ds["spec"]["url"], format=_format(ds), number_of_samples=n,
                                 pending_train=pt, pending_eval=pe)
         else:
             obs_ds = DatasetObs(exists=False)
         workers = [self._observe(w) for w in self.store.workers(ns, name)]
-        unseen = count_unseen(_template_env(job, "deploySpec").get("unseen_save_url"))
+        unseen = count_unseen(template_env(job, "deploy").get("unseen_save_url"))
         result = reconcile(dict(job, state=state), obs_ds, workers, self.clock(), self.settings)
         if unseen is not None:
             kb = result.status.setdefault("knowledgeBase", {})
             kb.setdefault("samples", {})["unseenSamples"] = unseen
+        state = pool.apply_actions(result.state, result.actions, n, pool.train_prob(job))
         # save the decision first, then carry it out (each action is safe to repeat)
-        self.store.update_status(JOB, ns, name, result.status, result.state)
-        self._carry_out(dict(job, status=result.status, state=result.state), result.actions)
+        self.store.update_status(JOB, ns, name, result.status, state)
+        self._carry_out(dict(job, status=result.status, state=state), result.actions)
         return result.requeue_after if not result.actions else self.min_period
 
     def _carry_out(self, job, actions):
@@ -274,13 +252,13 @@ class Controller:
         refused = {}  # inference worker -> why its deployed index could not be published
         for action in actions:
             try:
-                if action.kind == "start_worker" and action.name in refused:
+                if action.kind == ActionKind.START_WORKER and action.name in refused:
                     self._fail_start(job, action, refused[action.name])
                 else:
                     self._execute(job, action)
             except Exception as e:  # noqa: BLE001 - recorded on the worker; reconcile decides
                 LOG.error("job %s/%s: action %s failed: %s", ns, name, action.kind, e)
-                if action.kind == "publish_deployment":
+                if action.kind == ActionKind.PUBLISH_DEPLOYMENT:
                     refused[action.name] = str(e)
 
     def _fail_start(self, job, a, reason):
@@ -311,21 +289,22 @@ class Controller:
 
     def _execute(self, job, a):
         ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
-        if a.kind == "start_round":
-            train, evals = self.store.claim_round(ns, name, a.round)
-            fmt = (job.get("state") or {}).get("data_format") or "txt"
+        if a.kind == ActionKind.START_ROUND:
+            state = job.get("state") or {}
+            claim = (state.get("claims") or {}).get(str(a.round)) or [0, 0, 0]
+            lines = self.store.dataset_lines_range(ns, job["spec"]["dataset"]["name"], claim[0], claim[1])
+            train, evals = pool.round_lines(lines, claim, pool.train_prob(job))
+            fmt = state.get("data_format") or "txt"
             header = self._header(ns, job["spec"]["dataset"]["name"]) if fmt == "csv" else None
             paths = RoundFiles(job["spec"]["outputDir"], fmt).write(a.round, train, evals, header=header)
             LOG.info("job %s/%s: round %d with %d train / %d eval samples (%s)", ns, name, a.round,
                      len(train), len(evals), paths)
-        elif a.kind == "release_round":
-            self.store.release_round(ns, name, a.round)
-        elif a.kind == "start_worker":
+        elif a.kind == ActionKind.START_WORKER:
             self.store.add_worker(ns, a.name, name, a.stage, a.round, {"env": a.env})
             self._launch(job, a.name, a.stage, a.round, a.env)
-        elif a.kind == "stop_worker":
+        elif a.kind == ActionKind.STOP_WORKER:
             self._stop(ns, a.name)
-        elif a.kind == "publish_deployment":
+        elif a.kind == ActionKind.PUBLISH_DEPLOYMENT:
             # the source comes from a worker's report: only from inside outputDir, never world-readable
             publish_deployment(a.source, a.target, job["spec"]["outputDir"])
 
@@ -393,20 +372,6 @@ class Controller:
         self.wake((namespace, w["job"]))
 
 
-def worker_contract_env(namespace, job, worker, stage, lc_server, token, env):
-    """The env contract (CONTRACTS §2) of one worker, before the template's own ``env``.
-
-    Both runtimes build it here: the local launcher and the Kubernetes Pod
-    builder (:mod:`sedna.runtimes.kubernetes.pods`); ``env`` is the stage's
-    variables from ``reconcile``."""
-    contract = {"NAMESPACE": namespace, "JOB_NAME": job, "WORKER_NAME": worker, "LC_SERVER": lc_server,
-                "LC_TOKEN": token}
-    if stage != "deploy":
-        contract["KB_SERVER"] = lc_server
-    contract.update(env)
-    return contract
-
-
 def _record_dict(record):
     if isinstance(record, dict):
         return dict(record)
@@ -433,10 +398,3 @@ def _format(ds):
 def _is_csv(ds):
     return _format(ds) == "csv"
 
-
-def _template_env(job, key):
-    try:
-        containers = job["spec"][key]["template"]["spec"]["containers"]
-    except (KeyError, TypeError):
-        return {}
-    return {e.get("name"): e.get("value") for e in (containers[0].get("env") or []) if isinstance(e, dict)}

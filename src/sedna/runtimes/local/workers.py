@@ -66,6 +66,7 @@ import time
 import uuid
 from pathlib import Path
 
+from sedna.control.contract import PROTECTED_ENV
 from sedna.common.exceptions import WorkerError
 from sedna.common.log import sedna_logger
 from sedna.common.procs import boot_id, kill_session, proc_stat, start_time
@@ -82,7 +83,6 @@ LOG = sedna_logger(__name__)
 BASE_ENV_KEYS = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME",
                  "PYTHONPATH", "VIRTUAL_ENV")
 #: Contract variables a template's ``env`` cannot override.
-PROTECTED_ENV = frozenset({"NAMESPACE", "JOB_NAME", "WORKER_NAME", "LC_SERVER", "LC_TOKEN"})
 #: Smallest RLIMIT_AS given to a worker.
 MIN_MEMORY_LIMIT = 256 * 1024 ** 2
 #: Lines of log returned by :meth:`LocalLauncher.poll`.
