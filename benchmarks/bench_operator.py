@@ -102,7 +102,7 @@ def agent_patch(kube, ds_name, tmp):
 
 def client(url):
     """The emulator's blocking client, patient: a saturated emulator answers late, not never."""
-    from sedna.runtimes.kubernetes.emulator import SyncClient
+    from sedna.testing.k8s_emulator import SyncClient
 
     class Patient(SyncClient):
         def call(self, method, p, body=None, content_type="application/json"):

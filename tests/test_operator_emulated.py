@@ -202,7 +202,7 @@ def test_a_waiting_job_is_checked_without_api_calls_on_the_api_emulator(tmp_path
     """Below the threshold, the job's periodic checks (every second here) read the watch cache:
     a stretch of seconds passes without the reconciler asking the API for anything; the
     threshold crossed still starts the round's train Pod."""
-    from sedna.runtimes.kubernetes.emulator import EmulatedApiServer, SyncClient
+    from sedna.testing.k8s_emulator import EmulatedApiServer, SyncClient
 
     seen = []  # (monotonic time, method, URL) of the reconciler's own requests (aiohttp's, not kopf's)
 

@@ -9,6 +9,8 @@ knowledge base, output folder). The local launcher and the Kubernetes Pod
 builder both build it with :func:`worker_contract_env`.
 """
 
+from sedna.core.lifelong_learning.unseen_store import count_unseen
+
 #: The job's spec key holding each stage's worker template.
 TEMPLATE_KEY = {"train": "trainSpec", "eval": "evalSpec", "deploy": "deploySpec"}
 
@@ -26,6 +28,12 @@ def worker_contract_env(namespace, job, worker, stage, lc_server, token, env):
         contract["KB_SERVER"] = lc_server
     contract.update(env)
     return contract
+
+
+def unseen_count(job):
+    """How many samples the job's inference worker saved as unseen (its ``unseen_save_url``
+    folder, counted by the core's unseen store); None where there is no such folder here."""
+    return count_unseen(template_env(job, "deploy").get("unseen_save_url"))
 
 
 def template_env(job, stage):

@@ -18,6 +18,7 @@ import re
 from datetime import datetime, timezone
 
 from sedna.common.file_ops import FileOps
+from sedna.control.conditions import record_index_event
 from sedna.control.pool import SampleLog, round_lines
 from sedna.control.rounds import RoundFiles, WatchState
 
@@ -57,7 +58,8 @@ def advance(watcher, ds, state_dir):
         log = {"log": path, "logBase": base + state.lines_total, "logBytes": 0}
     if lines or log["logBytes"] == 0:
         log["logBytes"] = SampleLog(path).append(lines, log["logBytes"])
-    patch = {}
+    conditions = {"conditions": list(status.get("conditions") or [])}
+    patch = conditions if record_index_event(conditions, event, datetime.now(timezone.utc)) else {}
     watch = {"url": url, "state": new_state.to_dict(), "base": base, **log}
     if watch != saved:
         patch[WATCH_KEY] = watch

@@ -17,23 +17,23 @@ can stop the controller thread.
 
 import threading
 import time
+from dataclasses import asdict, is_dataclass
 
 from sedna.common.exceptions import NotFound, WorkerError
 from sedna.common.log import LOGGER
 from sedna.control import pool
-from sedna.control.conditions import clear_error, error_backoff, record_error, wallclock
-from sedna.control.contract import TEMPLATE_KEY, template_env, worker_contract_env
+from sedna.control.conditions import clear_error, error_backoff, index_problem, record_error, record_index_event, wallclock
+from sedna.control.contract import TEMPLATE_KEY, unseen_count, worker_contract_env
 from sedna.control.deploy import publish_deployment
 from sedna.control.reconcile import ActionKind, DatasetObs, Settings, WorkerObs, reconcile
 from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState
 from sedna.control.status import check_status
-from sedna.core.lifelong_learning.unseen_store import count_unseen
 from sedna.runtimes.local.store import now_ts
+from sedna.runtimes.local.worker_records import WorkerRecord, WorkerSpec
 
 LOG = LOGGER.getChild("controller")
 JOB = "LifelongLearningJob"
 DATASET = "Dataset"
-_INDEX_CONDITION = {"Missing": "IndexMissing", "NotRegular": "IndexUnreadable", "Unreadable": "IndexUnreadable"}
 
 
 class Controller:
@@ -186,20 +186,13 @@ class Controller:
         if lines or watch is None or old_url != url or new_state.to_dict() != state.to_dict():
             total = self.store.add_dataset_lines(ns, name, url, lines, new_state.to_dict())
             changed = bool(lines)
-        conds = list(status.get("conditions") or [])
-        status["conditions"] = conds
+        status["conditions"] = list(status.get("conditions") or [])
         if clear_error(status, self.clock()):
             changed = True
-        if event:
-            reason = getattr(event, "reason", str(event))
-            msg = getattr(event, "message", "") or str(event)
-            if not conds or conds[-1].get("reason") != reason or conds[-1].get("message") != msg:
-                conds.append({"type": _INDEX_CONDITION.get(reason, "IndexChanged"),
-                              "status": "True", "reason": reason, "message": msg,
-                              "lastTransitionTime": now_ts()})
-                status["conditions"] = conds[-10:]
-                changed = True
-                LOG.warning("dataset %s/%s: %s %s", ns, name, reason, msg)
+        if record_index_event(status, event, self.clock()):
+            changed = True
+            if event:
+                LOG.warning("dataset %s/%s: %s %s", ns, name, event.reason, event.message)
         if status.get("numberOfSamples") != total:
             status["numberOfSamples"] = total
             status["updateTime"] = now_ts()
@@ -232,15 +225,12 @@ class Controller:
             state = self.store.legacy_pool(ns, name, state)
             pt, pe = pool.pending(state, n, pool.train_prob(job))
             obs_ds = DatasetObs(exists=True, url=ds["spec"]["url"], format=_format(ds), number_of_samples=n,
-                                pending_train=pt, pending_eval=pe)
+                                pending_train=pt, pending_eval=pe, problem=index_problem(ds.get("status")))
         else:
             obs_ds = DatasetObs(exists=False)
         workers = [self._observe(w) for w in self.store.workers(ns, name)]
-        unseen = count_unseen(template_env(job, "deploy").get("unseen_save_url"))
-        result = reconcile(dict(job, state=state), obs_ds, workers, self.clock(), self.settings)
-        if unseen is not None:
-            kb = result.status.setdefault("knowledgeBase", {})
-            kb.setdefault("samples", {})["unseenSamples"] = unseen
+        result = reconcile(dict(job, state=state), obs_ds, workers, self.clock(), self.settings,
+                           unseen_samples=unseen_count(job))
         state = pool.apply_actions(result.state, result.actions, n, pool.train_prob(job))
         # save the decision first, then carry it out (each action is safe to repeat)
         self.store.update_status(JOB, ns, name, result.status, state)
@@ -338,8 +328,6 @@ class Controller:
         return WatchState.from_dict(watch).header or None
 
     def _launch(self, job, wname, stage, round_no, env, recorded=False):
-        from sedna.runtimes.local.workers import WorkerSpec
-
         ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
         # the worker's own credential: it may post its own report and nothing else
         contract = worker_contract_env(ns, name, wname, stage, self.lc_server,
@@ -377,16 +365,12 @@ def _record_dict(record):
         return dict(record)
     if hasattr(record, "to_dict"):
         return record.to_dict()
-    from dataclasses import asdict, is_dataclass
-
     if is_dataclass(record):
         return asdict(record)
     return dict(vars(record))
 
 
 def _rec(d):
-    from sedna.runtimes.local.workers import WorkerRecord
-
     return WorkerRecord.from_dict(d)
 
 
