@@ -55,7 +55,7 @@ class Rec:
 def _server_class():
     """``EmulatedApiServer`` that records the requests it serves (kmock's own log is trimmed
     to the current request by the emulator: it would slow every request down)."""
-    from sedna.runtimes.kubernetes import emulator
+    from sedna.testing import k8s_emulator as emulator
 
     class RecordingServer(emulator.EmulatedApiServer):
         def __init__(self, *args, **kwargs):

@@ -124,10 +124,10 @@ def test_agent_writes_round_files_the_operator_could_not_on_the_api_emulator(kub
                            "metadata": {"name": "j"},
                            "spec": {"outputDir": str(out), "dataset": {"name": "d", "trainProb": 0.8}},
                            "status": {"sednaState": {"round": 1, "claims": {"1": [0, 10, 0]}}}})
-    train = out / "data" / "train" / "1" / "data.txt"
-    wait_for(train.exists, what="the round's train file")
+    train, evals = out / "data" / "train" / "1" / "data.txt", out / "data" / "eval" / "1" / "data.txt"
+    wait_for(lambda: train.exists() and evals.exists(), what="the round's files")  # train is written first
     assert train.read_text().splitlines() == [f"x{i} y{i}" for i in (0, 1, 2, 3, 5, 6, 7, 8)]
-    assert (out / "data" / "eval" / "1" / "data.txt").read_text().splitlines() == ["x4 y4", "x9 y9"]
+    assert evals.read_text().splitlines() == ["x4 y4", "x9 y9"]
 
 
 def make_worker(kube, job_name, worker, out):

@@ -22,12 +22,12 @@ from dataclasses import asdict, is_dataclass
 from sedna.common.exceptions import NotFound, WorkerError
 from sedna.common.log import LOGGER
 from sedna.control import pool
-from sedna.control.conditions import clear_error, error_backoff, index_problem, record_error, record_index_event, wallclock
+from sedna.control.conditions import clear_error, index_problem, record_index_event, wallclock
 from sedna.control.contract import TEMPLATE_KEY, unseen_count, worker_contract_env
 from sedna.control.deploy import publish_deployment
 from sedna.control.reconcile import ActionKind, DatasetObs, Settings, WorkerObs, reconcile
 from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState
-from sedna.control.status import check_status
+from sedna.control.retry import Failures, error_status
 from sedna.runtimes.local.store import now_ts
 from sedna.runtimes.local.worker_records import WorkerRecord, WorkerSpec
 
@@ -52,7 +52,7 @@ class Controller:
         self._due = {}            # (namespace, job) -> monotonic time of the next reconcile
         self._dataset_due = {}    # (namespace, dataset) -> monotonic time of the next index check
         self._lock = threading.RLock()
-        self._failures = {}       # (kind, namespace, name) -> failed passes in a row
+        self._failures = Failures(self.settings.backoff_base, self.settings.backoff_max)  # by (kind, ns, name)
         self.stats = {"reconciles": 0, "index_checks": 0, "errors": 0}
         self.reported_at = {}     # (namespace, worker) -> when its last report came (UTC)
         self.reconcile_observers = []  # called with each job reconcile's seconds (/metrics)
@@ -120,7 +120,7 @@ class Controller:
                     self._due[key] = time.monotonic() + max(self.min_period, after)
                     due = self._due[key]
             next_in = min(next_in, due - time.monotonic())
-        self._failures = {k: n for k, n in self._failures.items() if k in seen}  # deleted objects
+        self._failures.keep_only(seen)  # deleted objects
         return max(0.0, next_in)
 
     def _isolated(self, kind, obj, handle):
@@ -130,14 +130,13 @@ class Controller:
         try:
             after = handle(obj)
         except Exception as e:  # noqa: BLE001 - one object's failure must not stop the others
-            n = self._failures[key] = self._failures.get(key, 0) + 1
+            n, delay = self._failures.failed(key)
             self.stats["errors"] += 1
-            delay = error_backoff(n, self.settings.backoff_base, self.settings.backoff_max)
             LOG.warning("%s %s/%s: %s: %s (failure %d; next try in %gs)", kind, key[1], key[2],
                         type(e).__name__, e, n, delay, exc_info=n == 1)
             self._record_error(kind, key[1], key[2], e, n, delay)
             return delay
-        self._failures.pop(key, None)
+        self._failures.succeeded(key)
         return after
 
     def _record_error(self, kind, ns, name, error, attempt, delay):
@@ -145,15 +144,9 @@ class Controller:
             obj = self.store.get(kind, ns, name)
         except NotFound:
             return
-        status = obj.get("status")
-        invalid = check_status(kind, status)
-        message = f"{type(error).__name__}: {error}" if not isinstance(error, OSError) else str(error)
-        if invalid:
-            message = ("its status is invalid: " + "; ".join(f"{p}: {m}" for p, m in invalid[:5])
-                       + f" ({message})")
         try:
-            self.store.update_status(kind, ns, name, record_error(status, type(error).__name__, message,
-                                                                  self.clock(), attempt, delay))
+            self.store.update_status(kind, ns, name, error_status(kind, obj.get("status"), error, self.clock(),
+                                                                  attempt, delay))
         except Exception:  # noqa: BLE001 - the store itself failing: logged, retried with the object
             LOG.exception("%s %s/%s: cannot record the error", kind, ns, name)
 
