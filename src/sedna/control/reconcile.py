@@ -220,12 +220,11 @@ def reconcile(job: dict, dataset: Optional[DatasetObs], workers: List[WorkerObs]
 def _job_failed(j):
     """Whether the job is Failed (rounds failed ``max_failed_rounds`` times in a row) and its
     spec has not changed since; a changed spec starts it again from Train/Waiting."""
-    failed = j.state.get("failed_generation")
-    if failed is None:
+    if not j.state.get("job_failed"):
         return False
-    if failed == j.meta.get("generation"):
+    if j.state.get("failed_generation") == j.meta.get("generation"):
         return True
-    j.state.update(failed_generation=None, failed_rounds=0)
+    j.state.update(job_failed=False, failed_generation=None, failed_rounds=0)
     j.transition("Train", "Waiting", "JobChanged", "the job changed; waiting for the trigger")
     return False
 
@@ -463,7 +462,7 @@ def _fail_job(j, stage, w, tail, settings):
     lines = [ln.strip() for ln in (tail or "").splitlines() if ln.strip()]
     error = w.error or (lines[-1] if lines else f"exit code {w.exit_code}")
     n = j.state["failed_rounds"]
-    j.state["failed_generation"] = j.meta.get("generation")
+    j.state.update(job_failed=True, failed_generation=j.meta.get("generation"))
     j.transition(stage, "Failed", "JobFailed",
                  f"{n} rounds in a row failed; no new round starts until the job's spec changes (fix it and "
                  f"apply it again). The worker's error: {error[:500]}",
