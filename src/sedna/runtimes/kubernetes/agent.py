@@ -4,13 +4,16 @@ The original's LocalController role, on one node:
 
 * **datasets**: for every Dataset whose ``spec.nodeName`` is this node, read
   what was appended to its index file since the last look (the incremental
-  :class:`~sedna.control.rounds.IndexWatcher`) and patch the Dataset's
+  :class:`~sedna.control.rounds.IndexWatcher`), append the new samples to
+  the Dataset's sample log in ``--state-dir`` and patch the Dataset's
   ``status.numberOfSamples`` / ``updateTime`` (cumulative: the watcher's
-  policy). The watcher's position is kept in ``status.sednaWatch``, so a
-  restarted agent carries on where it stopped and counts nothing twice.
-* **round files**: a round the operator opened (its claim of index lines in
-  the job's ``status.sednaState``) whose files are missing — the operator
-  could not read this node's index — is written here.
+  policy) and its index conditions (a missing or unreadable index, which a
+  waiting job then names). The watcher's position and the log's size are
+  kept in ``status.sednaWatch``, so a restarted agent carries on where it
+  stopped and counts nothing twice (:mod:`.samples`).
+* **round files**: a round the operator opened (its claim of sample numbers
+  in the job's ``status.sednaState``) whose files are missing — the operator
+  could not read this node's sample log — is written here from the log.
 * **worker reports**: ``POST /sedna/workers/{name}/info`` (CONTRACTS §2),
   checked as on the local runtime (:mod:`sedna.control.reports`): the
   caller's bearer token must be the one the operator minted into the
@@ -34,6 +37,7 @@ from aiohttp import web
 
 from sedna.common.log import LOGGER
 from sedna.common.file_ops import FileOps
+from sedna.control import pool
 from sedna.control.reports import fit_errors, report_entry, report_errors
 from sedna.control.rounds import IndexWatcher, RoundFiles
 from sedna.runtimes.kubernetes import add_api_flags, pods, samples, setup_logging
@@ -82,8 +86,8 @@ class DatasetWatcher:
 
     async def write_rounds(self, ds):
         """Write the round files of rounds that jobs claimed from this Dataset and whose
-        files are missing (the operator writes them itself when it can read the index;
-        on this node the index is always readable). Idempotent: same lines, same files."""
+        files are missing (the operator writes them itself when it can read the sample log;
+        on this node it always can). Idempotent: same lines, same files."""
         ns, name = ds["metadata"]["namespace"], ds["metadata"]["name"]
         for job in await self.api.list(JOBS, ns):
             spec = job.get("spec") or {}
@@ -95,9 +99,8 @@ class DatasetWatcher:
                 out = spec["outputDir"] if "://" in spec["outputDir"] else os.path.abspath(spec["outputDir"])
                 if FileOps.exists(RoundFiles(out, fmt).train_index(int(r))):
                     continue
-                prob = float((spec.get("dataset") or {}).get("trainProb", 0.8))
                 try:
-                    await asyncio.to_thread(samples.write_round, out, fmt, ds, int(r), claim, prob)
+                    await asyncio.to_thread(samples.write_round, out, fmt, ds, int(r), claim, pool.train_prob(job))
                 except ValueError as e:  # the log has not caught up with the claim yet
                     LOG.info("job %s/%s: round %s not written yet: %s", ns, job["metadata"]["name"], r, e)
                     continue
