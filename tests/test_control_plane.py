@@ -109,7 +109,7 @@ def test_three_rounds_triggered_by_appending_to_the_index(plane, tmp_path):
 
 
 def test_a_failing_worker_is_retried_then_the_job_records_the_failure(tmp_path):
-    cp = ControlPlane(str(tmp_path), ["--backoff", "0.5", "--max-attempts", "3"]).start()
+    cp = ControlPlane(str(tmp_path), ["--backoff", "0.5", "--max-attempts", "3", "--max-failed-rounds", "2"]).start()
     try:
         data, out, test_data, results = setup_job(cp, tmp_path, threshold=10, extra_env={"FAIL_TRAIN": "3"})
         data.append(data.lines("plain", 30))
