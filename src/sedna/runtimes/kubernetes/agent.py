@@ -31,13 +31,13 @@ import hmac
 import os
 import signal
 import socket
-from datetime import datetime, timezone
 
 from aiohttp import web
 
 from sedna.common.log import LOGGER
 from sedna.common.file_ops import FileOps
 from sedna.control import pool
+from sedna.control.conditions import ts, utcnow
 from sedna.control.reports import fit_errors, report_entry, report_errors
 from sedna.control.rounds import IndexWatcher, RoundFiles
 from sedna.runtimes.kubernetes import add_api_flags, pods, samples, setup_logging
@@ -49,9 +49,6 @@ DEFAULT_PERIOD = 1.0  # seconds between two looks at the index files
 #: where the Datasets' sample logs are kept (deploy/agent.yaml mounts a node folder there)
 DEFAULT_STATE_DIR = os.path.join(os.path.expanduser("~"), ".sedna", "agent")
 
-
-def _now():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class DatasetWatcher:
@@ -154,7 +151,7 @@ class Reports:
         errors = fit_errors(body, job)
         if errors:
             return _fail(400, "; ".join(errors))
-        entry = report_entry(body, _now())
+        entry = report_entry(body, ts(utcnow()))
         await self.api.patch(JOBS, ns, job_name, {"status": {REPORTS_KEY: {name: entry}}}, sub="status")
         LOG.info("report of %s/%s: %s %s", ns, name, body.get("kind"), body.get("status"))
         return web.json_response({"result": "accepted"})

@@ -10,9 +10,9 @@ stops no worker.
 """
 
 import asyncio
-from datetime import datetime, timezone
 
 from sedna.common.exceptions import NotFound
+from sedna.control.conditions import ts, utcnow
 from sedna.control.reports import fit_errors, report_entry
 from sedna.control.runtime import ReportRefused
 from sedna.runtimes.kubernetes import pods
@@ -42,9 +42,6 @@ def _shown(obj, with_state):
 def _key(obj):
     return obj["metadata"].get("namespace") or "default", obj["metadata"]["name"]
 
-
-def _now():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def worker_row(pod, reports):
@@ -143,7 +140,7 @@ class KubernetesRuntime:
         errors = fit_errors(body, job)
         if errors:
             raise ReportRefused("; ".join(errors))
-        patch = {"status": {REPORTS_KEY: {worker: report_entry(body, _now())}}}
+        patch = {"status": {REPORTS_KEY: {worker: report_entry(body, ts(utcnow()))}}}
         self._run(lambda api: api.patch(JOBS, namespace, w["job"], patch, sub="status"))
 
     def worker_counts(self):

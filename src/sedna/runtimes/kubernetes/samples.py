@@ -15,18 +15,14 @@ the same lines as on the local runtime.
 
 import os
 import re
-from datetime import datetime, timezone
 
 from sedna.common.file_ops import FileOps
-from sedna.control.conditions import record_index_event
+from sedna.control.conditions import record_index_event, ts, utcnow
 from sedna.control.pool import SampleLog, round_lines
 from sedna.control.rounds import RoundFiles, WatchState
 
 WATCH_KEY = "sednaWatch"
 
-
-def _now():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def log_path(state_dir, ds):
@@ -59,12 +55,12 @@ def advance(watcher, ds, state_dir):
     if lines or log["logBytes"] == 0:
         log["logBytes"] = SampleLog(path).append(lines, log["logBytes"])
     conditions = {"conditions": list(status.get("conditions") or [])}
-    patch = conditions if record_index_event(conditions, event, datetime.now(timezone.utc)) else {}
+    patch = conditions if record_index_event(conditions, event, utcnow()) else {}
     watch = {"url": url, "state": new_state.to_dict(), "base": base, **log}
     if watch != saved:
         patch[WATCH_KEY] = watch
     if status.get("numberOfSamples") != total:
-        patch.update(numberOfSamples=total, updateTime=_now())
+        patch.update(numberOfSamples=total, updateTime=ts(utcnow()))
     return patch, total, event
 
 
