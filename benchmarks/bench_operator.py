@@ -3,7 +3,7 @@
 The real operator process (``python -m sedna.runtimes.kubernetes.operator --server URL``, as
 tests/test_operator_emulated.py starts it) against :class:`EmulatedApiServer`; N tutorial-like
 jobs (threshold 100 samples, ``checkPeriodSeconds: 1``) with a Dataset each, below the threshold.
-This script plays the node agent (it patches ``status.numberOfSamples``), the kubelet (it patches
+This script plays the node agent (it patches ``status.numberOfSamples`` and the sample log's place), the kubelet (it patches
 Pod phases) and the eval worker (it writes the eval output), as the emulated tests do.
 
 (a) operator CPU (utime+stime of its process, /proc/<pid>/stat) while all N jobs wait, and
@@ -55,7 +55,7 @@ class Rec:
 def _server_class():
     """``EmulatedApiServer`` that records the requests it serves (kmock's own log is trimmed
     to the current request by the emulator: it would slow every request down)."""
-    from sedna.runtimes.kubernetes import emulator
+    from sedna.testing import k8s_emulator as emulator
 
     class RecordingServer(emulator.EmulatedApiServer):
         def __init__(self, *args, **kwargs):
@@ -89,9 +89,20 @@ def manifests(tmp, i):
     return ds, job
 
 
+def agent_patch(kube, ds_name, tmp):
+    """The node agent's status patch once it has counted (and logged) the index's lines, made
+    ahead with the agent's own code so that the timed step is the patch alone."""
+    from sedna.control.rounds import IndexWatcher
+    from sedna.runtimes.kubernetes import samples
+    from sedna.runtimes.kubernetes.api import DATASETS
+
+    patch, _, _ = samples.advance(IndexWatcher(), kube.get(DATASETS, NS, ds_name), os.path.join(tmp, "agent"))
+    return {"status": patch}
+
+
 def client(url):
     """The emulator's blocking client, patient: a saturated emulator answers late, not never."""
-    from sedna.runtimes.kubernetes.emulator import SyncClient
+    from sedna.testing.k8s_emulator import SyncClient
 
     class Patient(SyncClient):
         def call(self, method, p, body=None, content_type="application/json"):
@@ -184,8 +195,9 @@ def run(n_jobs, cpu_window, sample, log_path=None):
             # (b) threshold crossed -> train Pod exists, for `sample` jobs one at a time
             lat = []
             for job, ds in names[:sample]:
+                counted = agent_patch(kube, ds, tmp)
                 t = time.monotonic()
-                kube.patch(DATASETS, NS, ds, {"status": {"numberOfSamples": LINES}}, sub="status")
+                kube.patch(DATASETS, NS, ds, counted, sub="status")
                 wait_for(lambda: kube.get(PODS, NS, f"{job}-train-1"), timeout=30, what=f"{job}'s train Pod",
                          interval=0.01)
                 lat.append(time.monotonic() - t)
@@ -195,9 +207,10 @@ def run(n_jobs, cpu_window, sample, log_path=None):
             # (c) the requests of one whole round of one job
             job, ds = names[-1]
             out = os.path.join(tmp, "out", job)
+            counted = agent_patch(kube, ds, tmp)
             first = len(srv.requests())
             t_round = time.monotonic()
-            kube.patch(DATASETS, NS, ds, {"status": {"numberOfSamples": LINES}}, sub="status")
+            kube.patch(DATASETS, NS, ds, counted, sub="status")
             for stage, phases in (("train", ("Running", "Succeeded")), ("eval", ("Running", "Succeeded")),
                                   ("deploy", ("Running",))):
                 name = f"{job}-{stage}-1"

@@ -98,7 +98,7 @@ def control_plane(tmp_path, user_config):
 def api_emulator():
     """An emulated Kubernetes API server (kmock), standing in for a cluster."""
     pytest.importorskip("kmock")
-    from sedna.runtimes.kubernetes.emulator import EmulatedApiServer
+    from sedna.testing.k8s_emulator import EmulatedApiServer
 
     with EmulatedApiServer() as srv:
         yield srv
@@ -107,6 +107,6 @@ def api_emulator():
 @pytest.fixture
 def kube(api_emulator):
     """A blocking client of :func:`api_emulator`."""
-    from sedna.runtimes.kubernetes.emulator import SyncClient
+    from sedna.testing.k8s_emulator import SyncClient
 
     return SyncClient(api_emulator.url)

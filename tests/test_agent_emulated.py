@@ -36,7 +36,7 @@ def start(module, *args, log):
 def agent(api_emulator, tmp_path):
     port = free_port()
     proc = start("agent", "--server", api_emulator.url, "--node-name", NODE, "--host", "127.0.0.1",
-                 "--port", str(port), "--period", "0.2", log=tmp_path / "agent.log")
+                 "--port", str(port), "--period", "0.2", "--state-dir", str(tmp_path / "agent-state"), log=tmp_path / "agent.log")
     url = f"http://127.0.0.1:{port}"
 
     def up():
@@ -95,7 +95,8 @@ def test_a_restarted_agent_counts_nothing_twice_on_the_api_emulator(kube, api_em
     index = tmp_path / "data.txt"
     index.write_text("a 1\nb 2\n")
     kube.create(DATASETS, NS, dataset("mine", NODE, index))
-    argv = ("--server", api_emulator.url, "--node-name", NODE, "--host", "127.0.0.1", "--period", "0.2")
+    argv = ("--server", api_emulator.url, "--node-name", NODE, "--host", "127.0.0.1", "--period", "0.2",
+            "--state-dir", str(tmp_path / "agent-state"))
     proc = start("agent", *argv, "--port", str(free_port()), log=tmp_path / "agent.log")
     try:
         wait_for(lambda: samples_of(kube, "mine") == 2, what="2 samples")
@@ -123,10 +124,10 @@ def test_agent_writes_round_files_the_operator_could_not_on_the_api_emulator(kub
                            "metadata": {"name": "j"},
                            "spec": {"outputDir": str(out), "dataset": {"name": "d", "trainProb": 0.8}},
                            "status": {"sednaState": {"round": 1, "claims": {"1": [0, 10, 0]}}}})
-    train = out / "data" / "train" / "1" / "data.txt"
-    wait_for(train.exists, what="the round's train file")
+    train, evals = out / "data" / "train" / "1" / "data.txt", out / "data" / "eval" / "1" / "data.txt"
+    wait_for(lambda: train.exists() and evals.exists(), what="the round's files")  # train is written first
     assert train.read_text().splitlines() == [f"x{i} y{i}" for i in (0, 1, 2, 3, 5, 6, 7, 8)]
-    assert (out / "data" / "eval" / "1" / "data.txt").read_text().splitlines() == ["x4 y4", "x9 y9"]
+    assert evals.read_text().splitlines() == ["x4 y4", "x9 y9"]
 
 
 def make_worker(kube, job_name, worker, out):

@@ -4,6 +4,7 @@ Dataset's index, eval then deploy replacing the inference worker."""
 
 import json
 import os
+import time
 
 import pytest
 
@@ -108,9 +109,9 @@ def test_three_rounds_triggered_by_appending_to_the_index(plane, tmp_path):
 
 
 def test_a_failing_worker_is_retried_then_the_job_records_the_failure(tmp_path):
-    cp = ControlPlane(str(tmp_path), ["--backoff", "0.5", "--max-attempts", "3"]).start()
+    cp = ControlPlane(str(tmp_path), ["--backoff", "0.5", "--max-attempts", "3", "--max-failed-rounds", "2"]).start()
     try:
-        data, out, _, _ = setup_job(cp, tmp_path, threshold=10, extra_env={"FAIL_TRAIN": "3"})
+        data, out, test_data, results = setup_job(cp, tmp_path, threshold=10, extra_env={"FAIL_TRAIN": "3"})
         data.append(data.lines("plain", 30))
 
         def failed():
@@ -127,6 +128,20 @@ def test_a_failing_worker_is_retried_then_the_job_records_the_failure(tmp_path):
         wait_for(lambda: any(w["name"] == "digits-ll-train-2" for w in cp.workers()), what="round 2 from kept samples")
         train2 = open(os.path.join(out, "data", "train", "2", "data.txt")).read().splitlines()
         assert len(train2) == 24  # 80 % of the 30 lines
+        # round 2 fails as well: two rounds in a row, the job is Failed with the worker's error
+        # and starts no round 3, however long it is left
+        def job_failed():
+            conds = cp.get("ll", "digits-ll")["status"]["conditions"]
+            return conds[-1] if conds[-1]["reason"] == "JobFailed" else None
+        cond = wait_for(job_failed, timeout=120, what="the job to be Failed")
+        assert cond["type"] == "Failed" and "2 rounds in a row failed" in cond["message"]
+        assert "failing on purpose" in cond["message"]
+        time.sleep(3)  # three trigger periods: a round 3 would have started
+        assert job_failed() and not [w for w in cp.workers() if w["round"] == 3]
+        # the job changed (the failure fixed): it trains again, from the samples kept
+        docs = manifests(data.index, out, test_data, results, threshold=10)
+        cp.cli("apply", "-f", write_yaml(str(tmp_path / "fixed.yaml"), docs), check=True)
+        wait_for(lambda: any(w["name"] == "digits-ll-train-3" for w in cp.workers()), what="round 3 once changed")
         assert cp.healthy()
     finally:
         cp.stop()

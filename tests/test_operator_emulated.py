@@ -3,8 +3,8 @@ process, with kmock's Kubernetes API emulator standing in for the API server.
 
 The emulator stores objects and serves list/watch/get/create/merge-patch/
 delete; it schedules and runs no Pod, keeps no resourceVersion and validates
-nothing. So these tests play the node agent (they patch the Dataset's
-``status.numberOfSamples``), the kubelet (they patch Pod phases and exit
+nothing. So these tests play the node agent (they count and log the index's lines with
+the agent's own code and patch the Dataset's status), the kubelet (they patch Pod phases and exit
 codes) and, where needed, the workers (they write the eval output).
 """
 
@@ -106,13 +106,21 @@ def last_condition(kube):
     return (states[-1]["stage"], states[-1]["type"]) if states else None
 
 
+def count_samples(kube, ds_name, tmp_path, ns=NS):
+    """Play the node agent, with its own code: count and log the index's new lines, patch the status."""
+    from sedna.control.rounds import IndexWatcher
+    from sedna.runtimes.kubernetes import samples
+
+    patch, _, _ = samples.advance(IndexWatcher(), kube.get(DATASETS, ns, ds_name), str(tmp_path / "agent-state"))
+    kube.patch(DATASETS, ns, ds_name, {"status": patch}, sub="status")
+
+
 def apply_tutorial(kube, tmp_path, lines=130, threshold=100):
     ds, job, index = manifests(tmp_path, threshold)
     kube.create(DATASETS, NS, ds)
     kube.create(JOBS, NS, job)
     index.write_text("".join(f"img/{i}.png lbl/{i}.png\n" for i in range(lines)))
-    # play the node agent: it counted the lines on the dataset's node
-    kube.patch(DATASETS, NS, ds["metadata"]["name"], {"status": {"numberOfSamples": lines}}, sub="status")
+    count_samples(kube, ds["metadata"]["name"], tmp_path)  # on the dataset's node
     return job
 
 
@@ -194,7 +202,7 @@ def test_a_waiting_job_is_checked_without_api_calls_on_the_api_emulator(tmp_path
     """Below the threshold, the job's periodic checks (every second here) read the watch cache:
     a stretch of seconds passes without the reconciler asking the API for anything; the
     threshold crossed still starts the round's train Pod."""
-    from sedna.runtimes.kubernetes.emulator import EmulatedApiServer, SyncClient
+    from sedna.testing.k8s_emulator import EmulatedApiServer, SyncClient
 
     seen = []  # (monotonic time, method, URL) of the reconciler's own requests (aiohttp's, not kopf's)
 
@@ -216,7 +224,9 @@ def test_a_waiting_job_is_checked_without_api_calls_on_the_api_emulator(tmp_path
             wait_for(lambda: last_condition(kube) == ("Train", "Waiting"), what="the job to wait")
             assert any(JOB in url for _, _, url in seen)  # the recorder does see the reconciler
             wait_for(lambda: quiet_for(3.0), timeout=30, what="3 s of checks without an API call")
-            kube.patch(DATASETS, NS, ds_name, {"status": {"numberOfSamples": 130}}, sub="status")
+            with open(tmp_path / "data" / "data.txt", "a") as f:
+                f.write("".join(f"img/{i}.png lbl/{i}.png\n" for i in range(50, 130)))
+            count_samples(kube, ds_name, tmp_path)
             wait_for(lambda: pod(kube, f"{JOB}-train-1"), what="the train Pod")
         finally:
             op.stop()
@@ -226,7 +236,8 @@ def test_train_pod_waits_for_the_round_files_on_the_api_emulator(kube, operator,
     """The operator cannot read the index (it lies on the Dataset's node only): the round starts
     but its train Pod is held, not started to fail on a missing file; once the node agent
     (played here) has written the round files, the train Pod starts and reads them."""
-    from sedna.runtimes.kubernetes import samples
+    from sedna.control import pool
+    from sedna.control.rounds import RoundFiles
 
     ds, job, index = manifests(tmp_path)
     index.unlink()  # not on the operator's machine
@@ -240,8 +251,8 @@ def test_train_pod_waits_for_the_round_files_on_the_api_emulator(kube, operator,
 
     state = wait_for(held, what="the train Pod to be held for its round files")
     assert not kube.list(PODS, NS) and last_condition(kube) == ("Train", "Starting")
-    index.write_text("".join(f"img/{i}.png lbl/{i}.png\n" for i in range(130)))  # the agent's node
-    samples.write_round(job["spec"]["outputDir"], "txt", str(index), 1, state["claims"]["1"], 0.8)
+    lines = [f"img/{i}.png lbl/{i}.png" for i in range(130)]  # the samples, as logged on the agent's node
+    RoundFiles(job["spec"]["outputDir"]).write(1, *pool.round_lines(lines, state["claims"]["1"], 0.8))
     train = wait_for(lambda: pod(kube, f"{JOB}-train-1"), what="the train Pod once the files exist")
     with open(env_of(train)["TRAIN_DATASET_URL"]) as f:
         assert len(f.read().splitlines()) == 104
@@ -301,7 +312,7 @@ def test_a_failed_pod_with_a_sidecar_reports_the_workers_log_on_the_api_emulator
     kube.create(DATASETS, NS, ds)
     kube.create(JOBS, NS, job)
     index.write_text("".join(f"img/{i}.png lbl/{i}.png\n" for i in range(130)))
-    kube.patch(DATASETS, NS, ds["metadata"]["name"], {"status": {"numberOfSamples": 130}}, sub="status")
+    count_samples(kube, ds["metadata"]["name"], tmp_path)
     for name in (f"{JOB}-train-1", f"{JOB}-train-1-1", f"{JOB}-train-1-2"):
         wait_for(lambda: pod(kube, name), what=f"Pod {name}")
         api_emulator.write_pod_log(NS, name, "proxy: listening on 15001\n", container="proxy")
@@ -359,7 +370,7 @@ def test_namespace_flag_limits_the_operator_to_one_namespace_on_the_api_emulator
         index.write_text("".join(f"img/{i}.png lbl/{i}.png\n" for i in range(130)))
         kube.create(DATASETS, ns, ds)
         kube.create(JOBS, ns, job)
-        kube.patch(DATASETS, ns, ds["metadata"]["name"], {"status": {"numberOfSamples": 130}}, sub="status")
+        count_samples(kube, ds["metadata"]["name"], tmp_path / ns, ns)
     op = OperatorProcess(api_emulator.url, tmp_path / "operator.log", ["--namespace", "team-a"]).start()
     try:
         wait_for(lambda: kube.get(PODS, "team-a", f"{JOB}-train-1"), what="team-a's train Pod")
@@ -374,7 +385,7 @@ def test_pod_env_is_the_local_runtimes_worker_contract(tmp_path):
     """The same worker gets the same contract variables from both runtimes; on Kubernetes
     only LC_SERVER/KB_SERVER (the node's agent) and LC_TOKEN (its Secret) are resolved there."""
     from sedna.runtimes.kubernetes import pods
-    from sedna.runtimes.local.controller import worker_contract_env
+    from sedna.control.contract import worker_contract_env
 
     _, job, _ = manifests(tmp_path)
     job["metadata"].update(namespace=NS, uid="u1")

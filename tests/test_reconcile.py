@@ -243,3 +243,59 @@ def test_an_action_kind_is_one_of_the_enum_and_compares_as_its_name():
     assert a.kind is ActionKind.START_WORKER and a.kind == "start_worker"
     with pytest.raises(ValueError):
         Action(kind="start_wroker")
+
+
+def fail_round(sim, pending=150, tail="ValueError: boom"):
+    """Open a round and fail its train worker until the round is given up."""
+    sim.now += timedelta(seconds=11)
+    sim.step(pending=pending)
+    for _ in range(sim.settings.max_attempts):
+        sim.set(sim.started("train")[-1].name, "Failed", 1, tail=tail)
+        sim.step()
+        sim.now += timedelta(seconds=sim.settings.backoff_max + 1)
+        sim.step()
+
+
+def test_rounds_failing_in_a_row_fail_the_job_until_its_spec_changes():
+    sim = Sim(job(), Settings(max_attempts=2, backoff_base=1.0, backoff_max=1.0, max_failed_rounds=2))
+    fail_round(sim)
+    assert sim.job["status"]["conditions"][-1]["reason"] == "RoundFailed"  # one round: the next may succeed
+    fail_round(sim, tail="Traceback (most recent call last):\nKeyError: 'label'\n")
+    cond = sim.job["status"]["conditions"][-1]
+    assert (cond["type"], cond["reason"]) == ("Failed", "JobFailed")
+    assert "2 rounds in a row failed" in cond["message"] and "KeyError: 'label'" in cond["message"]
+    rounds = len(sim.started("train"))
+    for _ in range(5):  # however long it is left, with samples pending, no round starts
+        sim.now += timedelta(minutes=10)
+        res = sim.step(pending=500)
+        assert not res.actions and sim.job["status"]["conditions"][-1]["reason"] == "JobFailed"
+    assert len(sim.started("train")) == rounds
+    sim.job["metadata"]["generation"] = 2  # the user changed the job
+    sim.now += timedelta(seconds=11)
+    sim.step(pending=150)
+    assert sim.started("train")[-1].round == 3
+    assert "JobChanged" in [c["reason"] for c in sim.job["status"]["conditions"]]
+
+
+def test_a_succeeded_round_resets_the_count_of_failed_rounds():
+    sim = Sim(job(), Settings(max_attempts=1, max_failed_rounds=2))
+    fail_round(sim)
+    run_round(sim, r=2)
+    fail_round(sim)
+    assert sim.job["status"]["conditions"][-1]["reason"] == "RoundFailed"
+
+
+def test_the_unseen_count_the_runtime_observed_goes_into_the_status():
+    j = job()
+    j["status"] = {"knowledgeBase": {"samples": {"trainSamples": 4, "unseenSamples": 1}}}
+    res = reconcile(j, DatasetObs(), [], T0, Settings(), unseen_samples=7)
+    assert res.status["knowledgeBase"]["samples"]["unseenSamples"] == 7
+    res = reconcile(dict(j, status=res.status), DatasetObs(), [], T0, Settings())  # not known: kept
+    assert res.status["knowledgeBase"]["samples"]["unseenSamples"] == 7
+
+
+def test_a_waiting_job_says_why_its_datasets_index_cannot_be_read():
+    ds = DatasetObs(problem="index file /data/x.txt does not exist")
+    res = reconcile(job(), ds, [], T0, Settings())
+    assert res.status["conditions"][-1]["message"] == (
+        "waiting for training samples: the Dataset's index file /data/x.txt does not exist")

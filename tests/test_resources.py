@@ -504,3 +504,40 @@ def test_parse_memory_rejects(q):
 
 def test_api_version_constant():
     assert API_VERSION == "sedna.io/v1alpha1"
+
+
+@pytest.mark.parametrize("path, typo, meant", [
+    (TRIGGER + ["condition"], "treshold", "threshold"),
+    (["spec", "dataset"], "trainProbability", "trainProb"),
+    (TRIGGER, "checkPeriodSecond", "checkPeriodSeconds"),
+    (["spec"], "outputdir", "outputDir"),
+    (["spec"], "trainspecs", "trainSpec"),
+])
+def test_a_misspelt_field_gets_a_suggestion(path, typo, meant):
+    doc = copy.deepcopy(JOB)
+    _set(doc, path + [typo], 1)
+    with pytest.raises(ManifestError) as e:
+        validate(doc)
+    assert f"{'.'.join(path[:])}.{typo}: unknown field; did you mean {meant!r}?" in str(e.value)
+
+
+def test_a_field_like_no_other_gets_no_guess():
+    doc = copy.deepcopy(JOB)
+    _set(doc, ["spec", "colour"], 1)
+    with pytest.raises(ManifestError, match=r"spec\.colour: unknown field(;|$)") as e:
+        validate(doc)
+    assert "spec.colour: unknown field; did you mean" not in str(e.value)
+
+
+@pytest.mark.parametrize("doc, path", [(DATASET, ["spec", "url"]), (JOB, ["spec", "outputDir"])])
+def test_a_relative_path_is_refused_with_the_reason(doc, path):
+    for relative in ("data/data.txt", "./out", "../x"):
+        bad = copy.deepcopy(doc)
+        _set(bad, path, relative)
+        with pytest.raises(ManifestError) as e:
+            validate(bad)
+        assert f"{'.'.join(path)}: must be an absolute path or a URL (got {relative!r})" in str(e.value)
+    for fine in ("/data/x", "s3://bucket/x"):
+        ok = copy.deepcopy(doc)
+        _set(ok, path, fine)
+        validate(ok)

@@ -261,9 +261,12 @@ def test_a_full_disk_is_a_507_simulated_in_process():
     from ctlplane import free_port
     from sedna.server.app import create_app
 
-    class FullStore:
-        def __init__(self, exc):
-            self.exc = exc
+    class FullStore:  # a runtime whose storage is full
+        def __init__(self, exc, port):
+            self.exc, self.token, self.host, self.port = exc, "t", "127.0.0.1", port
+
+        def on_reconcile(self, callback):
+            pass
 
         def get(self, *a, **k):
             from sedna.common.exceptions import NotFound
@@ -277,7 +280,7 @@ def test_a_full_disk_is_a_507_simulated_in_process():
 
     for exc in (sqlite3.OperationalError("database or disk is full"), OSError(errno.ENOSPC, "No space left")):
         port = free_port()
-        rt = SimpleNamespace(token="t", store=FullStore(exc), controller=None, host="127.0.0.1", port=port)
+        rt = FullStore(exc, port)
         server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="error"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

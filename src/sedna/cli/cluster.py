@@ -77,5 +77,6 @@ def add_commands(sub):
                    help="this node's name (default: $NODE_NAME, set from the downward API)")
     p.add_argument("--host", metavar="H", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     p.add_argument("--port", metavar="PORT", type=int, default=9100, help="port to listen on (default 9100)")
+    p.add_argument("--state-dir", metavar="DIR", default=None, help="where the Datasets' sample logs are kept")
     add_api_flags(p)
     p.set_defaults(func=_run("agent", "run_agent", "agent"))

@@ -43,13 +43,14 @@ def cmd_up(args):
     from sedna.control.reconcile import Settings
 
     images = _images(args)
-    if args.backoff <= 0 or args.max_attempts < 1:
-        raise UserError("--backoff must be > 0 and --max-attempts >= 1")
+    if args.backoff <= 0 or args.max_attempts < 1 or args.max_failed_rounds < 1:
+        raise UserError("--backoff must be > 0, --max-attempts and --max-failed-rounds >= 1")
     from sedna.runtimes.local.runtime import StateDirInUse
 
     try:
         rt = LocalRuntime(args.state_dir, host=args.host, port=args.port, images=images,
-                          settings=Settings(max_attempts=args.max_attempts, backoff_base=args.backoff))
+                          settings=Settings(max_attempts=args.max_attempts, backoff_base=args.backoff,
+                                            max_failed_rounds=args.max_failed_rounds))
     except (OSError, StateDirInUse) as e:
         raise UserError(str(e)) from None
     name, kubeconfig = _record(rt, args.context)
@@ -57,7 +58,9 @@ def cmd_up(args):
     print(f"sedna control plane on {rt.url} (state in {rt.state_dir}); context {name!r}; kubectl: {kubectl}; "
           f"dashboard: {rt.url}/ui/ (its token: {os.path.join(rt.state_dir, 'token')}); Ctrl-C to stop", flush=True)
     _warn_host(args.host)
-    return rt.serve()
+    from sedna.server.app import create_app
+
+    return rt.serve(create_app)
 
 
 def _record(rt, name):
@@ -141,7 +144,8 @@ def _up_detached(args):
            "--port", str(args.port)]
     for im in args.image or []:
         cmd += ["--image", im]
-    cmd += ["--backoff", str(args.backoff), "--max-attempts", str(args.max_attempts)]
+    cmd += ["--backoff", str(args.backoff), "--max-attempts", str(args.max_attempts),
+            "--max-failed-rounds", str(args.max_failed_rounds)]
     if args.config:
         cmd += ["--config", args.config]
     if args.context:
@@ -317,6 +321,8 @@ def add_commands(sub, common):
     up.add_argument("--backoff", type=float, default=2.0,
                     help="seconds before the first retry of a failed stage, doubled each time (default 2)")
     up.add_argument("--max-attempts", type=int, default=3, help="tries of one stage per round (default 3)")
+    up.add_argument("--max-failed-rounds", type=int, default=2,
+                    help="rounds failed in a row before a job is Failed, until its spec changes (default 2)")
     up.set_defaults(func=cmd_up)
 
     down = sub.add_parser("down", help="stop the control plane and its workers",

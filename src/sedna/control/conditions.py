@@ -17,6 +17,17 @@ from sedna.control.resources import minutes_to_time
 ERROR_TYPE = "ReconcileError"
 
 
+def utcnow():
+    """Now, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def wallclock():
+    """Now, aware, in the machine's time zone: the runtimes' clock (a trigger's
+    window is a wall-clock time of the machine that runs the controller)."""
+    return datetime.now(timezone.utc).astimezone()
+
+
 def ts(dt):
     """An aware datetime as RFC 3339 UTC, the way every status time is written."""
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -75,14 +86,60 @@ def clear_error(status, now):
 _WAIT_PREFIX = {"RoundSucceeded": "round {r} succeeded", "RoundFailed": "round {r} failed, its samples kept"}
 
 
-def waiting_message(cond, trigger, pending, now):
+#: Dataset condition types of an index that cannot be read, by the watcher's event reason.
+INDEX_CONDITION = {"Missing": "IndexMissing", "NotRegular": "IndexUnreadable", "Unreadable": "IndexUnreadable"}
+
+
+def _last_index(conds):
+    """Position of the last index condition (``Index...``) in ``conds``, or None."""
+    for i in range(len(conds) - 1, -1, -1):
+        if isinstance(conds[i], dict) and str(conds[i].get("type", "")).startswith("Index"):
+            return i
+    return None
+
+
+def record_index_event(status, event, now):
+    """Put an index watcher's poll ``event`` (None: read fine) into a Dataset's ``status``
+    conditions (in place); True when something changed. One entry per change; an index
+    that could not be read and can be read again marks that condition ``False``."""
+    conds = status["conditions"] = list(status.get("conditions") or [])
+    i = _last_index(conds)
+    last = conds[i] if i is not None else {}
+    if event is None:
+        if last.get("type") in INDEX_CONDITION.values() and last.get("status") == "True":
+            conds[i] = dict(last, status="False", lastTransitionTime=ts(now))
+            return True
+        return False
+    reason, message = getattr(event, "reason", str(event)), getattr(event, "message", "") or str(event)
+    if last.get("reason") == reason and last.get("message") == message and last.get("status") == "True":
+        return False
+    conds.append({"type": INDEX_CONDITION.get(reason, "IndexChanged"), "status": "True", "reason": reason,
+                  "message": message, "lastTransitionTime": ts(now)})
+    status["conditions"] = conds[-10:]
+    return True
+
+
+def index_problem(dataset_status):
+    """Why a Dataset's index cannot be read now ("" when it can), from its conditions."""
+    conds = (dataset_status or {}).get("conditions")
+    i = _last_index(conds if isinstance(conds, list) else [])
+    last = conds[i] if i is not None else {}
+    if last.get("type") in INDEX_CONDITION.values() and last.get("status") == "True":
+        return str(last.get("message") or last.get("reason") or "")
+    return ""
+
+
+def waiting_message(cond, trigger, pending, now, problem=""):
     """``(message, data)`` of a job's Train/Waiting condition ``cond``: how the last
     round ended (from the condition's reason) and what the trigger waits for —
-    ``pending`` new training samples against its condition, or its timer window."""
+    ``pending`` new training samples against its condition, or its timer window, or why the
+    Dataset's index cannot be read (``problem``)."""
     when = f"{trigger.operator} {trigger.threshold:g}"
     if not trigger.in_window(now):
         why = (f"outside the training window {minutes_to_time(trigger.start)}-{minutes_to_time(trigger.end)} "
                f"({pending} new training samples; trains when {when})")
+    elif problem:
+        why = f"waiting for training samples: the Dataset's {problem}"
     else:
         why = f"waiting for training samples: {pending} new, trains when {when}"
     prefix = _WAIT_PREFIX.get(cond.get("reason"), "").format(r=cond.get("round", "?"))

@@ -17,7 +17,12 @@ What the original lacks, and this adds:
 
 * a failed stage is retried with exponential backoff up to ``max_attempts``;
   then the round is recorded as Failed (exit code, log tail) and its samples
-  go back to the pool for the next round;
+  go back to the pool for the next round; after ``max_failed_rounds`` such
+  rounds in a row the job is Failed, with the worker's error, and starts no
+  round until its spec changes;
+* ``status.knowledgeBase.samples.unseenSamples`` is the count the runtime
+  observed and passed in;
+* a Dataset whose index cannot be read makes the waiting job say why;
 * only workers of the current (stage, round) move the state; a worker of an
   earlier round can never complete a later one (it is stopped instead);
 * conditions stay bounded: one entry per transition for the current and the
@@ -40,7 +45,9 @@ from typing import List, Optional
 
 from sedna.control.conditions import clear_error, error_backoff, parse_ts, waiting_message
 from sedna.control.conditions import ts as _ts
+from sedna.control.observed import DatasetObs, Settings, WorkerObs
 from sedna.control.rounds import round_paths
+from sedna.control.stages import report_url, stage_env, summarise_round, update_kb_status
 from sedna.control.trigger import Trigger
 
 STAGES = ("Train", "Eval", "Deploy")
@@ -48,47 +55,6 @@ KIND = {"Train": "train", "Eval": "eval", "Deploy": "deploy"}
 #: Condition types of the state machine; the last condition of one of these types is the state.
 STATE_TYPES = ("Waiting", "Ready", "Starting", "Running", "Completed", "Failed")
 MAX_CONDITIONS = 30
-MAX_ROUNDS_KEPT = 100
-
-
-# ------------------------------------------------------------------ observations
-@dataclass
-class WorkerObs:
-    """A worker as the runtime sees it."""
-
-    name: str
-    stage: str                      # "train" | "eval" | "deploy"
-    round: int
-    phase: str                      # Pending | Running | Succeeded | Failed | Unknown
-    exit_code: Optional[int] = None
-    report: Optional[dict] = None   # the worker's last report (status, results)
-    log_tail: str = ""
-    error: str = ""                 # why the runtime could not start it (then phase is Failed)
-    reported_at: Optional[str] = None  # when its last report came (UTC "...Z"), if any
-
-
-@dataclass
-class DatasetObs:
-    """What the runtime knows about the job's Dataset."""
-
-    exists: bool = True
-    url: str = ""                   # the Dataset's index file (ORIGINAL_DATASET_URL)
-    format: str = "txt"             # the Dataset's format: names the round files (data.txt | data.csv)
-    number_of_samples: int = 0
-    pending_train: int = 0          # train samples not yet given to a round
-    pending_eval: int = 0
-
-
-@dataclass
-class Settings:
-    """Controller settings (seconds)."""
-
-    max_attempts: int = 3           # tries of one stage in one round
-    backoff_base: float = 2.0       # first retry after this, doubled each time
-    backoff_max: float = 300.0
-    idle_requeue: float = 30.0      # when nothing else asks to look sooner
-    exit_grace: float = 30.0        # a train/eval worker that reported its result may exit by
-                                    # itself for this long (then: Succeeded, exit 0) before it is stopped
 
 
 # ----------------------------------------------------------------------- actions
@@ -213,81 +179,28 @@ class _Job:
         self.requeue = seconds if self.requeue is None else min(self.requeue, seconds)
 
     def act(self, **kw):
-        self.actions.append(Action(**kw))
-
-
-def _summarise_round(j, phase, reason=""):
-    r = j.state["round"]
-    rounds = [x for x in (j.status.get("rounds") or []) if x.get("round") != r]
-    entry = {"round": r, "phase": phase, "startTime": j.state.get("round_started"),
-             "completionTime": _ts(j.now), "trainSamples": j.state.get("round_train", 0),
-             "evalSamples": j.state.get("round_eval", 0)}
-    if reason:
-        entry["reason"] = reason
-    rounds.append(entry)
-    j.status["rounds"] = rounds[-MAX_ROUNDS_KEPT:]
-
-
-def _env(j, stage, r, dataset_url, paths):
-    env = {"DATA_PATH_PREFIX": "/home/data"}
-    if stage == "Train":
-        env.update(TRAIN_DATASET_URL=paths["train_index"], ORIGINAL_DATASET_URL=dataset_url,
-                   OUTPUT_URL=paths["kb"])
-        prev = j.state.get("last_trained_index")
-        if prev:
-            env.update(HAS_COMPLETED_INITIAL_TRAINING="true", CLOUD_KB_INDEX=prev)
-        else:
-            env["HAS_COMPLETED_INITIAL_TRAINING"] = "false"
-    elif stage == "Eval":
-        env.update(TEST_DATASET_URL=paths["eval_index"], ORIGINAL_DATASET_URL=dataset_url,
-                   MODEL_URLS=j.state.get("trained_index") or paths["kb_index"],
-                   OUTPUT_URL=paths["eval_output"])
-    else:
-        env.update(MODEL_URLS=paths["deploy_index"], OUTPUT_URL=paths["deploy_output"],
-                   ORIGINAL_DATASET_URL=dataset_url)
-    return env
-
-
-def _report_url(report, default):
-    for res in (report or {}).get("results") or []:
-        if isinstance(res, dict) and res.get("url"):
-            return res["url"]
-    return default
-
-
-def _update_kb_status(j, stage, report):
-    kb = dict(j.status.get("knowledgeBase") or {})
-    results = (report or {}).get("results") or []
-    models = []
-    for res in results:
-        if not isinstance(res, dict):
-            continue
-        metrics = res.get("metrics") or {}
-        if isinstance(metrics, dict):
-            for entry, m in metrics.items():
-                models.append({"name": entry, "url": res.get("url", ""), "format": res.get("format", ""),
-                               "metrics": m if isinstance(m, dict) else {"value": m}})
-    if stage == "Train":
-        kb["AIModels"] = models
-        kb["AIClasses"] = [m["name"] for m in models]
-        kb["version"] = ((report or {}).get("ownerInfo") or {}).get("version")
-    elif stage == "Eval":
-        evals = {m["name"]: m["metrics"] for m in models}
-        for m in kb.get("AIModels", []):
-            if m["name"] in evals:
-                m["evalMetrics"] = evals[m["name"]]
-    samples = dict(kb.get("samples") or {})
-    samples["trainSamples"] = j.state.get("total_train", 0)
-    samples["evalSamples"] = j.state.get("total_eval", 0)
-    kb["samples"] = samples
-    j.status["knowledgeBase"] = kb
+        action = Action(**kw)
+        if action not in self.actions:  # a later step of the same pass may decide it again
+            self.actions.append(action)
 
 
 # ---------------------------------------------------------------------- reconcile
+#: A step of a pass that moved the state on: the pass goes on from the new state.
+_AGAIN = object()
+#: Steps of one pass at most (a pass moves through a few states: Completed -> next Ready -> Starting).
+_MAX_STEPS = 8
+
+
 def reconcile(job: dict, dataset: Optional[DatasetObs], workers: List[WorkerObs], now: datetime,
-              settings: Settings = Settings()) -> Result:
-    """Decide what to do for one LifelongLearningJob. Pure: no I/O, no clock."""
+              settings: Settings = Settings(), unseen_samples: Optional[int] = None) -> Result:
+    """Decide what to do for one LifelongLearningJob. Pure: no I/O, no clock.
+
+    ``unseen_samples``: how many samples the inference worker saved as unseen, as the
+    runtime counted them (None: not known; the status keeps what it had)."""
     j = _Job(job, now)
+    if unseen_samples is not None:
+        kb = j.status["knowledgeBase"] = dict(j.status.get("knowledgeBase") or {})
+        kb["samples"] = dict(kb.get("samples") or {}, unseenSamples=unseen_samples)
     if j.meta.get("deletionTimestamp"):
         for w in workers:
             j.act(kind=ActionKind.STOP_WORKER, name=w.name, stage=w.stage, round=w.round)
@@ -295,26 +208,45 @@ def reconcile(job: dict, dataset: Optional[DatasetObs], workers: List[WorkerObs]
     if not j.status.get("startTime"):
         j.status["startTime"] = _ts(now)
     clear_error(j.status, now)
+    if _job_failed(j):
+        return _result(j, settings)
+    for _ in range(_MAX_STEPS):
+        result = _step(j, dataset, workers, settings)
+        if result is not _AGAIN:
+            return result
+    return _result(j, settings)
+
+
+def _job_failed(j):
+    """Whether the job is Failed (rounds failed ``max_failed_rounds`` times in a row) and its
+    spec has not changed since; a changed spec starts it again from Train/Waiting."""
+    if not j.state.get("job_failed"):
+        return False
+    if j.state.get("failed_generation") == j.meta.get("generation"):
+        return True
+    j.state.update(job_failed=False, failed_generation=None, failed_rounds=0)
+    j.transition("Train", "Waiting", "JobChanged", "the job changed; waiting for the trigger")
+    return False
+
+
+def _step(j, dataset, workers, settings):
+    """One step of a pass from the current state; ``_AGAIN`` when the state moved on."""
     if _last_state(j.status["conditions"]) is None:
         j.transition("Train", "Waiting", "Created", "waiting for the trigger")
     stage, phase = _current(j.status)
     _stop_stale(j, workers, stage, settings)
-
     if (dataset is None or not dataset.exists) and (stage, phase) == ("Train", "Waiting"):
         j.transition("Train", "Waiting", "DatasetMissing",
                      f"dataset {j.spec.get('dataset', {}).get('name')!r} not found")
         j.soon(settings.idle_requeue)
         return _result(j, settings)
-
     trigger = Trigger.from_spec(j.spec.get("trainSpec", {}).get("trigger") or {})
     if phase in ("Waiting", "Completed"):
         stage, phase = _leave_waiting(j, stage, phase, dataset, trigger)
     if phase == "Ready" or (phase == "Failed" and j.state.get("retry_at")):
         return _start(j, stage, dataset.url if dataset is not None else "", settings)
     if phase in ("Starting", "Running"):
-        def again():  # the state moved on: decide again from there, keeping what was decided so far
-            return reconcile(dict(job, status=j.status, state=j.state), dataset, workers, now, settings)._merge(j)
-        return _follow(j, stage, phase, {w.name: w for w in workers}, again, settings)
+        return _follow(j, stage, phase, {w.name: w for w in workers}, settings)
     return _result(j, settings)
 
 
@@ -358,7 +290,8 @@ def _leave_waiting(j, stage, phase, dataset, trigger):
     if phase == "Completed":
         nxt = {"Train": "Eval", "Eval": "Deploy", "Deploy": "Train"}[stage]
         if nxt == "Train":
-            _summarise_round(j, "Succeeded")
+            summarise_round(j, "Succeeded")
+            j.state["failed_rounds"] = 0
         if nxt == "Train":
             j.transition("Train", "Waiting", "RoundSucceeded",
                          f"round {j.state['round']} succeeded; waiting for the trigger")
@@ -387,7 +320,7 @@ def _trigger_fires(j, dataset, trigger):
     j.state["last_check"] = _ts(now)
     pending = dataset.pending_train if dataset else 0
     if not trigger.fires(now, pending):
-        _explain_wait(j, trigger, pending)
+        _explain_wait(j, trigger, pending, dataset.problem if dataset else "")
         j.soon(trigger.check_period)
         return False
     pending_eval = dataset.pending_eval if dataset else 0
@@ -403,12 +336,12 @@ def _trigger_fires(j, dataset, trigger):
     return True
 
 
-def _explain_wait(j, trigger, pending):
+def _explain_wait(j, trigger, pending, problem=""):
     """Say in the Train/Waiting condition what the trigger waits for (in place: not a transition)."""
     conds = j.status["conditions"]
     i = _last_state(conds)
     if i is not None and (conds[i].get("stage"), conds[i].get("type")) == ("Train", "Waiting"):
-        conds[i]["message"], conds[i]["data"] = waiting_message(conds[i], trigger, pending, j.now)
+        conds[i]["message"], conds[i]["data"] = waiting_message(conds[i], trigger, pending, j.now, problem)
 
 
 def _start(j, stage, dataset_url, settings):
@@ -430,14 +363,14 @@ def _start(j, stage, dataset_url, settings):
         j.state["previous_deploy_worker"] = j.state.get("deploy_worker")
         j.state["deploy_worker"] = name
     j.state["worker"] = name
-    j.act(kind=ActionKind.START_WORKER, name=name, stage=KIND[stage], round=r, env=_env(j, stage, r, dataset_url, paths))
+    j.act(kind=ActionKind.START_WORKER, name=name, stage=KIND[stage], round=r, env=stage_env(j, stage, r, dataset_url, paths))
     j.transition(stage, "Starting", "WorkerCreated", name)
     j.soon(1.0)
     return _result(j, settings)
 
 
-def _follow(j, stage, phase, mine, again, settings):
-    """Starting/Running: follow the stage's worker; ``again()`` reconciles the new state."""
+def _follow(j, stage, phase, mine, settings):
+    """Starting/Running: follow the stage's worker; ``_AGAIN`` when the state moved on."""
     r = j.state["round"]
     paths = paths_for(j, r)
     name = j.state.get("worker")
@@ -445,7 +378,7 @@ def _follow(j, stage, phase, mine, again, settings):
     if w is None or w.round != r or w.stage != KIND[stage]:
         # the runtime lost it (controller restart before it started): start again
         j.transition(stage, "Ready", "WorkerMissing", f"worker {name} not found; starting it again")
-        return again()
+        return _AGAIN
     report = w.report or {}
     failed = w.phase == "Failed" or report.get("status") == "failed"
     succeeded = (w.phase == "Succeeded" and report.get("status") != "failed") or (
@@ -457,19 +390,19 @@ def _follow(j, stage, phase, mine, again, settings):
         j.state["previous_deploy_worker"] = None
         j.state["deployed_round"] = r
         j.transition("Deploy", "Completed", "InferenceWorkerRunning", name)
-        return again()
+        return _AGAIN
     if failed:
         return _failed(j, stage, w, settings)
     if succeeded:
         if stage == "Train":
-            j.state["trained_index"] = _report_url(report, paths["kb_index"])
+            j.state["trained_index"] = report_url(report, paths["kb_index"])
             j.state["last_trained_index"] = j.state["trained_index"]
         elif stage == "Eval":
-            j.state["evaluated_index"] = _report_url(report, f"{paths['eval_output']}/index.json")
-        _update_kb_status(j, stage, report)
+            j.state["evaluated_index"] = report_url(report, f"{paths['eval_output']}/index.json")
+        update_kb_status(j, stage, report)
         j.state["attempt"] = 0
         j.transition(stage, "Completed", "WorkerSucceeded", name)
-        return again()
+        return _AGAIN
     if w.phase == "Running" and phase == "Starting":
         j.transition(stage, "Running", "WorkerRunning", name)
     if w.phase == "Unknown":
@@ -511,19 +444,28 @@ def _failed(j, stage, w, settings, reason="WorkerFailed"):
         j.act(kind=ActionKind.RELEASE_ROUND, round=j.state["round"])
         j.state["total_train"] = j.state.get("total_train", 0) - j.state.get("round_train", 0)
         j.state["total_eval"] = j.state.get("total_eval", 0) - j.state.get("round_eval", 0)
-    _summarise_round(j, "Failed", f"{stage} failed: " + (w.error[:200] if w.error else f"exit code {code}"))
+    summarise_round(j, "Failed", f"{stage} failed: " + (w.error[:200] if w.error else f"exit code {code}"))
     j.status["lastFailure"] = {"round": j.state["round"], "stage": stage, "exitCode": code, "logTail": tail,
                                "time": _ts(j.now)}
+    j.state["failed_rounds"] = j.state.get("failed_rounds", 0) + 1
+    if j.state["failed_rounds"] >= settings.max_failed_rounds:
+        return _fail_job(j, stage, w, tail, settings)
     j.transition("Train", "Waiting", "RoundFailed", f"round {j.state['round']} failed, its samples kept; "
                  "waiting for the trigger")
     j.soon(settings.idle_requeue)
     return Result(j.actions, j.status, j.state, j.requeue)
 
 
-def _merge(self, outer):
-    """Combine a nested reconcile pass with the actions already decided."""
-    self.actions = outer.actions + [a for a in self.actions if a not in outer.actions]
-    return self
-
-
-Result._merge = _merge
+def _fail_job(j, stage, w, tail, settings):
+    """Rounds failed ``max_failed_rounds`` times in a row: the job is Failed, with the worker's
+    error, until its spec changes (no new round starts before)."""
+    lines = [ln.strip() for ln in (tail or "").splitlines() if ln.strip()]
+    error = w.error or (lines[-1] if lines else f"exit code {w.exit_code}")
+    n = j.state["failed_rounds"]
+    j.state.update(job_failed=True, failed_generation=j.meta.get("generation"))
+    j.transition(stage, "Failed", "JobFailed",
+                 f"{n} rounds in a row failed; no new round starts until the job's spec changes (fix it and "
+                 f"apply it again). The worker's error: {error[:500]}",
+                 data={"exitCode": w.exit_code, "logTail": tail})
+    j.soon(settings.idle_requeue)
+    return Result(j.actions, j.status, j.state, j.requeue)

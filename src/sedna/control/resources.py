@@ -204,6 +204,16 @@ def load_manifests(text_or_path, source: str | None = None) -> list[dict]:
 
 # --------------------------------------------------------------------------- kinds' specs
 
+def _check_location(c: Checker, value, path):
+    """A file or folder the controller and the workers open: an absolute path or a URL."""
+    v = c.string(value, path, non_empty=True)
+    c.os_string(v, path, MAX_PATH_BYTES, what="path")
+    if isinstance(v, str) and v.strip() and "://" not in v and not v.startswith("/"):
+        c.err(path, f"must be an absolute path or a URL (got {v!r}): the controller and the workers do not run "
+                    "in the folder you apply from, so a relative path would name another file; write it in full, "
+                    "starting with /")
+
+
 def _check_dataset_spec(c: Checker, spec, path, out_spec=None):
     s = c.mapping(spec, path, allowed=("url", "format", "nodeName", "credentialName"),
                   required=("url", "format", "nodeName"))
@@ -214,8 +224,7 @@ def _check_dataset_spec(c: Checker, spec, path, out_spec=None):
         if isinstance(out_spec, dict):
             out_spec["format"] = s["format"]
     if "url" in s:
-        c.os_string(c.string(s["url"], key_path(path, "url"), non_empty=True), key_path(path, "url"),
-                    MAX_PATH_BYTES, what="path")
+        _check_location(c, s["url"], key_path(path, "url"))
     if "format" in s:
         c.string(s["format"], key_path(path, "format"), choices=DATASET_FORMATS)
     if "nodeName" in s:
@@ -259,8 +268,7 @@ def _check_job_spec(c: Checker, spec, path, out_spec):
             if t is not None and "template" in t:
                 check_template(c, t["template"], key_path(pp, "template"))
     if "outputDir" in s:
-        c.os_string(c.string(s["outputDir"], key_path(path, "outputDir"), non_empty=True),
-                    key_path(path, "outputDir"), MAX_PATH_BYTES, what="path")
+        _check_location(c, s["outputDir"], key_path(path, "outputDir"))
     if "credentialName" in s:
         c.string(s["credentialName"], key_path(path, "credentialName"))
 

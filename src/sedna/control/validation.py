@@ -14,6 +14,7 @@ have the kernel's length limits; numbers have bounds.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -178,11 +179,19 @@ def quote_hint(v) -> str:
 
 
 def suggest(name, allowed) -> str:
+    """``"; did you mean 'x'?"`` for the allowed name ``name`` most likely stands for: the same
+    but for case or a plural, one it starts with (``trainProbability``: ``trainProb``), or the
+    closest spelling (``treshold``: ``threshold``); "" when none is close."""
+    if not isinstance(name, str) or not name:
+        return ""
     low = name.lower()
-    for a in allowed:
-        if a.lower() == low or a.lower().rstrip("s") == low.rstrip("s"):
+    by_low = {a.lower(): a for a in allowed if isinstance(a, str)}
+    for lo, a in by_low.items():
+        if lo == low or lo.rstrip("s") == low.rstrip("s"):
             return f"; did you mean {a!r}?"
-    return ""
+    prefixed = [a for lo, a in by_low.items() if len(lo) >= 4 and (low.startswith(lo) or lo.startswith(low))]
+    close = prefixed or [by_low[m] for m in difflib.get_close_matches(low, list(by_low), n=1, cutoff=0.75)]
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def os_string_problem(value: str, max_bytes: int = MAX_ARG_BYTES) -> str | None:

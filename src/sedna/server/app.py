@@ -89,7 +89,7 @@ def _as_status(handler):
 
 
 def create_app(runtime, kube=False):
-    """The app for one runtime (``runtime.store``, ``.controller``, ``.token``, ``.launcher``);
+    """The app for one runtime (a :class:`sedna.control.runtime.Runtime`);
     ``kube``: the kubectl listener's, whose writes answer the object as Kubernetes does."""
     app = FastAPI(title="sedna control plane", version=__version__)
     app.state.runtime = runtime

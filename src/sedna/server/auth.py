@@ -112,7 +112,7 @@ def middleware(runtime):
     async def check(request, call_next):
         caller, refusal = await run_in_threadpool(  # a worker token is looked up in SQLite
             decide, request.method, request.url.path, request.headers.get("host"), bearer(request.headers),
-            runtime.token, runtime.store.worker_by_token, hosts)
+            runtime.token, runtime.worker_by_token, hosts)
         if refusal is not None:
             return JSONResponse(status_code=refusal[0], content={"message": refusal[1]})
         request.state.caller = caller

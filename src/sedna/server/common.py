@@ -14,7 +14,7 @@ MAX_PAGE = 500                     # items in one list response; ``continue`` fe
 
 
 def runtime_of(request: Request):
-    """The runtime this app serves (``store``, ``controller``, ``token``, ``launcher``)."""
+    """The runtime this app serves (a :class:`sedna.control.runtime.Runtime`)."""
     return request.app.state.runtime
 
 

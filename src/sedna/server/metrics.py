@@ -36,7 +36,8 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 class StoreCollector:
-    """The store's view at scrape time (a ``prometheus_client`` custom collector)."""
+    """The runtime's objects and workers at scrape time (a ``prometheus_client`` custom collector);
+    ``store``: a :class:`sedna.control.runtime.Runtime`, or the local runtime's store itself."""
 
     def __init__(self, store, max_objects=MAX_OBJECTS):
         self.store = store
@@ -113,12 +114,10 @@ def metrics_endpoint(request: Request):
 
 def install(app, runtime):
     """Give ``app`` its own registry, the request counter and ``GET /metrics``;
-    hook the runtime's controller (if any) for reconcile durations."""
-    metrics = AppMetrics(getattr(runtime, "store", None))
+    ask the runtime for its reconcile durations."""
+    metrics = AppMetrics(runtime)
     app.state.metrics = metrics
-    controller = getattr(runtime, "controller", None)
-    if controller is not None and hasattr(controller, "reconcile_observers"):
-        controller.reconcile_observers.append(metrics.observe_reconcile)
+    runtime.on_reconcile(metrics.observe_reconcile)
     app.add_middleware(RequestCounter, metrics=metrics)  # added last: outermost, it sees 401s too
     app.add_api_route(PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
     return metrics

@@ -41,8 +41,8 @@ def _validated(body, ns, plural, name=None):
 
 def _list(request, plural, ns, limit, cont):
     """A page of a ``<Kind>List`` (``kind`` and ``apiVersion`` set, as kubectl expects)."""
-    store, kind = runtime_of(request).store, kind_of(plural)
-    page = paged(lambda n, after: store.list(kind, ns, limit=n, after=after),
+    rt, kind = runtime_of(request), kind_of(plural)
+    page = paged(lambda n, after: rt.list(kind, ns, limit=n, after=after),
                  lambda o: (o["metadata"]["namespace"], o["metadata"]["name"]), 2, limit, cont)
     return {"apiVersion": GROUP_VERSION, "kind": kind + "List", **page}
 
@@ -68,10 +68,9 @@ def _dry_run(value):
 
 
 def _stored(rt, obj, dry_run):
-    out, verdict = rt.store.apply(obj, dry_run=dry_run)
+    out, verdict = rt.apply(obj, dry_run=dry_run)
     if dry_run:
         return {"object": out, "result": verdict, "dryRun": True}
-    rt.controller.wake()
     return {"object": out, "result": verdict}
 
 
@@ -98,7 +97,7 @@ async def create(ns: str, plural: str, request: Request, dryRun: Optional[str] =
     obj = _validated(_with_generated_name(await body_json(request)), ns, plural)
     dry = _dry_run(dryRun)
     try:
-        await run_in_threadpool(rt.store.get, obj["kind"], ns, obj["metadata"]["name"])
+        await run_in_threadpool(rt.get, obj["kind"], ns, obj["metadata"]["name"])
         raise Conflict(f"{obj['kind']} {ns}/{obj['metadata']['name']} already exists")
     except NotFound:
         pass
@@ -107,7 +106,7 @@ async def create(ns: str, plural: str, request: Request, dryRun: Optional[str] =
 
 @router.get(API + "/namespaces/{ns}/{plural}/{name}")
 def get(ns: str, plural: str, name: str, request: Request):
-    return runtime_of(request).store.get(kind_of(plural), ns, name)
+    return runtime_of(request).get(kind_of(plural), ns, name)
 
 
 @router.put(API + "/namespaces/{ns}/{plural}/{name}")
@@ -121,20 +120,14 @@ async def apply(ns: str, plural: str, name: str, request: Request, dryRun: Optio
 
 @router.delete(API + "/namespaces/{ns}/{plural}/{name}")
 def delete(ns: str, plural: str, name: str, request: Request):
-    rt = runtime_of(request)
     kind = kind_of(plural)
-    if kind == "Dataset":  # nothing runs for a dataset: gone at once
-        rt.store.get(kind, ns, name)
-        rt.store.remove(kind, ns, name)
-    else:  # a job's workers are stopped by the controller, then the job is removed
-        rt.store.mark_deleting(kind, ns, name)
-    rt.controller.wake()
+    runtime_of(request).delete(kind, ns, name)  # a job's workers are stopped first
     return {"result": "deleted", "kind": kind, "namespace": ns, "name": name}
 
 
 @router.get(API + "/namespaces/{ns}/{plural}/{name}/status")
 def get_status(ns: str, plural: str, name: str, request: Request):
-    return runtime_of(request).store.get(kind_of(plural), ns, name).get("status", {})
+    return runtime_of(request).get(kind_of(plural), ns, name).get("status", {})
 
 
 @router.put(API + "/namespaces/{ns}/{plural}/{name}/status")
@@ -148,8 +141,8 @@ async def put_status(ns: str, plural: str, name: str, request: Request):
         raise ManifestError([("metadata.resourceVersion", "required (optimistic concurrency)")])
     kind = kind_of(plural)
     status = resources.validate_status(kind, body["status"])
-    await run_in_threadpool(rt.store.update_status, kind, ns, name, status, expect_version=rv)
-    return await run_in_threadpool(rt.store.get, kind, ns, name)
+    await run_in_threadpool(rt.update_status, kind, ns, name, status, expect_version=rv)
+    return await run_in_threadpool(rt.get, kind, ns, name)
 
 
 # ------------------------------------------------------------------ PATCH (kubectl apply)
@@ -170,7 +163,7 @@ def merge_patch(target, patch):
 
 
 def _patched(rt, kind, ns, plural, name, patch, dry_run):
-    current = rt.store.get(kind, ns, name)
+    current = rt.get(kind, ns, name)
     merged = merge_patch({k: v for k, v in current.items() if k != "status"}, patch)
     obj = _validated(merged, ns, plural, name)
     return _stored(rt, obj, dry_run)

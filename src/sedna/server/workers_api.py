@@ -26,8 +26,8 @@ def worker_view(w):
 
 
 def _list(request, ns, limit, cont):
-    store = runtime_of(request).store
-    page = paged(lambda n, after: store.workers(ns, limit=n, after=after),
+    rt = runtime_of(request)
+    page = paged(lambda n, after: rt.workers(ns, limit=n, after=after),
                  lambda w: (w["created"], w["namespace"], w["name"]), 3, limit, cont)
     page["items"] = [worker_view(w) for w in page["items"]]
     return page
@@ -70,7 +70,7 @@ def _read_log(path, offset, limit):
 def worker_log(ns: str, name: str, request: Request, offset: int = 0, limit: int = LOG_CHUNK):
     """At most ``limit`` (≤ :data:`LOG_CHUNK`) bytes of the log from ``offset``;
     ``X-Offset`` is where the next read starts, ``X-Size`` the log's size now."""
-    return log_response(runtime_of(request).store.worker(ns, name), offset, limit)
+    return log_response(runtime_of(request).worker(ns, name), offset, limit)
 
 
 def log_response(worker, offset, limit):

@@ -4,15 +4,18 @@ The original's LocalController role, on one node:
 
 * **datasets**: for every Dataset whose ``spec.nodeName`` is this node, read
   what was appended to its index file since the last look (the incremental
-  :class:`~sedna.control.rounds.IndexWatcher`) and patch the Dataset's
+  :class:`~sedna.control.rounds.IndexWatcher`), append the new samples to
+  the Dataset's sample log in ``--state-dir`` and patch the Dataset's
   ``status.numberOfSamples`` / ``updateTime`` (cumulative: the watcher's
-  policy). The watcher's position is kept in ``status.sednaWatch``, so a
-  restarted agent carries on where it stopped and counts nothing twice.
-* **round files**: a round the operator opened (its claim of index lines in
-  the job's ``status.sednaState``) whose files are missing — the operator
-  could not read this node's index — is written here.
+  policy) and its index conditions (a missing or unreadable index, which a
+  waiting job then names). The watcher's position and the log's size are
+  kept in ``status.sednaWatch``, so a restarted agent carries on where it
+  stopped and counts nothing twice (:mod:`.samples`).
+* **round files**: a round the operator opened (its claim of sample numbers
+  in the job's ``status.sednaState``) whose files are missing — the operator
+  could not read this node's sample log — is written here from the log.
 * **worker reports**: ``POST /sedna/workers/{name}/info`` (CONTRACTS §2),
-  checked like the local server's (:mod:`sedna.server.reports_api`): the
+  checked as on the local runtime (:mod:`sedna.control.reports`): the
   caller's bearer token must be the one the operator minted into the
   worker's own Secret (``<worker>-token``), so a worker reports for itself
   only and never holds admin credentials; URLs must lie inside the job's
@@ -28,34 +31,33 @@ import hmac
 import os
 import signal
 import socket
-from datetime import datetime, timezone
 
 from aiohttp import web
 
 from sedna.common.log import LOGGER
 from sedna.common.file_ops import FileOps
-from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState
+from sedna.control import pool
+from sedna.control.conditions import ts, utcnow
+from sedna.control.reports import fit_errors, report_entry, report_errors
+from sedna.control.rounds import IndexWatcher, RoundFiles
 from sedna.runtimes.kubernetes import add_api_flags, pods, samples, setup_logging
 from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS, Api, connection
 from sedna.runtimes.kubernetes.jobs import REPORTS_KEY, STATE_KEY
-from sedna.server.reports_api import _errors as report_errors
-from sedna.server.reports_api import url_errors
 
 LOG = LOGGER.getChild("agent")
-WATCH_KEY = "sednaWatch"
 DEFAULT_PERIOD = 1.0  # seconds between two looks at the index files
+#: where the Datasets' sample logs are kept (deploy/agent.yaml mounts a node folder there)
+DEFAULT_STATE_DIR = os.path.join(os.path.expanduser("~"), ".sedna", "agent")
 
-
-def _now():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class DatasetWatcher:
-    """Counts the samples of this node's Datasets into their status."""
+    """Counts and logs the samples of this node's Datasets (:mod:`.samples`)."""
 
-    def __init__(self, api, node_name):
+    def __init__(self, api, node_name, state_dir):
         self.api = api
         self.node_name = node_name
+        self.state_dir = state_dir
         self.watcher = IndexWatcher()
 
     async def pass_once(self):
@@ -69,32 +71,20 @@ class DatasetWatcher:
                             type(e).__name__, e)
 
     async def check(self, ds):
-        meta, status = ds["metadata"], ds.get("status") or {}
-        url = ds["spec"]["url"]
-        saved = status.get(WATCH_KEY) or {}
-        state = WatchState.from_dict(saved.get("state")) if saved.get("url") == url else WatchState()
-        csv = str(ds["spec"].get("format") or "txt").lower() == "csv"
-        lines, new_state, event = await asyncio.to_thread(self.watcher.poll, url, state, None, csv)
-        base = int(saved.get("base", status.get("numberOfSamples") or 0)) if saved.get("url") == url else \
-            int(status.get("numberOfSamples") or 0)  # a new url: counting goes on from the old total
-        total = base + new_state.lines_total
-        patch = {}
-        if new_state.to_dict() != state.to_dict() or saved.get("url") != url:
-            patch[WATCH_KEY] = {"url": url, "state": new_state.to_dict(), "base": base}
-        if status.get("numberOfSamples") != total:
-            patch.update(numberOfSamples=total, updateTime=_now())
+        meta = ds["metadata"]
+        patch, total, event = await asyncio.to_thread(samples.advance, self.watcher, ds, self.state_dir)
         if event and event.reason != "Missing":
             LOG.warning("dataset %s/%s: %s", meta["namespace"], meta["name"], event.message)
         if patch:
             body = {"metadata": {"resourceVersion": meta.get("resourceVersion")}, "status": patch}
-            await self.api.patch(DATASETS, meta["namespace"], meta["name"], body, sub="status")
+            ds = await self.api.patch(DATASETS, meta["namespace"], meta["name"], body, sub="status") or ds
         await self.write_rounds(ds)
         return total
 
     async def write_rounds(self, ds):
         """Write the round files of rounds that jobs claimed from this Dataset and whose
-        files are missing (the operator writes them itself when it can read the index;
-        on this node the index is always readable). Idempotent: same lines, same files."""
+        files are missing (the operator writes them itself when it can read the sample log;
+        on this node it always can). Idempotent: same lines, same files."""
         ns, name = ds["metadata"]["namespace"], ds["metadata"]["name"]
         for job in await self.api.list(JOBS, ns):
             spec = job.get("spec") or {}
@@ -106,8 +96,11 @@ class DatasetWatcher:
                 out = spec["outputDir"] if "://" in spec["outputDir"] else os.path.abspath(spec["outputDir"])
                 if FileOps.exists(RoundFiles(out, fmt).train_index(int(r))):
                     continue
-                prob = float((spec.get("dataset") or {}).get("trainProb", 0.8))
-                await asyncio.to_thread(samples.write_round, out, fmt, ds["spec"]["url"], int(r), claim, prob)
+                try:
+                    await asyncio.to_thread(samples.write_round, out, fmt, ds, int(r), claim, pool.train_prob(job))
+                except ValueError as e:  # the log has not caught up with the claim yet
+                    LOG.info("job %s/%s: round %s not written yet: %s", ns, job["metadata"]["name"], r, e)
+                    continue
                 LOG.info("job %s/%s: round %s files written on node %s", ns, job["metadata"]["name"], r,
                          self.node_name)
 
@@ -152,17 +145,13 @@ class Reports:
         node = (pod.get("spec") or {}).get("nodeName")
         if node and node != self.node_name:
             return _fail(403, f"worker {ns}/{name} runs on node {node}, not on {self.node_name}")
-        if body.get("ownerName") not in (None, job_name):
-            return _fail(400, f"ownerName: {body.get('ownerName')!r} is not the worker's job {job_name!r}")
         job = await self.api.get(JOBS, ns, job_name) if job_name else None
         if job is None:
             return _fail(404, f"the worker's job {ns}/{job_name} is gone")
-        out = (job.get("spec") or {}).get("outputDir") or ""
-        errors = url_errors(body.get("results"), out if "://" in out else os.path.abspath(out))
+        errors = fit_errors(body, job)
         if errors:
             return _fail(400, "; ".join(errors))
-        entry = {k: body.get(k) for k in ("kind", "status", "results", "ownerInfo") if k in body}
-        entry["reportedAt"] = _now()
+        entry = report_entry(body, ts(utcnow()))
         await self.api.patch(JOBS, ns, job_name, {"status": {REPORTS_KEY: {name: entry}}}, sub="status")
         LOG.info("report of %s/%s: %s %s", ns, name, body.get("kind"), body.get("status"))
         return web.json_response({"result": "accepted"})
@@ -182,7 +171,7 @@ def _fail(status, detail):
     return web.json_response({"detail": detail}, status=status)
 
 
-async def serve(conn, node_name, host, port, period=DEFAULT_PERIOD, ready=None):
+async def serve(conn, node_name, host, port, period=DEFAULT_PERIOD, ready=None, state_dir=DEFAULT_STATE_DIR):
     async with Api(conn) as api:
         runner = web.AppRunner(Reports(api, node_name).app())
         await runner.setup()
@@ -191,7 +180,7 @@ async def serve(conn, node_name, host, port, period=DEFAULT_PERIOD, ready=None):
         LOG.info("sedna agent on node %s: reports at http://%s:%d, API %s", node_name, host, port, conn.server)
         if ready is not None:
             ready.set()
-        datasets = DatasetWatcher(api, node_name)
+        datasets = DatasetWatcher(api, node_name, state_dir)
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):  # a DaemonSet Pod is stopped with SIGTERM
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
@@ -211,13 +200,14 @@ async def serve(conn, node_name, host, port, period=DEFAULT_PERIOD, ready=None):
 
 
 def run_agent(args):
-    """``sedna agent``: args ``node_name``, ``host``, ``port`` (9100), ``kubeconfig``, ``server``."""
+    """``sedna agent``: args ``node_name``, ``host``, ``port`` (9100), ``state_dir``, ``kubeconfig``, ``server``."""
     conn = connection(getattr(args, "server", None), getattr(args, "kubeconfig", None))
     node = getattr(args, "node_name", None) or os.environ.get("NODE_NAME") or socket.gethostname()
     host = getattr(args, "host", None) or "0.0.0.0"
     port = int(getattr(args, "port", None) or pods.AGENT_PORT)
     period = float(getattr(args, "period", None) or DEFAULT_PERIOD)
-    asyncio.run(serve(conn, node, host, port, period))
+    state_dir = getattr(args, "state_dir", None) or DEFAULT_STATE_DIR
+    asyncio.run(serve(conn, node, host, port, period, state_dir=state_dir))
     return 0
 
 
@@ -227,6 +217,8 @@ def main(argv=None):
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=pods.AGENT_PORT)
     add_api_flags(p)
+    p.add_argument("--state-dir", dest="state_dir", default=DEFAULT_STATE_DIR,
+                   help="where the Datasets' sample logs are kept")
     p.add_argument("--period", type=float, default=DEFAULT_PERIOD, help="seconds between looks at index files")
     args = p.parse_args(argv)
     setup_logging()

@@ -25,12 +25,14 @@ from dataclasses import dataclass
 from typing import Optional
 
 from sedna.common.log import LOGGER
+from sedna.control import pool
+from sedna.control.conditions import index_problem, wallclock
+from sedna.control.contract import unseen_count
 from sedna.control.deploy import publish_deployment
 from sedna.control.reconcile import Action, ActionKind, DatasetObs, Settings, WorkerObs, reconcile
 from sedna.runtimes.kubernetes import pods, samples
 from sedna.runtimes.kubernetes.api import JOBS, PODS, SECRETS, ApiError
 from sedna.runtimes.kubernetes.cache import ApiSource
-from sedna.runtimes.local.controller import utcnow
 
 LOG = LOGGER.getChild("operator")
 STATE_KEY = "sednaState"
@@ -40,17 +42,21 @@ REPORTS_KEY = "workerReports"
 PRIVATE = (STATE_KEY, REPORTS_KEY)
 
 
-def _train_prob(job):
-    return float(((job.get("spec") or {}).get("dataset") or {}).get("trainProb", 0.8))
-
-
 def _dataset_obs(job, ds, state):
     if ds is None or ds.get("metadata", {}).get("deletionTimestamp"):
         return DatasetObs(exists=False)
     n = int((ds.get("status") or {}).get("numberOfSamples") or 0)
-    pt, pe = samples.pending(state, n, _train_prob(job))
+    pt, pe = pool.pending(state, n, pool.train_prob(job))
     return DatasetObs(exists=True, url=ds["spec"].get("url", ""), format=str(ds["spec"].get("format") or "txt").lower(),
-                      number_of_samples=n, pending_train=pt, pending_eval=pe)
+                      number_of_samples=n, pending_train=pt, pending_eval=pe, problem=index_problem(ds.get("status")))
+
+
+def _unseen(job):
+    """The unseen count, where the inference worker's folder can be read from here (None: not known)."""
+    try:
+        return unseen_count(job)
+    except OSError:
+        return None
 
 
 def _only_check_moved(patch):
@@ -96,7 +102,7 @@ def _files_ready(job, state, stage, r):
 
 def _now_ready(job, state, actions):
     """Start actions for the held workers (``AWAITING_KEY``) whose round files exist now."""
-    asked = {a.name for a in actions if a.kind == "start_worker"}
+    asked = {a.name for a in actions if a.kind == ActionKind.START_WORKER}
     return [Action(kind=ActionKind.START_WORKER, name=w, stage=h["stage"], round=h["round"], env=h["env"])
             for w, h in (state.get(AWAITING_KEY) or {}).items()
             if w == state.get("worker") and w not in asked and _files_ready(job, state, h["stage"], h["round"])]
@@ -121,7 +127,7 @@ class _Plan:
 class JobReconciler:
     """Reconciles jobs through ``api`` (:class:`~sedna.runtimes.kubernetes.api.Api`)."""
 
-    def __init__(self, api, settings=None, lc_server=None, clock=utcnow):
+    def __init__(self, api, settings=None, lc_server=None, clock=wallclock):
         self.api = api
         self.settings = settings or Settings()
         self.lc_server = lc_server
@@ -208,7 +214,7 @@ class JobReconciler:
         status = job.get("status") or {}
         public = {k: v for k, v in status.items() if k not in PRIVATE}
         result = reconcile(dict(job, status=public, state=state), _dataset_obs(job, ds, state), workers,
-                           self.clock(), self.settings)
+                           self.clock(), self.settings, unseen_samples=_unseen(job))
         actions = list(result.actions) + _now_ready(job, result.state, result.actions)
         new_state = self._pool(result.state, actions, ds, job)
         new_status = dict(result.status, **{STATE_KEY: new_state})
@@ -218,7 +224,7 @@ class JobReconciler:
             # a waiting job's periodic check: kept in memory, not written (a write is an event that
             # wakes the job again; after a restart the first check simply comes at once)
             patch = None
-        live = {w.name for w in workers} | {a.name for a in actions if a.kind == "start_worker"}
+        live = {w.name for w in workers} | {a.name for a in actions if a.kind == ActionKind.START_WORKER}
         gone = {k: None for k in (status.get(REPORTS_KEY) or {}) if k not in live}
         if gone:  # reports of Pods that are gone (bounded: one per live worker)
             patch = dict(patch or {}, **{REPORTS_KEY: gone})
@@ -243,13 +249,8 @@ class JobReconciler:
 
     def _pool(self, state, actions, ds, job):
         n = int(((ds or {}).get("status") or {}).get("numberOfSamples") or 0)
-        state = dict(state)
-        for a in actions:
-            if a.kind == "start_round":
-                state = samples.claim(state, a.round, n, _train_prob(job))
-            elif a.kind == "release_round":
-                state = samples.release(state, a.round)
-        live = {a.name for a in actions if a.kind == "start_worker"}
+        state = pool.apply_actions(dict(state), actions, n, pool.train_prob(job))
+        live = {a.name for a in actions if a.kind == ActionKind.START_WORKER}
         errs = {k: v for k, v in (state.get("start_errors") or {}).items()
                 if k not in live and v.get("round", 0) >= state.get("round", 0)}
         state["start_errors"] = errs
@@ -266,9 +267,9 @@ class JobReconciler:
         errors, held = {}, {}
         for a in actions:
             try:
-                if a.kind == "start_worker" and a.name in errors:
+                if a.kind == ActionKind.START_WORKER and a.name in errors:
                     continue
-                if a.kind == "start_worker" and not _files_ready(job, state, a.stage, a.round):
+                if a.kind == ActionKind.START_WORKER and not _files_ready(job, state, a.stage, a.round):
                     if a.name not in (state.get(AWAITING_KEY) or {}):
                         LOG.info("job %s/%s: %s waits for round %d's files", job["metadata"]["namespace"],
                                  job["metadata"]["name"], a.name, a.round)
@@ -278,23 +279,23 @@ class JobReconciler:
             except Exception as e:  # noqa: BLE001 - recorded; reconcile decides (retry, then Failed)
                 LOG.error("job %s/%s: %s %s failed: %s", job["metadata"]["namespace"], job["metadata"]["name"],
                           a.kind, a.name or a.round, e)
-                if a.kind in ("start_worker", "publish_deployment"):
+                if a.kind in (ActionKind.START_WORKER, ActionKind.PUBLISH_DEPLOYMENT):
                     errors[a.name] = {"error": str(e)[:500], "stage": a.stage or "deploy", "round": a.round}
         return errors, held
 
     async def _execute(self, job, ds, state, a):
         ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
-        if a.kind == "start_round":
+        if a.kind == ActionKind.START_ROUND:
             self._write_round(job, ds, state, a.round)
-        elif a.kind == "start_worker":
+        elif a.kind == ActionKind.START_WORKER:
             await self.api.create(SECRETS, ns, pods.token_secret(job, a.name, a.stage, a.round))
             created = await self.api.create(PODS, ns, pods.pod(job, a.name, a.stage, a.round, a.env, self.lc_server))
             self.stats["pods_created"] += 1
             LOG.info("job %s/%s: %s Pod %s (round %d)", ns, name, a.stage, created["metadata"]["name"], a.round)
-        elif a.kind == "stop_worker":
+        elif a.kind == ActionKind.STOP_WORKER:
             await self.api.delete(PODS, ns, a.name)
             await self.api.delete(SECRETS, ns, pods.token_secret_name(a.name))
-        elif a.kind == "publish_deployment":
+        elif a.kind == ActionKind.PUBLISH_DEPLOYMENT:
             publish_deployment(a.source, a.target, job["spec"]["outputDir"])
 
     def _write_round(self, job, ds, state, r):
@@ -302,10 +303,10 @@ class JobReconciler:
         if ds is None or not claim:
             return
         try:
-            samples.write_round(job["spec"]["outputDir"], state.get("data_format") or "txt", ds["spec"]["url"], r,
-                                claim, _train_prob(job))
-        except OSError as e:
-            # the index is on the dataset's node only; the train worker reports what it cannot read
+            samples.write_round(job["spec"]["outputDir"], state.get("data_format") or "txt", ds, r, claim,
+                                pool.train_prob(job))
+        except (OSError, ValueError) as e:
+            # the sample log is on the dataset's node only; the train worker reports what it cannot read
             LOG.warning("job %s: round %d files not written here: %s", job["metadata"]["name"], r, e)
 
     async def delete_workers(self, namespace, name):

@@ -26,15 +26,15 @@ import time
 import kopf
 
 from sedna.common.log import LOGGER
-from sedna.control.conditions import error_backoff, record_error
+from sedna.control.conditions import utcnow
 from sedna.control.reconcile import Settings
+from sedna.control.retry import Failures, error_status
 from sedna.runtimes.kubernetes import add_api_flags, add_metrics_flags, setup_logging
 from sedna.runtimes.kubernetes import metrics as op_metrics
 from sedna.runtimes.kubernetes.api import JOBS, Api, connection
 from sedna.runtimes.kubernetes.cache import WatchCache, register_indices
-from sedna.runtimes.kubernetes.jobs import JobReconciler
-from sedna.runtimes.kubernetes.pods import LABEL_JOB
-from sedna.runtimes.local.controller import utcnow
+from sedna.runtimes.kubernetes.jobs import PRIVATE, JobReconciler
+from sedna.runtimes.kubernetes.pods import JOB_KIND, LABEL_JOB
 
 LOG = LOGGER.getChild("operator")
 GROUP, VERSION = "sedna.io", "v1alpha1"
@@ -66,23 +66,22 @@ class Operator:
     async def follow(self, namespace, name, stopped):
         """The daemon's body: reconcile until the job is gone or the operator stops."""
         ev = self._wake.setdefault((namespace, name), asyncio.Event())
-        failures = 0
+        failures, key = Failures(0.5, 30.0), (namespace, name)
         try:
             while not stopped:
                 ev.clear()
                 t0 = time.perf_counter()
                 try:
                     delay = await self.jobs.reconcile(namespace, name)
-                    failures = 0
+                    failures.succeeded(key)
                     self.metrics.observe(time.perf_counter() - t0)
                 except Exception as e:  # noqa: BLE001 - a failed pass (409 on a stale write...) is redone
                     self.metrics.observe(time.perf_counter() - t0, failed=True)
-                    failures += 1
-                    delay = error_backoff(failures, 0.5, 30.0)
+                    n, delay = failures.failed(key)
                     LOG.warning("job %s/%s: pass failed (%s: %s); again in %gs", namespace, name,
-                                type(e).__name__, e, delay, exc_info=failures == 1)
-                    if failures > 1:  # a lone 409 is routine; a repeated failure is shown on the job
-                        await self._record_error(namespace, name, e, failures, delay)
+                                type(e).__name__, e, delay, exc_info=n == 1)
+                    if n > 1:  # a lone 409 is routine; a repeated failure is shown on the job
+                        await self._record_error(namespace, name, e, n, delay)
                 if delay is None:
                     return
                 await asyncio.sleep(MIN_PERIOD)
@@ -98,7 +97,8 @@ class Operator:
             job = await self.api.get(JOBS, namespace, name)
             if job is None:
                 return
-            status = record_error(job.get("status"), type(error).__name__, str(error), utcnow(), attempt, delay)
+            public = {k: v for k, v in (job.get("status") or {}).items() if k not in PRIVATE}
+            status = error_status(JOB_KIND, public, error, utcnow(), attempt, delay)
             await self.api.patch(JOBS, namespace, name, {"status": {"conditions": status["conditions"]}},
                                  sub="status")
         except Exception:  # noqa: BLE001 - the API itself away: logged, retried with the job

@@ -3,7 +3,7 @@
 Pure functions over plain dicts (the API's JSON): the operator turns a
 ``start_worker`` action into the manifests built here and observes the
 Pods it owns with :func:`observe`. The worker env contract is the local
-runtime's (:func:`sedna.runtimes.local.controller.worker_contract_env`),
+runtime's (:func:`sedna.control.contract.worker_contract_env`),
 so the two runtimes give a worker the same variables; only three are
 resolved by Kubernetes itself: ``LC_SERVER`` (the node agent on the Pod's
 node, ``http://$(SEDNA_NODE_IP):9100``, unless the operator was given one),
@@ -15,8 +15,7 @@ import copy
 import secrets
 
 from sedna.control.reconcile import WorkerObs
-from sedna.runtimes.local.controller import TEMPLATE_KEY, worker_contract_env
-from sedna.runtimes.local.workers import PROTECTED_ENV
+from sedna.control.contract import PROTECTED_ENV, TEMPLATE_KEY, worker_contract_env
 
 GROUP_VERSION = "sedna.io/v1alpha1"
 JOB_KIND = "LifelongLearningJob"

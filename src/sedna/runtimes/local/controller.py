@@ -15,37 +15,31 @@ without blocking and only if regular (:mod:`sedna.control.files`), so no FIFO
 can stop the controller thread.
 """
 
-import os
 import threading
 import time
-from datetime import datetime, timezone
+from dataclasses import asdict, is_dataclass
 
 from sedna.common.exceptions import NotFound, WorkerError
 from sedna.common.log import LOGGER
-from sedna.control.conditions import clear_error, error_backoff, record_error
+from sedna.control import pool
+from sedna.control.conditions import clear_error, index_problem, record_index_event, wallclock
+from sedna.control.contract import TEMPLATE_KEY, unseen_count, worker_contract_env
 from sedna.control.deploy import publish_deployment
-from sedna.control.reconcile import DatasetObs, Settings, WorkerObs, reconcile
-from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState, split_in_order
-from sedna.control.status import check_status
-from sedna.core.lifelong_learning.unseen_store import count_unseen
+from sedna.control.reconcile import ActionKind, DatasetObs, Settings, WorkerObs, reconcile
+from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState
+from sedna.control.retry import Failures, error_status
 from sedna.runtimes.local.store import now_ts
+from sedna.runtimes.local.worker_records import WorkerRecord, WorkerSpec
 
 LOG = LOGGER.getChild("controller")
 JOB = "LifelongLearningJob"
 DATASET = "Dataset"
-TEMPLATE_KEY = {"train": "trainSpec", "eval": "evalSpec", "deploy": "deploySpec"}
-_INDEX_CONDITION = {"Missing": "IndexMissing", "NotRegular": "IndexUnreadable", "Unreadable": "IndexUnreadable"}
-
-
-def utcnow():
-    """Now, aware, in the machine's local time zone (trigger windows are wall-clock times)."""
-    return datetime.now(timezone.utc).astimezone()
 
 
 class Controller:
     """Runs the control loop of the local runtime (one thread)."""
 
-    def __init__(self, store, launcher, lc_server, token, settings=None, clock=utcnow, min_period=0.2):
+    def __init__(self, store, launcher, lc_server, token, settings=None, clock=wallclock, min_period=0.2):
         self.store = store
         self.launcher = launcher
         self.lc_server = lc_server
@@ -58,7 +52,7 @@ class Controller:
         self._due = {}            # (namespace, job) -> monotonic time of the next reconcile
         self._dataset_due = {}    # (namespace, dataset) -> monotonic time of the next index check
         self._lock = threading.RLock()
-        self._failures = {}       # (kind, namespace, name) -> failed passes in a row
+        self._failures = Failures(self.settings.backoff_base, self.settings.backoff_max)  # by (kind, ns, name)
         self.stats = {"reconciles": 0, "index_checks": 0, "errors": 0}
         self.reported_at = {}     # (namespace, worker) -> when its last report came (UTC)
         self.reconcile_observers = []  # called with each job reconcile's seconds (/metrics)
@@ -126,7 +120,7 @@ class Controller:
                     self._due[key] = time.monotonic() + max(self.min_period, after)
                     due = self._due[key]
             next_in = min(next_in, due - time.monotonic())
-        self._failures = {k: n for k, n in self._failures.items() if k in seen}  # deleted objects
+        self._failures.keep_only(seen)  # deleted objects
         return max(0.0, next_in)
 
     def _isolated(self, kind, obj, handle):
@@ -136,14 +130,13 @@ class Controller:
         try:
             after = handle(obj)
         except Exception as e:  # noqa: BLE001 - one object's failure must not stop the others
-            n = self._failures[key] = self._failures.get(key, 0) + 1
+            n, delay = self._failures.failed(key)
             self.stats["errors"] += 1
-            delay = error_backoff(n, self.settings.backoff_base, self.settings.backoff_max)
             LOG.warning("%s %s/%s: %s: %s (failure %d; next try in %gs)", kind, key[1], key[2],
                         type(e).__name__, e, n, delay, exc_info=n == 1)
             self._record_error(kind, key[1], key[2], e, n, delay)
             return delay
-        self._failures.pop(key, None)
+        self._failures.succeeded(key)
         return after
 
     def _record_error(self, kind, ns, name, error, attempt, delay):
@@ -151,15 +144,9 @@ class Controller:
             obj = self.store.get(kind, ns, name)
         except NotFound:
             return
-        status = obj.get("status")
-        invalid = check_status(kind, status)
-        message = f"{type(error).__name__}: {error}" if not isinstance(error, OSError) else str(error)
-        if invalid:
-            message = ("its status is invalid: " + "; ".join(f"{p}: {m}" for p, m in invalid[:5])
-                       + f" ({message})")
         try:
-            self.store.update_status(kind, ns, name, record_error(status, type(error).__name__, message,
-                                                                  self.clock(), attempt, delay))
+            self.store.update_status(kind, ns, name, error_status(kind, obj.get("status"), error, self.clock(),
+                                                                  attempt, delay))
         except Exception:  # noqa: BLE001 - the store itself failing: logged, retried with the object
             LOG.exception("%s %s/%s: cannot record the error", kind, ns, name)
 
@@ -192,20 +179,13 @@ class Controller:
         if lines or watch is None or old_url != url or new_state.to_dict() != state.to_dict():
             total = self.store.add_dataset_lines(ns, name, url, lines, new_state.to_dict())
             changed = bool(lines)
-        conds = list(status.get("conditions") or [])
-        status["conditions"] = conds
+        status["conditions"] = list(status.get("conditions") or [])
         if clear_error(status, self.clock()):
             changed = True
-        if event:
-            reason = getattr(event, "reason", str(event))
-            msg = getattr(event, "message", "") or str(event)
-            if not conds or conds[-1].get("reason") != reason or conds[-1].get("message") != msg:
-                conds.append({"type": _INDEX_CONDITION.get(reason, "IndexChanged"),
-                              "status": "True", "reason": reason, "message": msg,
-                              "lastTransitionTime": now_ts()})
-                status["conditions"] = conds[-10:]
-                changed = True
-                LOG.warning("dataset %s/%s: %s %s", ns, name, reason, msg)
+        if record_index_event(status, event, self.clock()):
+            changed = True
+            if event:
+                LOG.warning("dataset %s/%s: %s %s", ns, name, event.reason, event.message)
         if status.get("numberOfSamples") != total:
             status["numberOfSamples"] = total
             status["updateTime"] = now_ts()
@@ -216,23 +196,6 @@ class Controller:
                 for job in self.store.list(JOB, ns):
                     if (job["spec"].get("dataset") or {}).get("name") == name:
                         self.wake((ns, job["metadata"]["name"]))
-
-    def _ingest(self, job, state):
-        """Move the dataset's new lines into the job's sample pool, split in order."""
-        ns = job["metadata"]["namespace"]
-        ds_name = job["spec"]["dataset"]["name"]
-        cursor = state.get("cursor", 0)
-        new = self.store.dataset_lines_since(ns, ds_name, cursor)
-        if not new:
-            return state
-        # split positions, not lines: identical lines stay distinct samples
-        train_pos, _, counter = split_in_order(range(len(new)), float(job["spec"]["dataset"].get("trainProb", 0.8)),
-                                               state.get("split_counter", 0))
-        train_pos = set(train_pos)
-        rows = [(seq, ln, "train" if i in train_pos else "eval") for i, (seq, ln) in enumerate(new)]
-        state = dict(state, cursor=new[-1][0] + 1, split_counter=counter)
-        self.store.add_job_samples(ns, job["metadata"]["name"], rows, state)
-        return state
 
     # -------------------------------------------------------------------- jobs
     def reconcile_job(self, job):
@@ -250,23 +213,21 @@ class Controller:
             ds = self.store.get(DATASET, ns, job["spec"]["dataset"]["name"])
         except NotFound:
             ds = None
+        n = int(((ds or {}).get("status") or {}).get("numberOfSamples") or 0)
         if ds is not None:
-            state = self._ingest(job, state)
-            pt, pe = self.store.pending_counts(ns, name)
-            obs_ds = DatasetObs(exists=True, url=ds["spec"]["url"], format=_format(ds),
-                                number_of_samples=(ds.get("status") or {}).get("numberOfSamples", 0),
-                                pending_train=pt, pending_eval=pe)
+            state = self.store.legacy_pool(ns, name, state)
+            pt, pe = pool.pending(state, n, pool.train_prob(job))
+            obs_ds = DatasetObs(exists=True, url=ds["spec"]["url"], format=_format(ds), number_of_samples=n,
+                                pending_train=pt, pending_eval=pe, problem=index_problem(ds.get("status")))
         else:
             obs_ds = DatasetObs(exists=False)
         workers = [self._observe(w) for w in self.store.workers(ns, name)]
-        unseen = count_unseen(_template_env(job, "deploySpec").get("unseen_save_url"))
-        result = reconcile(dict(job, state=state), obs_ds, workers, self.clock(), self.settings)
-        if unseen is not None:
-            kb = result.status.setdefault("knowledgeBase", {})
-            kb.setdefault("samples", {})["unseenSamples"] = unseen
+        result = reconcile(dict(job, state=state), obs_ds, workers, self.clock(), self.settings,
+                           unseen_samples=unseen_count(job))
+        state = pool.apply_actions(result.state, result.actions, n, pool.train_prob(job))
         # save the decision first, then carry it out (each action is safe to repeat)
-        self.store.update_status(JOB, ns, name, result.status, result.state)
-        self._carry_out(dict(job, status=result.status, state=result.state), result.actions)
+        self.store.update_status(JOB, ns, name, result.status, state)
+        self._carry_out(dict(job, status=result.status, state=state), result.actions)
         return result.requeue_after if not result.actions else self.min_period
 
     def _carry_out(self, job, actions):
@@ -274,13 +235,13 @@ class Controller:
         refused = {}  # inference worker -> why its deployed index could not be published
         for action in actions:
             try:
-                if action.kind == "start_worker" and action.name in refused:
+                if action.kind == ActionKind.START_WORKER and action.name in refused:
                     self._fail_start(job, action, refused[action.name])
                 else:
                     self._execute(job, action)
             except Exception as e:  # noqa: BLE001 - recorded on the worker; reconcile decides
                 LOG.error("job %s/%s: action %s failed: %s", ns, name, action.kind, e)
-                if action.kind == "publish_deployment":
+                if action.kind == ActionKind.PUBLISH_DEPLOYMENT:
                     refused[action.name] = str(e)
 
     def _fail_start(self, job, a, reason):
@@ -311,21 +272,22 @@ class Controller:
 
     def _execute(self, job, a):
         ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
-        if a.kind == "start_round":
-            train, evals = self.store.claim_round(ns, name, a.round)
-            fmt = (job.get("state") or {}).get("data_format") or "txt"
+        if a.kind == ActionKind.START_ROUND:
+            state = job.get("state") or {}
+            claim = (state.get("claims") or {}).get(str(a.round)) or [0, 0, 0]
+            lines = self.store.dataset_lines_range(ns, job["spec"]["dataset"]["name"], claim[0], claim[1])
+            train, evals = pool.round_lines(lines, claim, pool.train_prob(job))
+            fmt = state.get("data_format") or "txt"
             header = self._header(ns, job["spec"]["dataset"]["name"]) if fmt == "csv" else None
             paths = RoundFiles(job["spec"]["outputDir"], fmt).write(a.round, train, evals, header=header)
             LOG.info("job %s/%s: round %d with %d train / %d eval samples (%s)", ns, name, a.round,
                      len(train), len(evals), paths)
-        elif a.kind == "release_round":
-            self.store.release_round(ns, name, a.round)
-        elif a.kind == "start_worker":
+        elif a.kind == ActionKind.START_WORKER:
             self.store.add_worker(ns, a.name, name, a.stage, a.round, {"env": a.env})
             self._launch(job, a.name, a.stage, a.round, a.env)
-        elif a.kind == "stop_worker":
+        elif a.kind == ActionKind.STOP_WORKER:
             self._stop(ns, a.name)
-        elif a.kind == "publish_deployment":
+        elif a.kind == ActionKind.PUBLISH_DEPLOYMENT:
             # the source comes from a worker's report: only from inside outputDir, never world-readable
             publish_deployment(a.source, a.target, job["spec"]["outputDir"])
 
@@ -359,8 +321,6 @@ class Controller:
         return WatchState.from_dict(watch).header or None
 
     def _launch(self, job, wname, stage, round_no, env, recorded=False):
-        from sedna.runtimes.local.workers import WorkerSpec
-
         ns, name = job["metadata"]["namespace"], job["metadata"]["name"]
         # the worker's own credential: it may post its own report and nothing else
         contract = worker_contract_env(ns, name, wname, stage, self.lc_server,
@@ -393,35 +353,17 @@ class Controller:
         self.wake((namespace, w["job"]))
 
 
-def worker_contract_env(namespace, job, worker, stage, lc_server, token, env):
-    """The env contract (CONTRACTS §2) of one worker, before the template's own ``env``.
-
-    Both runtimes build it here: the local launcher and the Kubernetes Pod
-    builder (:mod:`sedna.runtimes.kubernetes.pods`); ``env`` is the stage's
-    variables from ``reconcile``."""
-    contract = {"NAMESPACE": namespace, "JOB_NAME": job, "WORKER_NAME": worker, "LC_SERVER": lc_server,
-                "LC_TOKEN": token}
-    if stage != "deploy":
-        contract["KB_SERVER"] = lc_server
-    contract.update(env)
-    return contract
-
-
 def _record_dict(record):
     if isinstance(record, dict):
         return dict(record)
     if hasattr(record, "to_dict"):
         return record.to_dict()
-    from dataclasses import asdict, is_dataclass
-
     if is_dataclass(record):
         return asdict(record)
     return dict(vars(record))
 
 
 def _rec(d):
-    from sedna.runtimes.local.workers import WorkerRecord
-
     return WorkerRecord.from_dict(d)
 
 
@@ -433,10 +375,3 @@ def _format(ds):
 def _is_csv(ds):
     return _format(ds) == "csv"
 
-
-def _template_env(job, key):
-    try:
-        containers = job["spec"][key]["template"]["spec"]["containers"]
-    except (KeyError, TypeError):
-        return {}
-    return {e.get("name"): e.get("value") for e in (containers[0].get("env") or []) if isinstance(e, dict)}

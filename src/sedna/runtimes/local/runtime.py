@@ -6,7 +6,10 @@ import secrets
 import signal
 import threading
 
+from sedna.common.exceptions import NotFound
 from sedna.common.log import LOGGER
+from sedna.control.reports import fit_errors
+from sedna.control.runtime import ReportRefused
 
 LOG = LOGGER.getChild("runtime")
 DEFAULT_PORT = 9100
@@ -242,12 +245,12 @@ class LocalRuntime:
         thread.start()
         return server
 
-    def serve(self):
-        """Run until SIGTERM/SIGINT (foreground ``sedna up``)."""
+    def serve(self, create_app):
+        """Run until SIGTERM/SIGINT (foreground ``sedna up``); ``create_app(runtime, kube=False)``
+        builds the server's app around this runtime (:func:`sedna.server.app.create_app`)."""
         import uvicorn
 
         from sedna.common.procs import start_time
-        from sedna.server.app import create_app
 
         app = create_app(self)
         config = uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", access_log=False)
@@ -287,6 +290,59 @@ class LocalRuntime:
             LOG.error("the API server did not start on %s:%d", self.host, self.port)
             return code or 1
         return 0
+
+    # ------------------------------------------- the Runtime protocol (sedna.control.runtime)
+    def get(self, kind, namespace, name, with_state=False):
+        return self.store.get(kind, namespace, name, with_state=with_state)
+
+    def list(self, kind, namespace=None, with_state=False, limit=None, after=None):
+        return self.store.list(kind, namespace, with_state=with_state, limit=limit, after=after)
+
+    def apply(self, manifest, dry_run=False):
+        out = self.store.apply(manifest, dry_run=dry_run)
+        if not dry_run:
+            self.controller.wake()
+        return out
+
+    def delete(self, kind, namespace, name):
+        if kind == "Dataset":  # nothing runs for a dataset: gone at once
+            self.store.get(kind, namespace, name)
+            self.store.remove(kind, namespace, name)
+        else:  # a job's workers are stopped by the controller, then the job is removed
+            self.store.mark_deleting(kind, namespace, name)
+        self.controller.wake()
+
+    def update_status(self, kind, namespace, name, status, expect_version=None):
+        self.store.update_status(kind, namespace, name, status, expect_version=expect_version)
+
+    def workers(self, namespace=None, job=None, limit=None, after=None):
+        return self.store.workers(namespace, job, limit=limit, after=after)
+
+    def worker(self, namespace, name):
+        return self.store.worker(namespace, name)
+
+    def worker_by_token(self, token):
+        return self.store.worker_by_token(token)
+
+    def report(self, namespace, worker, body):
+        w = self.store.worker(namespace, worker)
+        try:
+            job = self.store.get("LifelongLearningJob", namespace, w["job"])
+        except NotFound:
+            raise NotFound(f"the worker's job {namespace}/{w['job']} is gone") from None
+        errors = fit_errors(body, job)
+        if errors:
+            raise ReportRefused("; ".join(errors))
+        self.controller.report(namespace, worker, body)
+
+    def worker_counts(self):
+        return self.store.worker_counts()
+
+    def stage_durations(self, bounds):
+        return self.store.stage_durations(bounds)
+
+    def on_reconcile(self, callback):
+        self.controller.reconcile_observers.append(callback)
 
     def shutdown(self, keep_workers=False, delay=0.2):
         """``sedna down``: stop the controller, then (unless ``keep_workers``) every

@@ -7,9 +7,9 @@ Tables:
   metadata (uid, resourceVersion, generation, creationTimestamp);
 * ``dataset_lines``: every line seen in a Dataset's index, in order, and the
   watcher's position (``dataset_watch``) — so a restart re-reads nothing;
-* ``job_samples``: the samples a job took from its dataset, split train/eval,
-  and the round that claimed them (NULL while pending) — a failed round gives
-  its samples back by setting the round to NULL again;
+* ``job_samples``: kept only to read the pool of a job from an older state
+  folder (a job's pool is now a range of sample numbers in its state, see
+  :mod:`sedna.control.pool`);
 * ``workers``: the workers a job started (the launcher's record, the last
   report, the observed phase).
 """
@@ -302,39 +302,25 @@ class Store:
                       "lines=excluded.lines", (namespace, name, url, _j(watch), start + len(lines)))
         return start + len(lines)
 
-    def dataset_lines_since(self, namespace, name, seq):
-        return [(r["seq"], r["line"]) for r in self._conn().execute(
-            "SELECT seq, line FROM dataset_lines WHERE namespace=? AND dataset=? AND seq>=? ORDER BY seq",
-            (namespace, name, seq))]
+    def dataset_lines_range(self, namespace, name, start, end):
+        """The Dataset's samples ``start..end-1`` (their numbers are their ``seq``)."""
+        return [r["line"] for r in self._conn().execute(
+            "SELECT line FROM dataset_lines WHERE namespace=? AND dataset=? AND seq>=? AND seq<? ORDER BY seq",
+            (namespace, name, int(start), int(end)))]
 
     # --------------------------------------------------------------- job samples
-    def add_job_samples(self, namespace, job, rows, state):
-        """Take dataset lines into a job's pool (``rows``: (seq, line, split)) and save its state."""
-        with self.tx() as c:
-            c.executemany("INSERT OR IGNORE INTO job_samples (namespace, job, seq, line, split, round) "
-                          "VALUES (?,?,?,?,?,NULL)", ((namespace, job, s, ln, sp) for s, ln, sp in rows))
-            c.execute("UPDATE resources SET state=? WHERE kind='LifelongLearningJob' AND namespace=? AND name=?",
-                      (_j(state), namespace, job))
-
-    def pending_counts(self, namespace, job):
-        rows = self._conn().execute("SELECT split, count(*) AS n FROM job_samples WHERE namespace=? AND job=? "
-                                    "AND round IS NULL GROUP BY split", (namespace, job)).fetchall()
-        d = {r["split"]: r["n"] for r in rows}
-        return d.get("train", 0), d.get("eval", 0)
-
-    def claim_round(self, namespace, job, round_no):
-        """Give every pending sample to ``round_no`` (idempotent); returns (train, eval) lines."""
-        with self.tx() as c:
-            c.execute("UPDATE job_samples SET round=? WHERE namespace=? AND job=? AND round IS NULL",
-                      (round_no, namespace, job))
-            rows = c.execute("SELECT line, split FROM job_samples WHERE namespace=? AND job=? AND round=? "
-                             "ORDER BY seq", (namespace, job, round_no)).fetchall()
-        return [r["line"] for r in rows if r["split"] == "train"], [r["line"] for r in rows if r["split"] == "eval"]
-
-    def release_round(self, namespace, job, round_no):
-        with self.tx() as c:
-            c.execute("UPDATE job_samples SET round=NULL WHERE namespace=? AND job=? AND round=?",
-                      (namespace, job, round_no))
+    def legacy_pool(self, namespace, job, state):
+        """A job's pool (:mod:`sedna.control.pool`) from a state folder that kept
+        the pool as ``job_samples`` rows and a ``cursor``: pending rows return to it."""
+        if "cursor" not in state or "pool_start" in state:
+            return state
+        row = self._conn().execute("SELECT min(seq) AS s FROM job_samples WHERE namespace=? AND job=? AND round "
+                                   "IS NULL", (namespace, job)).fetchone()
+        start = row["s"] if row["s"] is not None else int(state["cursor"])
+        later = self._conn().execute("SELECT count(*) AS n FROM job_samples WHERE namespace=? AND job=? AND seq>=?",
+                                     (namespace, job, start)).fetchone()["n"]
+        state = {k: v for k, v in state.items() if k != "cursor"}
+        return dict(state, pool_start=start, split_counter=max(0, int(state.get("split_counter", 0)) - later))
 
     # ------------------------------------------------------------------- workers
     def add_worker(self, namespace, name, job, stage, round_no, record=None):

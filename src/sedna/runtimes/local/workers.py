@@ -54,7 +54,6 @@ start with common libraries, so smaller limits are raised to 256 MiB with a
 warning.  ``LocalLauncher(enforce_memory=False)`` turns the limits off.
 """
 
-import dataclasses
 import json
 import os
 import re
@@ -70,9 +69,11 @@ from sedna.common.exceptions import WorkerError
 from sedna.common.log import sedna_logger
 from sedna.common.procs import boot_id, kill_session, proc_stat, start_time
 from sedna.control import quantities as _quantities
+from sedna.control.contract import PROTECTED_ENV
 from sedna.control.files import open_regular
 from sedna.runtimes.local.images import ImageMap  # noqa: F401 (re-exported)
 from sedna.runtimes.local.mounts import rewrite
+from sedna.runtimes.local.worker_records import WorkerRecord, WorkerSpec, WorkerStatus  # noqa: F401 (re-exported)
 from sedna.runtimes.local.worker_logs import follow_log, tail_file
 from sedna.runtimes.local.wrapper import write_exit_file
 
@@ -81,8 +82,6 @@ LOG = sedna_logger(__name__)
 #: Variables of the controller's environment that workers inherit.
 BASE_ENV_KEYS = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME",
                  "PYTHONPATH", "VIRTUAL_ENV")
-#: Contract variables a template's ``env`` cannot override.
-PROTECTED_ENV = frozenset({"NAMESPACE", "JOB_NAME", "WORKER_NAME", "LC_SERVER", "LC_TOKEN"})
 #: Smallest RLIMIT_AS given to a worker.
 MIN_MEMORY_LIMIT = 256 * 1024 ** 2
 #: Lines of log returned by :meth:`LocalLauncher.poll`.
@@ -105,70 +104,6 @@ def parse_memory(quantity):
 def process_start_time(pid):
     """The kernel's start time of ``pid`` (clock ticks since boot), or None when it does not exist."""
     return start_time(pid)
-
-
-# --------------------------------------------------------------------------- records
-
-@dataclasses.dataclass
-class WorkerSpec:
-    """What to start: one worker of a job.
-
-    ``template`` is a pod template (``{"spec": {"containers": [...], "volumes": [...]}}``);
-    ``env`` the contract variables (see the module docstring for precedence).
-    """
-
-    name: str
-    namespace: str = "default"
-    job: str = ""
-    stage: str = "train"
-    round: int = 0
-    template: dict = dataclasses.field(default_factory=dict)
-    env: dict = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass
-class WorkerRecord:
-    """A started worker, as stored in the database (``to_dict``/``from_dict``).
-
-    ``pid`` is the wrapper's pid (= process group and session id);
-    ``start_time`` its kernel start time and ``boot_id`` the boot it ran in,
-    which together recognise the same process after a controller restart.
-    """
-
-    name: str
-    namespace: str
-    pid: int
-    start_time: int
-    log_path: str
-    cwd: str
-    argv: list
-    created_at: float
-    exit_file: str
-    temp_dirs: list = dataclasses.field(default_factory=list)
-    boot_id: str = ""
-    log_offset: int = 0
-    job: str = ""
-    stage: str = ""
-    round: int = 0
-    memory_limit: int = 0
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data):
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in dict(data).items() if k in names})
-
-
-@dataclasses.dataclass
-class WorkerStatus:
-    """``phase``: Running | Succeeded | Failed | Unknown; ``exit_code`` when known (``-N``: signal N)."""
-
-    phase: str
-    exit_code: int = None
-    log_tail: str = ""
-    finished_at: float = None
 
 
 # --------------------------------------------------------------------------- launcher

@@ -24,7 +24,7 @@ container that ran and wrote nothing.
 
 ``EmulatedApiServer`` runs it on a loopback port in a background thread so
 that real operator and agent processes can talk to it over HTTP.
-``python -m sedna.runtimes.kubernetes.emulator`` serves one until killed.
+``python -m sedna.testing.k8s_emulator`` serves one until killed.
 """
 
 import argparse
@@ -126,6 +126,42 @@ def pod_log_answer(pod, logs, query):
     return 200, log if tail is None else last_lines(log, tail)
 
 
+def _stamp(objects, request, action, error):
+    """Give a created object its uid, resourceVersion and creation time; check and move an
+    updated one's resourceVersion (409 when the client's is stale)."""
+    rv = str(next(_VERSIONS))
+    data = request.data
+    if request.action == action.CREATE and isinstance(data, dict):
+        meta = data.setdefault("metadata", {})
+        meta.update(uid=str(uuid.uuid4()), resourceVersion=rv)
+        meta.setdefault("creationTimestamp",
+                        datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    elif request.action == action.UPDATE and request.name is not None:
+        key = (request.resource, request.namespace, request.name)
+        if key not in objects or objects[key].deleted:
+            return
+        current = (objects[key].get("metadata") or {}).get("resourceVersion")
+        if isinstance(data, list):
+            _test_ops(objects, key, data, error)
+            data.append({"op": "add", "path": "/metadata/resourceVersion", "value": rv})
+            return
+        want = (data.get("metadata") or {}).get("resourceVersion")
+        if want and current and want != current:
+            raise error(status=409, reason="Conflict",
+                        message=f"the object has been modified (resourceVersion {current}, not {want})")
+        data.setdefault("metadata", {})["resourceVersion"] = rv
+
+def _test_ops(objects, key, ops, error):
+    """A JSON patch whose ``test`` fails is a 422 (as on a real server), not a 500."""
+    import jsonpatch
+
+    tests = [op for op in ops if isinstance(op, dict) and op.get("op") == "test"]
+    try:
+        jsonpatch.apply_patch(dict(objects[key].raw), tests, in_place=False)
+    except jsonpatch.JsonPatchException as e:
+        raise error(status=422, reason="Invalid", message=f"the patch's test failed: {e}") from None
+
+
 def _make_emulator_class():
     from kmock import KubernetesEmulator, KubernetesError, action
 
@@ -179,37 +215,7 @@ def _make_emulator_class():
             return web.Response(body=body, status=200, content_type="text/plain")
 
         def _stamp(self, request, action, error):
-            rv = str(next(_VERSIONS))
-            data = request.data
-            if request.action == action.CREATE and isinstance(data, dict):
-                meta = data.setdefault("metadata", {})
-                meta.update(uid=str(uuid.uuid4()), resourceVersion=rv)
-                meta.setdefault("creationTimestamp",
-                                datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-            elif request.action == action.UPDATE and request.name is not None:
-                key = (request.resource, request.namespace, request.name)
-                if key not in self._objects or self._objects[key].deleted:
-                    return
-                current = (self._objects[key].get("metadata") or {}).get("resourceVersion")
-                if isinstance(data, list):
-                    self._test_ops(key, data, error)
-                    data.append({"op": "add", "path": "/metadata/resourceVersion", "value": rv})
-                    return
-                want = (data.get("metadata") or {}).get("resourceVersion")
-                if want and current and want != current:
-                    raise error(status=409, reason="Conflict",
-                                message=f"the object has been modified (resourceVersion {current}, not {want})")
-                data.setdefault("metadata", {})["resourceVersion"] = rv
-
-        def _test_ops(self, key, ops, error):
-            """A JSON patch whose ``test`` fails is a 422 (as on a real server), not a 500."""
-            import jsonpatch
-
-            tests = [op for op in ops if isinstance(op, dict) and op.get("op") == "test"]
-            try:
-                jsonpatch.apply_patch(dict(self._objects[key].raw), tests, in_place=False)
-            except jsonpatch.JsonPatchException as e:
-                raise error(status=422, reason="Invalid", message=f"the patch's test failed: {e}") from None
+            _stamp(self._objects, request, action, error)
 
     return VersionedEmulator
 
@@ -312,7 +318,7 @@ class SyncClient:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m sedna.runtimes.kubernetes.emulator")
+    p = argparse.ArgumentParser(prog="python -m sedna.testing.k8s_emulator")
     p.add_argument("--port", type=int, default=0)
     args = p.parse_args(argv)
     srv = EmulatedApiServer(args.port).start()

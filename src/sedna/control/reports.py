@@ -1,0 +1,65 @@
+"""A worker's report (``POST /sedna/workers/{name}/info``, CONTRACTS §2), checked
+the same way by both runtimes' report endpoints: the local server's and the
+Kubernetes node agent's.
+
+A report names its worker, its stage (``kind``) and ``status``; every URL in
+its ``results`` must lie inside the job's ``outputDir``, which is where the
+controller takes models and indexes from."""
+
+import os
+
+from sedna.common.confine import inside
+
+__all__ = ("REPORT_KINDS", "REPORT_STATUS", "report_errors", "url_errors", "output_dir_of", "fit_errors",
+           "report_entry")
+
+REPORT_KINDS = ("train", "eval", "deploy")
+REPORT_STATUS = ("completed", "failed")
+
+
+def report_errors(body, name):
+    """``field: why`` for each thing wrong with report ``body`` of worker ``name`` (the body is a dict)."""
+    errors = []
+    if body.get("name") != name:
+        errors.append(f"name: {body.get('name')!r} differs from the worker in the path ({name!r})")
+    if body.get("kind") not in REPORT_KINDS:
+        errors.append(f"kind: must be one of {', '.join(REPORT_KINDS)}")
+    if body.get("status") not in REPORT_STATUS:
+        errors.append(f"status: must be one of {', '.join(REPORT_STATUS)}")
+    if not isinstance(body.get("results", []), list):
+        errors.append("results: must be a list")
+    return errors
+
+
+def url_errors(results, output_dir):
+    """``results[i].url: ...`` for every URL that is not a string inside ``output_dir``."""
+    out = []
+    for i, res in enumerate(results or []):
+        if not isinstance(res, dict) or res.get("url") in (None, ""):
+            continue
+        url = res["url"]
+        if not isinstance(url, str) or not inside(url, output_dir):
+            out.append(f"results[{i}].url: {str(url)[:200]!r} is not inside the job's outputDir {output_dir!r}")
+    return out
+
+
+def output_dir_of(job):
+    """A job's ``outputDir`` as reports are checked against it (a local path made absolute)."""
+    out = ((job or {}).get("spec") or {}).get("outputDir") or ""
+    return out if "://" in out else os.path.abspath(out)
+
+
+def fit_errors(body, job):
+    """What in a (well-formed) report does not fit the worker's ``job``: its ``ownerName``, then
+    its URLs outside the job's ``outputDir``."""
+    name = (job.get("metadata") or {}).get("name")
+    if body.get("ownerName") not in (None, name):
+        return [f"ownerName: {body.get('ownerName')!r} is not the worker's job {name!r}"]
+    return url_errors(body.get("results"), output_dir_of(job))
+
+
+def report_entry(body, reported_at):
+    """What a runtime keeps of an accepted report."""
+    entry = {k: body.get(k) for k in ("kind", "status", "results", "ownerInfo") if k in body}
+    entry["reportedAt"] = reported_at
+    return entry
