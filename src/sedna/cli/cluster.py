@@ -13,6 +13,7 @@ import sys
 
 from sedna.cli import UserError
 from sedna.runtimes.kubernetes import add_api_flags, add_metrics_flags
+from sedna.common.constants import DEFAULT_PORT
 
 
 def _cmd_crds(args):
@@ -76,7 +77,7 @@ def add_commands(sub):
     p.add_argument("--node-name", metavar="NAME", default=os.environ.get("NODE_NAME"),
                    help="this node's name (default: $NODE_NAME, set from the downward API)")
     p.add_argument("--host", metavar="H", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
-    p.add_argument("--port", metavar="PORT", type=int, default=9100, help="port to listen on (default 9100)")
+    p.add_argument("--port", metavar="PORT", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
     p.add_argument("--state-dir", metavar="DIR", default=None, help="where the Datasets' sample logs are kept")
     add_api_flags(p)
     p.set_defaults(func=_run("agent", "run_agent", "agent"))

@@ -12,6 +12,7 @@ from sedna.cli import UserError
 from sedna.cli.client import Client
 from sedna.cli.views import HEADERS, age, job_workers_text, plural_of, table, to_yaml, worker_row
 from sedna.common.api_paths import API
+from sedna.common.constants import JOB
 
 
 # ---------------------------------------------------------------------- commands
@@ -89,7 +90,7 @@ def cmd_describe(args):
             print(_indent(table([[c.get("round", ""), c.get("stage", ""), c.get("type", ""), c.get("reason", ""),
                                   age(c.get("lastTransitionTime")), (c.get("message") or "")[:80]] for c in conds],
                                 ["ROUND", "STAGE", "TYPE", "REASON", "AGE", "MESSAGE"]), 2))
-        if o["kind"] == "LifelongLearningJob":
+        if o["kind"] == JOB:
             ws = [w for w in _fetch(client, "workers", meta["namespace"]) if w["job"] == meta["name"]]
             if ws:
                 print("Workers:")

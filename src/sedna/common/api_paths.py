@@ -1,6 +1,7 @@
 """The control plane's HTTP paths, shared by the server, the CLI and the workers."""
 
-GROUP_VERSION = "sedna.io/v1alpha1"
+from sedna.common.constants import GROUP_VERSION
+
 API = "/apis/" + GROUP_VERSION
 WORKERS = "/api/v1"
 HEALTHZ = "/healthz"

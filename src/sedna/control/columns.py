@@ -2,6 +2,7 @@
 kubectl's Table answers alike: pure functions of the stored objects."""
 
 from datetime import datetime, timezone
+from sedna.common.constants import DATASETS, JOBS
 
 
 def age(ts, now=None):
@@ -72,11 +73,11 @@ def worker_row(w, wide):
 
 
 HEADERS = {
-    "lifelonglearningjobs": (["NAME", "STAGE", "STATUS", "ROUND", "LAST-ROUND", "AGE", "MESSAGE"],
+    JOBS: (["NAME", "STAGE", "STATUS", "ROUND", "LAST-ROUND", "AGE", "MESSAGE"],
                              ["NAME", "STAGE", "STATUS", "ROUND", "LAST-ROUND", "MODELS", "TRAIN-SAMPLES",
                               "REASON", "AGE", "MESSAGE"],
                              job_row),
-    "datasets": (["NAME", "SAMPLES", "FORMAT", "AGE"], ["NAME", "SAMPLES", "FORMAT", "URL", "NODE", "AGE"],
+    DATASETS: (["NAME", "SAMPLES", "FORMAT", "AGE"], ["NAME", "SAMPLES", "FORMAT", "URL", "NODE", "AGE"],
                  dataset_row),
     "workers": (["NAME", "JOB", "STAGE", "ROUND", "PHASE", "EXIT", "AGE"],
                 ["NAME", "JOB", "STAGE", "ROUND", "PHASE", "EXIT", "PID", "LOG", "AGE"], worker_row),

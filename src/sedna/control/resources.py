@@ -41,13 +41,14 @@ from sedna.control.status import check_status
 from sedna.control.validation import (  # noqa: F401 - key_path, index_path re-exported
     MAX_PATH_BYTES, ROOT, Checker, index_path, is_number, key_path, suggest, typename,
 )
+from sedna.common.constants import DATASET, DATASETS, GROUP_VERSION, JOB, JOBS
 
-API_VERSION = "sedna.io/v1alpha1"
+API_VERSION = GROUP_VERSION
 
 KINDS = {
-    "Dataset": {"plural": "datasets", "singular": "dataset", "short": ["ds"]},
-    "LifelongLearningJob": {
-        "plural": "lifelonglearningjobs",
+    DATASET: {"plural": DATASETS, "singular": "dataset", "short": ["ds"]},
+    JOB: {
+        "plural": JOBS,
         "singular": "lifelonglearningjob",
         "short": ["ll", "lljob"],
     },
@@ -372,9 +373,9 @@ def validate(manifest: dict, source=None) -> dict:
         _check_metadata(c, manifest["metadata"], out, kind)
 
     if "spec" in manifest:
-        if kind == "Dataset":
+        if kind == DATASET:
             _check_dataset_spec(c, manifest["spec"], "spec", out["spec"])
-        elif kind == "LifelongLearningJob":
+        elif kind == JOB:
             _check_job_spec(c, manifest["spec"], "spec", out["spec"])
         else:
             c.mapping(manifest["spec"], "spec")
@@ -398,7 +399,7 @@ def _check_metadata(c: Checker, meta, out, kind):
         c.dns(md["name"], "metadata.name")
     if md.get("namespace") is not None:
         c.dns(md["namespace"], "metadata.namespace", label=True)
-    if kind == "LifelongLearningJob" and len(c.errors) == before and isinstance(md.get("name"), str):
+    if kind == JOB and len(c.errors) == before and isinstance(md.get("name"), str):
         problem = job_name_problem(md["name"], md.get("namespace") or "default")
         if problem:
             c.err("metadata.name", problem)

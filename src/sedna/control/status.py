@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from sedna.control.validation import Checker, index_path, is_number, key_path, typename
+from sedna.common.constants import DATASET, JOB
 
 STAGES = ("Train", "Eval", "Deploy")
 CONDITION_STATUSES = ("True", "False", "Unknown")
@@ -33,8 +34,8 @@ _FAILURE = {"round": "count", "stage": "stage", "exitCode": "int?", "logTail": "
 _KNOWLEDGE_BASE = {"AIModels": "models", "AIClasses": "words", "version": "any", "samples": "counts"}
 _MODEL = {"name": "text", "url": "text", "format": "text", "metrics": "any", "evalMetrics": "any"}
 _FIELDS = {
-    "Dataset": {"conditions": "conditions", "numberOfSamples": "count", "updateTime": "time?"},
-    "LifelongLearningJob": {"conditions": "conditions", "startTime": "time?", "completionTime": "time?",
+    DATASET: {"conditions": "conditions", "numberOfSamples": "count", "updateTime": "time?"},
+    JOB: {"conditions": "conditions", "startTime": "time?", "completionTime": "time?",
                             "rounds": "rounds", "knowledgeBase": "kb", "lastFailure": "failure"},
 }
 
@@ -81,7 +82,7 @@ def _check_value(c: Checker, value, path, what, kind):
 
 
 def _condition_fields(kind):
-    if kind == "LifelongLearningJob":
+    if kind == JOB:
         return _CONDITION
     return {k: v for k, v in _CONDITION.items() if k != "stage"}
 

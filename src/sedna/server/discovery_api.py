@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from sedna import __version__
 from sedna.common.api_paths import API, GROUP_VERSION
 from sedna.server import resources_api
+from sedna.common.constants import DATASET, DATASETS, JOB, JOBS
 
 router = APIRouter()
 
@@ -25,8 +26,8 @@ GROUP, VERSION = GROUP_VERSION.split("/")
 VERBS = ["create", "delete", "get", "list", "patch", "update"]
 
 # (plural, singular, kind, short names)
-RESOURCES = [("datasets", "dataset", "Dataset", ["ds"]),
-             ("lifelonglearningjobs", "lifelonglearningjob", "LifelongLearningJob", ["ll"])]
+RESOURCES = [(DATASETS, "dataset", DATASET, ["ds"]),
+             (JOBS, "lifelonglearningjob", JOB, ["ll"])]
 
 
 def resource_list():

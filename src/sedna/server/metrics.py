@@ -25,10 +25,9 @@ from starlette.routing import Match
 from sedna.common.log import LOGGER
 from sedna.control.metric_families import (PATH, STAGE_BUCKETS, dataset_families, exposition, job_families,
                                            reconcile_histogram, worker_families)
+from sedna.common.constants import DATASET, JOB
 
 LOG = LOGGER.getChild("metrics")
-JOB = "LifelongLearningJob"
-DATASET = "Dataset"
 #: Objects of one kind read per scrape: a scrape stays bounded however many are stored.
 MAX_OBJECTS = 10000
 #: Methods counted under their own name; anything else is "other" (a client cannot add label values).

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from typing import Optional
 
 import aiohttp
+from sedna.common import constants
+from sedna.common.constants import GROUP_VERSION
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
-JOBS = ("sedna.io/v1alpha1", "lifelonglearningjobs")
-DATASETS = ("sedna.io/v1alpha1", "datasets")
+JOBS = (GROUP_VERSION, constants.JOBS)
+DATASETS = (GROUP_VERSION, constants.DATASETS)
 PODS = ("v1", "pods")
 SECRETS = ("v1", "secrets")
 

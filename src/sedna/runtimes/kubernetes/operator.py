@@ -25,6 +25,8 @@ import time
 
 import kopf
 
+from sedna.common import constants
+from sedna.common.constants import GROUP, VERSION
 from sedna.common.log import LOGGER
 from sedna.control.conditions import utcnow
 from sedna.control.reconcile import Settings
@@ -37,7 +39,6 @@ from sedna.runtimes.kubernetes.jobs import PRIVATE, JobReconciler
 from sedna.runtimes.kubernetes.pods import JOB_KIND, LABEL_JOB
 
 LOG = LOGGER.getChild("operator")
-GROUP, VERSION = "sedna.io", "v1alpha1"
 MIN_PERIOD = 0.2  # seconds between two passes on one job, however many events come
 
 
@@ -121,8 +122,8 @@ def build_registry(op):
     @kopf.on.startup(registry=reg)
     async def startup(settings: kopf.OperatorSettings, **_):
         settings.peering.standalone = True
-        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="sedna.io")
-        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="sedna.io")
+        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=GROUP)
         settings.persistence.finalizer = "sedna.io/finalizer"
         settings.posting.level = logging.WARNING
         settings.watching.server_timeout = 60
@@ -144,18 +145,18 @@ def build_registry(op):
 
     register_indices(reg)
 
-    @kopf.daemon(GROUP, VERSION, "lifelonglearningjobs", registry=reg, cancellation_timeout=5.0)
+    @kopf.daemon(GROUP, VERSION, constants.JOBS, registry=reg, cancellation_timeout=5.0)
     async def job_daemon(namespace, name, stopped, **kwargs):
         if op.jobs.cache is None:  # kopf's indices, the same objects for every handler
             op.jobs.cache = WatchCache.from_kwargs(kwargs)
         await op.follow(namespace, name, stopped)
 
-    @kopf.on.delete(GROUP, VERSION, "lifelonglearningjobs", registry=reg)
+    @kopf.on.delete(GROUP, VERSION, constants.JOBS, registry=reg)
     async def job_deleted(namespace, name, **_):
         n = await op.jobs.delete_workers(namespace, name)
         LOG.info("job %s/%s deleted: %d Pods removed", namespace, name, n)
 
-    @kopf.on.event(GROUP, VERSION, "lifelonglearningjobs", registry=reg)
+    @kopf.on.event(GROUP, VERSION, constants.JOBS, registry=reg)
     def job_event(namespace, name, **_):
         op.wake(namespace, name)
 
@@ -163,7 +164,7 @@ def build_registry(op):
     def pod_event(namespace, labels, **_):
         op.wake(namespace, labels[LABEL_JOB])
 
-    @kopf.on.event(GROUP, VERSION, "datasets", registry=reg)
+    @kopf.on.event(GROUP, VERSION, constants.DATASETS, registry=reg)
     def dataset_event(namespace, name, **_):
         op.wake_dataset(namespace, name)
 

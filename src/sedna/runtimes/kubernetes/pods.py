@@ -16,15 +16,15 @@ import secrets
 
 from sedna.control.reconcile import WorkerObs
 from sedna.control.contract import PROTECTED_ENV, TEMPLATE_KEY, worker_contract_env
+from sedna.common.constants import DEFAULT_PORT, GROUP_VERSION, JOB
 
-GROUP_VERSION = "sedna.io/v1alpha1"
-JOB_KIND = "LifelongLearningJob"
+JOB_KIND = JOB
 LABEL_JOB = "sedna.io/job"
 LABEL_STAGE = "sedna.io/stage"
 LABEL_ROUND = "sedna.io/round"
 LABEL_WORKER = "sedna.io/worker"
 NODE_IP_VAR = "SEDNA_NODE_IP"
-AGENT_PORT = 9100
+AGENT_PORT = DEFAULT_PORT
 NODE_LC_SERVER = f"http://$({NODE_IP_VAR}):{AGENT_PORT}"
 
 

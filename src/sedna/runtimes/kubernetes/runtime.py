@@ -18,8 +18,9 @@ from sedna.control.runtime import ReportRefused
 from sedna.runtimes.kubernetes import pods
 from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, Api
 from sedna.runtimes.kubernetes.jobs import PRIVATE, REPORTS_KEY, STATE_KEY
+from sedna.common.constants import DATASET, JOB
 
-_RESOURCES = {"Dataset": DATASETS, "LifelongLearningJob": JOBS}
+_RESOURCES = {DATASET: DATASETS, JOB: JOBS}
 
 
 def _res(kind):
@@ -134,7 +135,7 @@ class KubernetesRuntime:
     def report(self, namespace, worker, body):
         w = self.worker(namespace, worker)
         try:
-            job = self.get("LifelongLearningJob", namespace, w["job"])
+            job = self.get(JOB, namespace, w["job"])
         except NotFound:
             raise NotFound(f"the worker's job {namespace}/{w['job']} is gone") from None
         errors = fit_errors(body, job)

@@ -30,10 +30,9 @@ from sedna.control.rounds import IndexWatcher, RoundFiles, WatchState
 from sedna.control.retry import Failures, error_status
 from sedna.runtimes.local.store import now_ts
 from sedna.runtimes.local.worker_records import WorkerRecord, WorkerSpec
+from sedna.common.constants import DATASET, JOB
 
 LOG = LOGGER.getChild("controller")
-JOB = "LifelongLearningJob"
-DATASET = "Dataset"
 
 
 class Controller:

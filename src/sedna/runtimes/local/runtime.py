@@ -10,9 +10,9 @@ from sedna.common.exceptions import NotFound
 from sedna.common.log import LOGGER
 from sedna.control.reports import fit_errors
 from sedna.control.runtime import ReportRefused
+from sedna.common.constants import DATASET, DEFAULT_PORT, JOB
 
 LOG = LOGGER.getChild("runtime")
-DEFAULT_PORT = 9100
 DEFAULT_STATE_DIR = ".sedna"
 
 
@@ -305,7 +305,7 @@ class LocalRuntime:
         return out
 
     def delete(self, kind, namespace, name):
-        if kind == "Dataset":  # nothing runs for a dataset: gone at once
+        if kind == DATASET:  # nothing runs for a dataset: gone at once
             self.store.get(kind, namespace, name)
             self.store.remove(kind, namespace, name)
         else:  # a job's workers are stopped by the controller, then the job is removed
@@ -327,7 +327,7 @@ class LocalRuntime:
     def report(self, namespace, worker, body):
         w = self.store.worker(namespace, worker)
         try:
-            job = self.store.get("LifelongLearningJob", namespace, w["job"])
+            job = self.store.get(JOB, namespace, w["job"])
         except NotFound:
             raise NotFound(f"the worker's job {namespace}/{w['job']} is gone") from None
         errors = fit_errors(body, job)

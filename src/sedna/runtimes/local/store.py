@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sedna.common.exceptions import Conflict, NotFound, SednaError
+from sedna.common.constants import DATASET, JOB
 
 __all__ = ("Store", "StoreCorrupt", "Conflict", "NotFound", "now_ts", "repair")
 
@@ -275,10 +276,10 @@ class Store:
         """Forget a resource and everything the runtime kept for it."""
         with self.tx() as c:
             c.execute("DELETE FROM resources WHERE kind=? AND namespace=? AND name=?", (kind, namespace, name))
-            if kind == "LifelongLearningJob":
+            if kind == JOB:
                 c.execute("DELETE FROM job_samples WHERE namespace=? AND job=?", (namespace, name))
                 c.execute("DELETE FROM workers WHERE namespace=? AND job=?", (namespace, name))
-            elif kind == "Dataset":
+            elif kind == DATASET:
                 c.execute("DELETE FROM dataset_lines WHERE namespace=? AND dataset=?", (namespace, name))
                 c.execute("DELETE FROM dataset_watch WHERE namespace=? AND name=?", (namespace, name))
 
