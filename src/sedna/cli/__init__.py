@@ -14,10 +14,7 @@ import os
 import sys
 
 from sedna import __version__
-
-
-class UserError(Exception):
-    """A mistake on the command line: printed as one line, exit code 2."""
+from sedna.common.exceptions import UserError  # noqa: F401 - re-exported
 
 
 class Parser(argparse.ArgumentParser):

@@ -100,3 +100,39 @@ class NotRegularFile(SednaError, OSError):
 
 class OutsideOutputDir(SednaError, PermissionError):
     """A file the controller was asked to copy lies outside the job's ``outputDir``."""
+
+
+class ApiError(SednaError):
+    """A non-2xx answer of the API server."""
+
+    def __init__(self, status, message):
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+
+
+class StateDirInUse(SednaError, RuntimeError):
+    """Another control plane holds the state folder's lock."""
+
+
+class StoreCorrupt(SednaError, RuntimeError):
+    """The state database cannot be read; :func:`repair` salvages it."""
+
+
+class InputError(SednaError, ValueError):
+    """Input refused before loading; the message names the source (and line)."""
+
+
+class NotDeployable(SednaError, ValueError):
+    """A knowledge-base version that cannot be served (never evaluated, models gone)."""
+
+
+class NoSuchVersion(NotDeployable):
+    """The knowledge base has no such version."""
+
+
+class ReportRefused(SednaError, ValueError):
+    """A worker's report that cannot be accepted (the message names the field)."""
+
+
+class UserError(SednaError):
+    """A mistake on the command line: printed as one line, exit code 2."""

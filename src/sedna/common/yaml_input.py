@@ -12,6 +12,7 @@ with their line.
 """
 
 import yaml
+from sedna.common.exceptions import InputError  # noqa: F401 - re-exported
 
 __all__ = ("InputError", "MAX_DEPTH", "MAX_ALIAS_NODES", "read_text", "decode", "check")
 
@@ -19,10 +20,6 @@ __all__ = ("InputError", "MAX_DEPTH", "MAX_ALIAS_NODES", "read_text", "decode", 
 MAX_DEPTH = 100
 #: nodes that aliases may stand for, all documents of a file together
 MAX_ALIAS_NODES = 100_000
-
-
-class InputError(ValueError):
-    """Input refused before loading; the message names the source (and line)."""
 
 
 def decode(data, name):

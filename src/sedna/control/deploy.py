@@ -18,7 +18,9 @@ import json
 import os
 import posixpath
 
-from sedna.common.exceptions import DataFileNotFoundError, KnowledgeBaseError, SednaError
+from sedna.common.exceptions import (  # noqa: F401 - NoSuchVersion, NotDeployable re-exported
+    DataFileNotFoundError, KnowledgeBaseError, NoSuchVersion, NotDeployable, SednaError,
+)
 from sedna.control.files import NotRegularFile, open_regular, publish_copy
 from sedna.control.rounds import RoundFiles
 
@@ -26,14 +28,6 @@ __all__ = ("NotDeployable", "NoSuchVersion", "publish_deployment", "deploy_index
            "deployable_index", "served_version", "roll_back")
 
 _MAX_INDEX_BYTES = 64 << 20
-
-
-class NotDeployable(SednaError, ValueError):
-    """A knowledge-base version that cannot be served (never evaluated, models gone)."""
-
-
-class NoSuchVersion(NotDeployable):
-    """The knowledge base has no such version."""
 
 
 def _local(url):

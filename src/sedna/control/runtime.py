@@ -18,13 +18,9 @@ there is one), ``created`` and ``finished``. Errors: a missing object is
 
 from typing import Iterable, List, Optional, Protocol, Tuple, runtime_checkable
 
-from sedna.common.exceptions import SednaError
+from sedna.common.exceptions import ReportRefused, SednaError  # noqa: F401 - some re-exported
 
 __all__ = ("Runtime", "ReportRefused")
-
-
-class ReportRefused(SednaError, ValueError):
-    """A worker's report that cannot be accepted (the message names the field)."""
 
 
 @runtime_checkable

@@ -18,20 +18,13 @@ from typing import Optional
 import aiohttp
 from sedna.common import constants
 from sedna.common.constants import GROUP_VERSION
+from sedna.common.exceptions import ApiError  # noqa: F401 - re-exported
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 JOBS = (GROUP_VERSION, constants.JOBS)
 DATASETS = (GROUP_VERSION, constants.DATASETS)
 PODS = ("v1", "pods")
 SECRETS = ("v1", "secrets")
-
-
-class ApiError(Exception):
-    """A non-2xx answer of the API server."""
-
-    def __init__(self, status, message):
-        super().__init__(f"HTTP {status}: {message}")
-        self.status = status
 
 
 @dataclass

@@ -6,7 +6,7 @@ import secrets
 import signal
 import threading
 
-from sedna.common.exceptions import NotFound
+from sedna.common.exceptions import NotFound, StateDirInUse  # noqa: F401 - some re-exported
 from sedna.common.log import LOGGER
 from sedna.control.reports import fit_errors
 from sedna.control.runtime import ReportRefused
@@ -20,10 +20,6 @@ def state_paths(state_dir):
     return {"db": os.path.join(state_dir, "state.db"), "token": os.path.join(state_dir, "token"),
             "server": os.path.join(state_dir, "server.json"), "log": os.path.join(state_dir, "server.log"),
             "lock": os.path.join(state_dir, "server.lock"), "kubeconfig": os.path.join(state_dir, "kubeconfig")}
-
-
-class StateDirInUse(RuntimeError):
-    """Another control plane holds the state folder's lock."""
 
 
 def lock_state_dir(state_dir, wait=1.0):

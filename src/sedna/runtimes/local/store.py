@@ -24,7 +24,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sedna.common.exceptions import Conflict, NotFound, SednaError
+from sedna.common.exceptions import Conflict, NotFound, SednaError, StoreCorrupt  # noqa: F401 - some re-exported
 from sedna.common.constants import DATASET, JOB
 
 __all__ = ("Store", "StoreCorrupt", "Conflict", "NotFound", "now_ts", "repair")
@@ -56,10 +56,6 @@ CREATE TABLE IF NOT EXISTS workers (
 
 def now_ts():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class StoreCorrupt(SednaError, RuntimeError):
-    """The state database cannot be read; :func:`repair` salvages it."""
 
 
 def repair(path):
