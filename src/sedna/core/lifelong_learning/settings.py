@@ -20,6 +20,7 @@ __all__ = ("output_url", "min_train_sample", "has_completed_initial_training", "
            "model_poll_period", "eval_output_dir", "callback")
 
 DEFAULT_MIN_TRAIN_SAMPLE = 10
+_said_default_output = set()  # default knowledge-base folders already named in the log
 
 
 def output_url(explicit=None):
@@ -27,7 +28,9 @@ def output_url(explicit=None):
     url = explicit or BaseConfig.output_url
     if not url:
         url = os.path.abspath("sedna-kb")
-        LOGGER.info("OUTPUT_URL is not set; the knowledge base goes to %s", url)
+        if url not in _said_default_output:  # once per folder, not on every call
+            _said_default_output.add(url)
+            LOGGER.info("OUTPUT_URL is not set; the knowledge base goes to %s", url)
     return url
 
 
