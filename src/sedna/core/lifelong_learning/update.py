@@ -19,6 +19,7 @@ from sedna.core.lifelong_learning import kb_doc, settings
 from sedna.core.lifelong_learning.strategies import call
 from sedna.core.lifelong_learning.training import stored_samples
 from sedna.datasources.ops import concat
+from sedna.knowledge import KnowledgeBase
 
 __all__ = ("run", "route", "extend_tasks", "plan_groups", "training_sets", "update_doc", "previous_version")
 
@@ -26,8 +27,6 @@ __all__ = ("run", "route", "extend_tasks", "plan_groups", "training_sets", "upda
 def previous_version(knowledge_base, index_url):
     """The version an update starts from: ``index_url``, else ``CLOUD_KB_INDEX``,
     else the knowledge base's current one."""
-    from sedna.knowledge import KnowledgeBase
-
     index_url = index_url or settings.cloud_kb_index()
     if index_url:
         return KnowledgeBase.open_index(settings.resolve_index_url(index_url))
