@@ -263,7 +263,7 @@ def deployed_detection(sc, name, ll, out):
         try:
             return unseen_detection(sc, served)
         finally:
-            served._serving_kb.close()
+            served.close()
     finally:
         os.environ.pop("MODEL_URLS", None)
 

@@ -41,21 +41,35 @@ def trained(tmp_path, digits):
 
 
 # ============================================================ constructor: slots
-def test_unknown_plugin_name_names_the_type_and_lists_the_registered_plugins():
+def test_unknown_plugin_name_names_the_slot_and_lists_only_its_plugins():
     with pytest.raises(UnknownPluginError) as err:
         LifelongLearning(make_estimator(), task_allocation={"method": "TaskAllocationByCity"})
     msg = str(err.value)
-    assert "TaskAllocationByCity" in msg and ClassType.STP in msg
-    for name in ClassFactory.list(ClassType.STP):
-        assert name in msg
+    assert "TaskAllocationByCity" in msg and "task_allocation" in msg
+    assert ClassType.STP not in msg  # the slot, not the registry's internal type name
+    assert "TaskAllocationByOrigin" in msg and "TaskAllocationDefault" in msg
+    assert "TaskDefinition" not in msg and "DefaultTaskRemodeling" not in msg  # other slots of that type
+    assert "did you mean" not in msg  # no near miss: no guess
     assert isinstance(err.value, ValueError)
+
+
+def test_unknown_plugin_name_near_miss_gets_a_suggestion():
+    with pytest.raises(UnknownPluginError) as err:
+        LifelongLearning(make_estimator(), task_allocation={"method": "TaskAllocationByDataAtr"})
+    assert "did you mean 'TaskAllocationByDataAttr'?" in str(err.value)
+    with pytest.raises(UnknownPluginError) as err:
+        LifelongLearning(make_estimator(), unseen_sample_recognition="SampleRecognitionByDistanse")
+    msg = str(err.value)
+    assert "unseen_sample_recognition" in msg and "did you mean 'SampleRecognitionByDistance'?" in msg
+    assert "SampleReRecognitionDefault" not in msg  # the re-recognition slot shares the type, not the list
+    assert "Regonition" not in msg  # the original's spellings work, but are not offered
 
 
 def test_unknown_plugin_name_in_a_slot_of_another_type():
     with pytest.raises(UnknownPluginError) as err:
         LifelongLearning(make_estimator(), task_update_decision={"method": "UpdateStrategyByMagic"})
     msg = str(err.value)
-    assert ClassType.KM in msg and "UpdateStrategyDefault" in msg and "UpdateStrategyByFinetune" in msg
+    assert "task_update_decision" in msg and "UpdateStrategyDefault" in msg and "UpdateStrategyByFinetune" in msg
 
 
 def test_a_bare_string_spec_is_a_plugin_name():

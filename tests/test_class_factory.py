@@ -155,13 +155,49 @@ def test_unknown_name_lists_the_registered_names_of_that_type(registry):
     e = err.value
     assert isinstance(e, ValueError) and isinstance(e, KeyError)
     msg = str(e)
-    assert "NoSuchAllocation" in msg and ClassType.UTP in msg
+    assert "NoSuchAllocation" in msg and "unseen-task allocation" in msg
+    assert ClassType.UTP not in msg  # the kind in words, not the registry's internal type name
     for name in ClassFactory.list(ClassType.UTP):
         assert name in msg
     assert "UnseenTaskAllocationDefault" in msg and "cf_listed_plugin" in msg
     # only names of that type: no STP plugin is offered for a UTP lookup
     assert "TaskDefinitionByDataAttr" not in msg
     assert not msg.startswith("'")  # a readable message, not KeyError's quoted repr
+
+
+def test_a_near_miss_gets_the_name_meant_and_a_far_one_no_guess(registry):
+    with pytest.raises(UnknownPluginError, match="did you mean 'UpdateStrategyDefault'"):
+        ClassFactory.get_cls(ClassType.KM, "UpdateStrategyDefualt")
+    with pytest.raises(UnknownPluginError, match="did you mean 'UpdateStrategyByFinetune'"):
+        ClassFactory.get_cls(ClassType.KM, "updatestrategybyfinetune")
+    with pytest.raises(UnknownPluginError) as err:
+        ClassFactory.get_cls(ClassType.KM, "UpdateStrategyByMagic")
+    assert "did you mean" not in str(err.value)
+
+
+def test_the_registry_does_not_import_the_algorithms_package():
+    """common sits below algorithms: the built-ins register themselves when
+    sedna.algorithms is imported; a fresh interpreter importing only the
+    registry has none and has not imported the algorithms."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from sedna.common.class_factory import ClassFactory, ClassType; "
+            "assert ClassFactory.list(ClassType.STP) == [], ClassFactory.list(); "
+            "assert 'sedna.algorithms' not in sys.modules; "
+            "import sedna.algorithms; assert 'TaskDefinitionByDataAttr' in ClassFactory.list(ClassType.STP)")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_a_user_class_registered_before_the_built_ins_keeps_its_name(registry):
+    class CfEarlyUserDefinition(BaseTaskDefinition):
+        pass
+
+    ClassFactory.unregister(ClassType.STP, "TaskDefinitionByOrigin")
+    ClassFactory.register_cls(CfEarlyUserDefinition, ClassType.STP, alias="TaskDefinitionByOrigin")
+    ClassFactory.register_builtins([(ClassType.STP, "TaskDefinitionByOrigin", BuiltinByOrigin)])
+    assert ClassFactory.get_cls(ClassType.STP, "TaskDefinitionByOrigin") is CfEarlyUserDefinition
+    assert not ClassFactory.is_builtin(ClassType.STP, "TaskDefinitionByOrigin")
 
 
 def test_unknown_name_of_an_empty_type_says_none_are_registered(registry):

@@ -148,7 +148,7 @@ def test_plugins_by_slot_with_defaults(sedna):
     assert {"TaskAllocationByOrigin", "TaskAllocationByDataAttr"} <= {ln.split()[0] for ln in lines[1:]}
     assert not any("TaskDefinition" in ln for ln in lines)  # only this slot's plugins
     re_rec = sedna("plugins", "unseen_sample_re_recognition").stdout
-    assert "(alias of SampleReRegonitionDefault)" in re_rec
+    assert "SampleReRegonitionDefault" in re_rec and "(alias of SampleReRecognitionDefault)" in re_rec
 
 
 def test_logs_of_a_job_name_lists_its_workers(control_plane):

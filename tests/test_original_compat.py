@@ -347,8 +347,8 @@ def test_generate_name_on_create_makes_a_kubernetes_style_name(tmp_path):
 
 
 @pytest.mark.parametrize("slot,name,closest", [
-    ("unseen_sample_recognition", "SampleRegonitionByRFNet", "SampleRegonitionByModel"),
-    ("unseen_sample_recognition", "OodIdentification", "SampleRegonitionByModel"),
+    ("unseen_sample_recognition", "SampleRegonitionByRFNet", "SampleRecognitionByModel"),
+    ("unseen_sample_recognition", "OodIdentification", "SampleRecognitionByModel"),
     ("inference_integrate", "InferenceIntegrateByType", "DefaultInferenceIntegrate"),
     ("task_allocation", "TaskAllocationSimple", "TaskAllocationByOrigin"),
 ])
@@ -361,3 +361,50 @@ def test_the_originals_model_specific_plugins_are_refused_with_the_closest_built
     msg = str(e.value)
     assert name in msg and f"closest built-in is {closest}" in msg and "\n" not in msg
     ClassFactory.get_cls(ClassType.STP if slot != "unseen_sample_recognition" else ClassType.UTD, closest)
+
+
+# ------------------------------------------------- the original's names, as aliases
+MISSPELT = [("SampleRegonitionDefault", "SampleRecognitionDefault"),
+            ("SampleRegonitionAllSeen", "SampleRecognitionAllSeen"),
+            ("SampleRegonitionByTaskAttr", "SampleRecognitionByTaskAttr"),
+            ("SampleRegonitionByConfidence", "SampleRecognitionByConfidence"),
+            ("SampleRegonitionByDistance", "SampleRecognitionByDistance"),
+            ("SampleRegonitionByModel", "SampleRecognitionByModel"),
+            ("SampleReRegonitionDefault", "SampleReRecognitionDefault"),
+            ("SampleReRegonitionAllSeen", "SampleReRecognitionAllSeen")]
+
+
+@pytest.mark.parametrize("alias,real", MISSPELT)
+def test_the_originals_spelling_is_an_alias_of_the_correctly_spelt_class(alias, real):
+    from sedna.algorithms.unseen_task_detection import unseen_sample_re_recognition as rr
+    from sedna.algorithms.unseen_task_detection import unseen_sample_recognition as r
+
+    pkg = rr if "ReRe" in real else r
+    cls = getattr(pkg, real)
+    assert getattr(pkg, alias) is cls and cls.__name__ == real  # importable, the same class, named right
+    assert ClassFactory.get_cls(ClassType.UTD, alias) is cls is ClassFactory.get_cls(ClassType.UTD, real)
+    assert r.BaseSampleRegonition is r.BaseSampleRecognition  # the bases too
+    assert rr.BaseSampleReRegonition is rr.BaseSampleReRecognition
+
+
+def test_the_earlier_apis_plugin_names_are_registered_aliases():
+    from sedna.algorithms.seen_task_learning.task_allocation import TaskAllocationByDataAttr
+    from sedna.algorithms.unseen_task_detection.unseen_sample_recognition import SampleRecognitionByTaskAttr
+
+    assert ClassFactory.get_cls(ClassType.STP, "TaskMiningByDataAttr") is TaskAllocationByDataAttr
+    assert ClassFactory.get_cls(ClassType.UTD, "TaskAttrFilter") is SampleRecognitionByTaskAttr
+
+
+def test_the_earlier_apis_keywords_map_to_the_slots():
+    from sedna.core.lifelong_learning import LifelongLearning
+
+    ll = LifelongLearning(estimator=OriginLabelEstimator, task_definition=None, task_relationship_discovery=None,
+                          task_mining={"method": "TaskMiningByDataAttr", "param": '{"attribute": ["Season"]}'},
+                          task_remodeling=None, inference_integrate=None,
+                          unseen_task_detect={"method": "TaskAttrFilter", "param": {}})
+    assert ll.slots["task_allocation"].method == "TaskMiningByDataAttr"
+    assert ll.slots["task_allocation"].param == {"attribute": ["Season"]}
+    assert ll.slots["unseen_sample_recognition"].method == "TaskAttrFilter"
+    with pytest.raises(TypeError, match="task_mining.*task_allocation"):
+        LifelongLearning(OriginLabelEstimator, task_mining={"method": "TaskMiningByDataAttr"},
+                         task_allocation={"method": "TaskAllocationByDataAttr"})

@@ -16,7 +16,7 @@ from inspect import isclass, signature
 import numpy as np
 import pytest
 
-from sedna.algorithms.registry import BUILTINS, SLOTS
+from sedna.algorithms.registry import BUILTINS, SLOTS, slot_plugins
 from sedna.algorithms.seen_task_learning.artifact import Model, Task, TaskGroup
 from sedna.algorithms.seen_task_learning.task_allocation import (TaskAllocationByClustering, TaskAllocationByOrigin)
 from sedna.algorithms.seen_task_learning.task_definition import (BaseTaskDefinition, TaskDefinitionByClustering,
@@ -52,13 +52,9 @@ class UserTaskDefinitionByLabelParity(BaseTaskDefinition):
 
 # --------------------------------------------------- parameters from the registry
 def _registered(slot):
+    """The slot's plugins, each class once (the original's spellings are aliases of the same classes)."""
     info = SLOTS[slot]
-    out = []
-    for name in ClassFactory.list(info.type):
-        cls = ClassFactory.get_cls(info.type, name)
-        if isclass(cls) and issubclass(cls, info.base):
-            out.append(name)
-    return out
+    return [n for n in slot_plugins(slot, aliases=False) if isclass(ClassFactory.get_cls(info.type, n))]
 
 
 PLUGINS = {slot: _registered(slot) for slot in SLOTS}
@@ -227,8 +223,8 @@ def test_plugins_of_another_slot_are_filtered_out():
     assert "TaskAllocationByOrigin" in ClassFactory.list(ClassType.STP)
     assert "TaskAllocationByOrigin" not in PLUGINS["task_definition"]
     assert "TaskAllocationByOrigin" in PLUGINS["task_allocation"]
-    assert "SampleReRegonitionDefault" not in PLUGINS["unseen_sample_recognition"]
-    assert "SampleRegonitionDefault" not in PLUGINS["unseen_sample_re_recognition"]
+    assert "SampleReRecognitionDefault" not in PLUGINS["unseen_sample_recognition"]
+    assert "SampleRecognitionDefault" not in PLUGINS["unseen_sample_re_recognition"]
 
 
 # ============================================================== seen-task slots

@@ -1,10 +1,12 @@
 """Helpers shared by the built-in plugins (not public API)."""
 
+import base64
 import os
 import re
 
 import numpy as np
 
+from sedna.common.class_factory import ClassFactory, ClassType
 from sedna.datasources.ops import concat, is_pandas, subset  # noqa: F401  (re-exported for plugins)
 
 
@@ -165,8 +167,6 @@ def is_numeric(samples):
 
 def pack_array(a):
     """A numeric array as a compact JSON value (base64 of the raw bytes)."""
-    import base64
-
     a = np.ascontiguousarray(a)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"pack_array: numeric arrays only, got {a.dtype}")
@@ -175,8 +175,6 @@ def pack_array(a):
 
 def unpack_array(v):
     """Inverse of :func:`pack_array`; plain JSON lists are accepted too."""
-    import base64
-
     if isinstance(v, dict) and "b64" in v:
         dtype = np.dtype(v["dtype"])
         if dtype.kind not in "biuf":
@@ -192,8 +190,6 @@ def features_of(samples, features=None):
     if not features:
         return as_features(samples.x)
     from inspect import isclass
-
-    from sedna.common.class_factory import ClassFactory, ClassType
 
     fn = ClassFactory.get_cls(ClassType.CALLBACK, features)
     if isclass(fn):

@@ -2,8 +2,13 @@
 
 ``SLOTS`` maps each :class:`~sedna.core.lifelong_learning.LifelongLearning`
 constructor slot to its registry type, its base class and its default plugin.
-``BUILTINS`` lists every built-in as ``(type, name, class)``; aliases keep the
-original system's (misspelt) names working.
+``BUILTINS`` lists every built-in as ``(type, name, class)`` under its own
+name; ``ORIGINAL_NAMES`` the other names the same classes answer to: the
+original system's spellings ("Regonition") and its earlier API's plugin
+names (``TaskMiningByDataAttr``, ``TaskAttrFilter``). Importing
+:mod:`sedna.algorithms` registers both with the
+:class:`~sedna.common.class_factory.ClassFactory`; the registry itself does
+not import this package.
 """
 
 from collections import namedtuple
@@ -24,19 +29,19 @@ from sedna.algorithms.seen_task_learning.task_remodeling import BaseTaskRemodeli
 from sedna.algorithms.seen_task_learning.task_update_decision import (BaseTaskUpdateDecision,
                                                                        UpdateStrategyByFinetune,
                                                                        UpdateStrategyDefault)
-from sedna.algorithms.unseen_task_detection.unseen_sample_re_recognition import (BaseSampleReRegonition,
-                                                                                 SampleReRegonitionAllSeen,
-                                                                                 SampleReRegonitionDefault)
-from sedna.algorithms.unseen_task_detection.unseen_sample_recognition import (BaseSampleRegonition,
-                                                                              SampleRegonitionAllSeen,
-                                                                              SampleRegonitionByConfidence,
-                                                                              SampleRegonitionByDistance,
-                                                                              SampleRegonitionByModel,
-                                                                              SampleRegonitionByTaskAttr,
-                                                                              SampleRegonitionDefault)
+from sedna.algorithms.unseen_task_detection.unseen_sample_re_recognition import (BaseSampleReRecognition,
+                                                                                 SampleReRecognitionAllSeen,
+                                                                                 SampleReRecognitionDefault)
+from sedna.algorithms.unseen_task_detection.unseen_sample_recognition import (BaseSampleRecognition,
+                                                                              SampleRecognitionAllSeen,
+                                                                              SampleRecognitionByConfidence,
+                                                                              SampleRecognitionByDistance,
+                                                                              SampleRecognitionByModel,
+                                                                              SampleRecognitionByTaskAttr,
+                                                                              SampleRecognitionDefault)
 from sedna.algorithms.unseen_task_processing.unseen_task_allocation import (BaseUnseenTaskAllocation,
                                                                             UnseenTaskAllocationDefault)
-from sedna.common.class_factory import ClassType
+from sedna.common.class_factory import ClassFactory, ClassType
 
 Slot = namedtuple("Slot", "type base default")
 
@@ -48,8 +53,8 @@ SLOTS = {
     "inference_integrate": Slot(ClassType.STP, BaseInferenceIntegrate, "DefaultInferenceIntegrate"),
     "task_update_decision": Slot(ClassType.KM, BaseTaskUpdateDecision, "UpdateStrategyDefault"),
     "unseen_task_allocation": Slot(ClassType.UTP, BaseUnseenTaskAllocation, "UnseenTaskAllocationDefault"),
-    "unseen_sample_recognition": Slot(ClassType.UTD, BaseSampleRegonition, "SampleRegonitionDefault"),
-    "unseen_sample_re_recognition": Slot(ClassType.UTD, BaseSampleReRegonition, "SampleReRegonitionDefault"),
+    "unseen_sample_recognition": Slot(ClassType.UTD, BaseSampleRecognition, "SampleRecognitionDefault"),
+    "unseen_sample_re_recognition": Slot(ClassType.UTD, BaseSampleReRecognition, "SampleReRecognitionDefault"),
 }
 
 BUILTINS = [
@@ -75,24 +80,39 @@ BUILTINS = [
     (ClassType.KM, "UpdateStrategyDefault", UpdateStrategyDefault),
     (ClassType.KM, "UpdateStrategyByFinetune", UpdateStrategyByFinetune),
     # unseen sample recognition / re-recognition
-    (ClassType.UTD, "SampleRegonitionDefault", SampleRegonitionDefault),
-    (ClassType.UTD, "SampleRecognitionDefault", SampleRegonitionDefault),
-    (ClassType.UTD, "SampleRegonitionAllSeen", SampleRegonitionAllSeen),
-    (ClassType.UTD, "SampleRegonitionByTaskAttr", SampleRegonitionByTaskAttr),
-    (ClassType.UTD, "SampleRegonitionByConfidence", SampleRegonitionByConfidence),
-    (ClassType.UTD, "SampleRegonitionByDistance", SampleRegonitionByDistance),
-    (ClassType.UTD, "SampleRegonitionByModel", SampleRegonitionByModel),
-    (ClassType.UTD, "SampleReRegonitionDefault", SampleReRegonitionDefault),
-    (ClassType.UTD, "SampleReRecognitionDefault", SampleReRegonitionDefault),
-    (ClassType.UTD, "SampleReRegonitionAllSeen", SampleReRegonitionAllSeen),
+    (ClassType.UTD, "SampleRecognitionDefault", SampleRecognitionDefault),
+    (ClassType.UTD, "SampleRecognitionAllSeen", SampleRecognitionAllSeen),
+    (ClassType.UTD, "SampleRecognitionByTaskAttr", SampleRecognitionByTaskAttr),
+    (ClassType.UTD, "SampleRecognitionByConfidence", SampleRecognitionByConfidence),
+    (ClassType.UTD, "SampleRecognitionByDistance", SampleRecognitionByDistance),
+    (ClassType.UTD, "SampleRecognitionByModel", SampleRecognitionByModel),
+    (ClassType.UTD, "SampleReRecognitionDefault", SampleReRecognitionDefault),
+    (ClassType.UTD, "SampleReRecognitionAllSeen", SampleReRecognitionAllSeen),
     # unseen task allocation
     (ClassType.UTP, "UnseenTaskAllocationDefault", UnseenTaskAllocationDefault),
 ]
 
+#: other names of built-ins: the original system's spellings and earlier API
+ORIGINAL_NAMES = [(ClassType.UTD, name.replace("Recognition", "Regonition"), cls)
+                  for _, name, cls in BUILTINS if "Recognition" in name] + [
+    (ClassType.STP, "TaskMiningByDataAttr", TaskAllocationByDataAttr),  # the earlier API's task_mining
+    (ClassType.UTD, "TaskAttrFilter", SampleRecognitionByTaskAttr),  # the earlier API's unseen_task_detect
+]
 
-def register_builtins(factory):
-    for type_name, name, cls in BUILTINS:
-        factory.register_cls(cls, type_name=type_name, alias=name)
+ClassFactory.register_builtins(BUILTINS + ORIGINAL_NAMES)
+
+
+def slot_plugins(slot, aliases=True):
+    """The names registered for ``slot``: under its type, a subclass of its base
+    (a plain function registered under the type counts for every slot of it).
+    ``aliases=False``: without the other names of a class registered under its own."""
+    info = SLOTS[slot]
+    found = {name: ClassFactory.get_cls(info.type, name) for name in ClassFactory.list(info.type)}
+    found = {n: c for n, c in found.items() if not isinstance(c, type) or issubclass(c, info.base)}
+    if not aliases:
+        found = {n: c for n, c in found.items()
+                 if n == getattr(c, "__name__", n) or found.get(getattr(c, "__name__", None)) is not c}
+    return sorted(found)
 
 
 def slot_of(name):

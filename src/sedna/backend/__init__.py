@@ -18,6 +18,8 @@ import shutil
 
 import numpy as np
 
+from sedna.backend import sklearn_io
+from sedna.backend.transfer import accepts_keyword, start_from, transfer_mode
 from sedna.common.exceptions import EstimatorError
 
 __all__ = ("Estimator", "new_estimator", "call_with_accepted")
@@ -53,7 +55,7 @@ def new_estimator(template):
         return template()
     if hasattr(template, "get_params") and hasattr(template, "fit"):
         try:
-            from sklearn.base import clone
+            from sklearn.base import clone  # lazy: scikit-learn is optional
 
             return clone(template)
         except Exception:  # not a real scikit-learn estimator
@@ -85,8 +87,6 @@ class Estimator:
     @property
     def transfer_mode(self):
         """How this estimator can start from another (see :mod:`sedna.backend.transfer`)."""
-        from sedna.backend.transfer import transfer_mode
-
         return transfer_mode(self.est)
 
     def train_from(self, source, train_data, valid_data=None, teacher=None, **kwargs):
@@ -94,8 +94,6 @@ class Estimator:
         distilling from ``teacher`` where the estimator takes one. Falls back to
         training from scratch when the estimator cannot start from another, or
         when a warm start is refused (e.g. other classes)."""
-        from sedna.backend.transfer import accepts_keyword, start_from
-
         fresh = self.est
         if source is not None:
             self.est, extra = start_from(self.est, source.est)
@@ -178,8 +176,6 @@ class Estimator:
                         cand = dst
                     return cand
             raise EstimatorError(f"{self.name}.save({model_path!r}) wrote nothing there and returned {ret!r}")
-        from sedna.backend import sklearn_io
-
         return sklearn_io.save(self.est, model_path + sklearn_io.EXTENSION)
 
     def load(self, path):
@@ -188,8 +184,6 @@ class Estimator:
             if ret is not None and ret is not self.est and hasattr(ret, "predict"):
                 self.est = ret
             return self
-        from sedna.backend import sklearn_io
-
         self.est = sklearn_io.load(self.est, path)
         self.has_proba = hasattr(self.est, "predict_proba")
         return self

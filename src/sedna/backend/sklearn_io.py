@@ -18,6 +18,8 @@ import importlib
 import inspect
 import json
 import os
+import sys
+import types
 
 import numpy as np
 
@@ -30,12 +32,30 @@ LEGACY_FORMAT = "sedna-sklearn-v1"
 _HINT = "give the estimator save()/load() methods to persist it"
 
 
+#: scikit-learn's torch adapter, a package that imports torch when imported
+_TORCH_ADAPTER = "sklearn.externals.array_api_compat.torch"
+
+
 def _skops_io():
+    """:mod:`skops.io`, imported lazily (an optional dependency) and without torch.
+
+    Importing skops lists scikit-learn's estimators by walking every scikit-learn
+    package, its torch adapter included, which imports torch (over a second) in
+    a job that never uses it. Unless torch is in use already, the adapter stands
+    as an empty module while skops is imported, and is removed afterwards."""
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    stub = None
+    if "torch" not in sys.modules and _TORCH_ADAPTER not in sys.modules:
+        stub = sys.modules[_TORCH_ADAPTER] = types.ModuleType(_TORCH_ADAPTER)  # no __path__: not walked
     try:
         import skops.io as sio
     except ImportError:
         raise EstimatorError("saving a scikit-learn estimator needs skops: pip install 'sedna[sklearn]', "
                              f"or {_HINT}") from None
+    finally:
+        if stub is not None and sys.modules.get(_TORCH_ADAPTER) is stub:
+            del sys.modules[_TORCH_ADAPTER]
     return sio
 
 

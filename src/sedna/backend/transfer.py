@@ -23,6 +23,7 @@ Pure decisions (:func:`transfer_mode`) apart from the one effect
 
 import copy
 import inspect
+import sys
 
 __all__ = ("transfer_mode", "start_from", "accepts_keyword", "torch_module")
 
@@ -42,10 +43,12 @@ def _train_method(est):
 
 
 def torch_module(est):
-    """The ``torch.nn.Module`` an estimator trains (``est`` itself or ``est.model``), or None."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is optional
+    """The ``torch.nn.Module`` an estimator trains (``est`` itself or ``est.model``), or None.
+
+    Torch is looked up, never imported: an object can only be a torch module
+    once its own code has imported torch, so a scikit-learn job never pays for it."""
+    torch = sys.modules.get("torch")
+    if torch is None or not hasattr(torch, "nn"):
         return None
     if isinstance(est, torch.nn.Module):
         return est

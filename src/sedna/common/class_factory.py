@@ -8,12 +8,14 @@ Rules:
 * Registering a *different* class under a taken name raises
   :class:`DuplicateRegistrationError` naming both, unless ``force=True``.
   Registering the same class again (a module imported twice) is a no-op.
-* Built-in plugins are registered in one place, :mod:`sedna.algorithms.registry`,
-  the first time the registry is consulted. They are defaults: a user's class
-  registered under a built-in's name replaces it (logged), which is how the
+* Built-in plugins are registered by :mod:`sedna.algorithms` when it is
+  imported (:meth:`ClassFactory.register_builtins`; this module knows nothing
+  of them). They are defaults: a user's class registered under a built-in's
+  name replaces it (logged), whichever is registered first, which is how the
   tutorial's "paste TaskDefinitionByOrigin into your module" keeps working.
-* Asking for an unknown name raises :class:`UnknownPluginError` listing the
-  names registered for that type.
+* Asking for an unknown name raises :class:`UnknownPluginError` naming the
+  kind of plugin in words, the names registered for it and, for a near miss,
+  the name meant (:func:`unknown_plugin`).
 """
 
 import fnmatch
@@ -23,7 +25,7 @@ from inspect import isclass, isfunction
 from sedna.common.exceptions import DuplicateRegistrationError, UnknownPluginError
 from sedna.common.log import LOGGER
 
-__all__ = ("ClassType", "ClassFactory")
+__all__ = ("ClassType", "ClassFactory", "unknown_plugin", "near_miss", "type_words")
 
 
 class ClassType:
@@ -48,6 +50,54 @@ class ClassType:
         return sorted(v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str))
 
 
+#: each plugin kind in a user's words, for error messages
+_TYPE_WORDS = {
+    ClassType.GENERAL: "general", ClassType.HEM: "hard-example mining", ClassType.FL_AGG: "aggregation",
+    ClassType.MTL: "multi-task learning", ClassType.UTD: "unseen-sample recognition",
+    ClassType.OF: "optical flow", ClassType.ALGORITHM: "algorithm", ClassType.DATASET: "data processing",
+    ClassType.CALLBACK: "callback", ClassType.UTP: "unseen-task allocation",
+    ClassType.KM: "task update decision", ClassType.STP: "seen-task learning",
+}
+
+
+def type_words(type_name):
+    """A plugin kind in words (``"seen-task learning"``), or the name itself when unknown."""
+    return _TYPE_WORDS.get(type_name, str(type_name))
+
+
+def _edits(a, b):
+    """The edit distance of two strings (insertions, deletions, substitutions)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def near_miss(name, known):
+    """The one of ``known`` that ``name`` is a slip of (case, or at most two
+    edits, one for short names), or None."""
+    if not isinstance(name, str):
+        return None
+    same_case = [k for k in known if k.lower() == name.lower()]
+    if same_case:
+        return same_case[0]
+    scored = sorted((_edits(name.lower(), k.lower()), k) for k in known)
+    limit = 1 if len(name) < 8 else 2
+    return scored[0][1] if scored and scored[0][0] <= limit else None
+
+
+def unknown_plugin(what, name, known):
+    """The :class:`UnknownPluginError` for ``name`` among ``known``: ``what`` says
+    which plugins in a user's words (a slot, a kind); a near miss gets its
+    suggestion ("did you mean ...?"), and only ``known`` are listed."""
+    known = sorted(known)
+    close = near_miss(name, known)
+    hint = f"did you mean {close!r}? " if close else ""
+    return UnknownPluginError(f"no {what} plugin named {name!r}; {hint}registered: {', '.join(known) or 'none'}")
+
+
 def _qualname(obj):
     return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
 
@@ -60,10 +110,8 @@ class ClassFactory:
     """The registry: ``{type_name: {name: class}}``."""
 
     __registry__ = {}
-    _builtin = {}  # {type_name: set(names)} registered by the built-in loader
+    _builtin = {}  # {type_name: set(names)} registered by register_builtins
     _lock = threading.RLock()
-    _builtins_loaded = False
-    _loading_builtins = False
 
     # ------------------------------------------------------------------ register
     @classmethod
@@ -78,11 +126,19 @@ class ClassFactory:
 
     @classmethod
     def register_cls(cls, t_cls, type_name=ClassType.GENERAL, alias=None, force=False):
+        return cls._register(t_cls, type_name, alias, force, builtin=False)
+
+    @classmethod
+    def register_builtins(cls, entries):
+        """Register ``(type_name, name, class)`` entries as built-ins (defaults
+        a user's class under the same name replaces, before or after)."""
+        for type_name, name, t_cls in entries:
+            cls._register(t_cls, type_name, name, False, builtin=True)
+
+    @classmethod
+    def _register(cls, t_cls, type_name, alias, force, builtin):
         name = alias if alias is not None else t_cls.__name__
         with cls._lock:
-            builtin = cls._loading_builtins
-            if not builtin:
-                cls._ensure_builtins()
             table = cls.__registry__.setdefault(type_name, {})
             builtins = cls._builtin.setdefault(type_name, set())
             old = table.get(name)
@@ -123,7 +179,6 @@ class ClassFactory:
     # -------------------------------------------------------------------- lookup
     @classmethod
     def is_exists(cls, type_name, cls_name=None):
-        cls._ensure_builtins()
         if cls_name is None:
             return type_name in cls.__registry__
         return cls_name in cls.__registry__.get(type_name, {})
@@ -131,12 +186,9 @@ class ClassFactory:
     @classmethod
     def get_cls(cls, type_name, t_cls_name=None):
         """Return the class registered as ``type_name:t_cls_name``."""
-        cls._ensure_builtins()
         table = cls.__registry__.get(type_name, {})
         if t_cls_name is None or t_cls_name not in table:
-            known = ", ".join(sorted(table)) or "none"
-            raise UnknownPluginError(
-                f"no {type_name} plugin named {t_cls_name!r}; registered: {known}")
+            raise unknown_plugin(type_words(type_name), t_cls_name, table)
         return table[t_cls_name]
 
     @classmethod
@@ -145,7 +197,6 @@ class ClassFactory:
 
         ``pattern`` is a shell-style filter, e.g. ``"*Origin*"``.
         """
-        cls._ensure_builtins()
 
         def names(t):
             ns = sorted(cls.__registry__.get(t, {}))
@@ -157,21 +208,4 @@ class ClassFactory:
 
     @classmethod
     def is_builtin(cls, type_name, name):
-        cls._ensure_builtins()
         return name in cls._builtin.get(type_name, set())
-
-    # ------------------------------------------------------------------ builtins
-    @classmethod
-    def _ensure_builtins(cls):
-        if cls._builtins_loaded or cls._loading_builtins:
-            return
-        with cls._lock:
-            if cls._builtins_loaded or cls._loading_builtins:
-                return
-            cls._loading_builtins = True
-            try:
-                from sedna.algorithms.registry import register_builtins
-                register_builtins(cls)
-                cls._builtins_loaded = True
-            finally:
-                cls._loading_builtins = False

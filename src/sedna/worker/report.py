@@ -6,10 +6,9 @@ report. Delivery problems never raise: the function returns ``False`` and
 logs. Connection errors and 5xx answers are retried with exponential
 backoff; a 4xx is logged with the server's answer and not retried.
 
-When ``LC_SERVER`` is not set the default server is tried once; if nothing
-listens there the report is dropped at once with one log line, and the
-process remembers it, so later reports cost nothing (a worker run by hand,
-without a control plane, must not wait on it).
+When ``LC_SERVER`` is not set (a script run by hand, without a control
+plane) nothing is sent and nothing is waited on: one log line says so, once
+per process. The control plane always sets it for the workers it starts.
 """
 
 import json
@@ -26,23 +25,20 @@ from sedna.common.api_paths import report_path
 from sedna.common.config import BaseConfig, Context
 from sedna.common.log import LOGGER
 
-__all__ = ("report_task_info", "build_report", "reset_report_state",
-           "DEFAULT_LC_SERVER", "KINDS", "STATUSES")
+__all__ = ("report_task_info", "build_report", "reset_report_state", "KINDS", "STATUSES")
 
-#: where reports go when ``LC_SERVER`` is not set
-DEFAULT_LC_SERVER = "http://127.0.0.1:9100"
 OWNER_KIND = "lifelonglearningjob"
 KINDS = ("train", "eval", "deploy")
 STATUSES = ("completed", "failed")
 
 _state_lock = threading.Lock()
-_unreachable_default = set()  # default servers found not listening in this process
+_said_no_server = []  # non-empty once "LC_SERVER is not set" was logged in this process
 
 
 def reset_report_state():
-    """Forget that the default server was unreachable (tests, long-lived processes)."""
+    """Forget that "LC_SERVER is not set" was said (tests, long-lived processes)."""
     with _state_lock:
-        _unreachable_default.clear()
+        _said_no_server.clear()
 
 
 def _json_default(obj):
@@ -95,30 +91,40 @@ def _is_connection_error(err):
     return isinstance(err, (ConnectionError, socket.timeout, TimeoutError, OSError))
 
 
+def _no_control_plane(kind, status):
+    """Without ``LC_SERVER`` (a script run by hand, no control plane) nothing is
+    sent: said once per process at INFO, then at DEBUG."""
+    with _state_lock:
+        first = not _said_no_server
+        if first:
+            _said_no_server.append(True)
+    (LOGGER.info if first else LOGGER.debug)(
+        "report %s/%s not sent: LC_SERVER is not set (no control plane); reports are dropped", kind, status)
+    return False
+
+
+def _headers(token):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
 def report_task_info(kind, status, results, owner_info=None, *, server=None, token=None,
                      timeout=2.0, retries=3, backoff=0.2):
     """Send the worker report; True when the server answered 2xx, else False.
 
-    ``server``/``token`` default to ``LC_SERVER``/``LC_TOKEN`` read now.
-    ``retries`` extra attempts follow a connection error or a 5xx, after
-    ``backoff * 2**i`` seconds.
+    ``server``/``token`` default to ``LC_SERVER``/``LC_TOKEN`` read now; with
+    neither ``server`` nor ``LC_SERVER`` nothing is sent. ``retries`` extra
+    attempts follow a connection error or a 5xx, after ``backoff * 2**i`` seconds.
     """
     body = build_report(kind, status, results, owner_info)
-    explicit = server or Context.get_parameters("LC_SERVER")
-    base = str(explicit or DEFAULT_LC_SERVER).rstrip("/")
-    if not explicit:
-        with _state_lock:
-            if base in _unreachable_default:
-                LOGGER.debug("report %s/%s dropped: no control plane at %s", kind, status, base)
-                return False
-    token = token or Context.get_parameters("LC_TOKEN")
-    worker = urllib.parse.quote(str(body["name"]), safe="")
-    url = base + report_path(worker)
+    base = server or Context.get_parameters("LC_SERVER")
+    if not base:
+        return _no_control_plane(kind, status)
+    url = str(base).rstrip("/") + report_path(urllib.parse.quote(str(body["name"]), safe=""))
     data = json.dumps(body, default=_json_default).encode("utf-8")
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-
+    headers = _headers(token or Context.get_parameters("LC_TOKEN"))
     attempts = 1 + max(0, int(retries))
     last = None
     for attempt in range(attempts):
@@ -133,28 +139,17 @@ def report_task_info(kind, status, results, owner_info=None, *, server=None, tok
         except urllib.error.HTTPError as err:
             detail = _body_of(err)
             if err.code < 500:
-                LOGGER.warning("report %s/%s rejected by %s: HTTP %s %s", kind, status, url,
-                               err.code, detail)
+                LOGGER.warning("report %s/%s rejected by %s: HTTP %s %s", kind, status, url, err.code, detail)
                 return False
             last = f"HTTP {err.code} {detail}"
         except Exception as err:  # noqa: BLE001 - a report never crashes the worker
             if not _is_connection_error(err):
-                LOGGER.warning("report %s/%s to %s failed: %s: %s", kind, status, url,
-                               type(err).__name__, err)
+                LOGGER.warning("report %s/%s to %s failed: %s: %s", kind, status, url, type(err).__name__, err)
                 return False
             reason = getattr(err, "reason", err)
-            if not explicit:
-                with _state_lock:
-                    _unreachable_default.add(base)
-                LOGGER.info("report %s/%s not sent: no control plane at %s (%s); LC_SERVER "
-                               "is not set, so later reports are dropped too", kind, status,
-                               base, reason)
-                return False
             last = f"{type(reason).__name__}: {reason}"
-        LOGGER.debug("report %s/%s to %s: attempt %d/%d failed: %s", kind, status, url,
-                     attempt + 1, attempts, last)
-    LOGGER.warning("report %s/%s to %s not delivered after %d attempt(s): %s", kind, status,
-                   url, attempts, last)
+        LOGGER.debug("report %s/%s to %s: attempt %d/%d failed: %s", kind, status, url, attempt + 1, attempts, last)
+    LOGGER.warning("report %s/%s to %s not delivered after %d attempt(s): %s", kind, status, url, attempts, last)
     return False
 
 

@@ -8,15 +8,18 @@ the original's examples (RFNet, a pickled OOD classifier, bounding boxes) or
 hard-coded demos (a path containing "garden").
 """
 
-__all__ = ("ORIGINAL_ONLY", "explain")
+__all__ = ("ORIGINAL_ONLY", "EARLIER_KEYWORDS", "explain", "slot_keywords")
+
+#: the original's earlier constructor keywords and the slots they are now
+EARLIER_KEYWORDS = {"task_mining": "task_allocation", "unseen_task_detect": "unseen_sample_recognition"}
 
 #: {name: (closest built-in here, why the original's plugin is not built in)}
 ORIGINAL_ONLY = {
-    "SampleRegonitionByRFNet": ("SampleRegonitionByModel",
+    "SampleRegonitionByRFNet": ("SampleRecognitionByModel",
                                 "the original's is tied to the RFNet segmentation model's own outputs"),
-    "OodIdentification": ("SampleRegonitionByModel",
+    "OodIdentification": ("SampleRecognitionByModel",
                           "the original loads a pickled out-of-distribution classifier (OOD_model)"),
-    "SampleRegonitionRobotic": ("SampleRegonitionByModel", "the original's is tied to its robot-dog RFNet model"),
+    "SampleRegonitionRobotic": ("SampleRecognitionByModel", "the original's is tied to its robot-dog RFNet model"),
     "InferenceIntegrateByType": ("DefaultInferenceIntegrate",
                                  "the original's merges RFNet outputs by the robot's skill type"),
     "BBoxInferenceIntegrate": ("DefaultInferenceIntegrate", "the original's merges detector bounding boxes"),
@@ -35,3 +38,17 @@ def explain(slot, method):
     closest, why = ORIGINAL_ONLY[method]
     return (f"{slot}: {method} is a plugin of the original system that is not built in here ({why}); "
             f"the closest built-in is {closest}, or register your own class under this name")
+
+
+def slot_keywords(given, **earlier):
+    """``given`` (``{slot: spec}``) with the earlier API's keywords (``task_mining``,
+    ``unseen_task_detect``) moved to their slots; naming a slot both ways is refused."""
+    out = dict(given)
+    for keyword, spec in earlier.items():
+        slot = EARLIER_KEYWORDS[keyword]
+        if spec is None:
+            continue
+        if out.get(slot) is not None:
+            raise TypeError(f"LifelongLearning: {keyword} is the earlier name of {slot}; give one of them")
+        out[slot] = spec
+    return out

@@ -15,21 +15,22 @@ import threading
 import numpy as np
 
 from sedna.algorithms.seen_task_learning.artifact import Model, Task
-from sedna.backend import Estimator
+from sedna.backend import Estimator, call_with_accepted
 from sedna.common.exceptions import CorruptKnowledgeBaseError, KnowledgeBaseError, PluginParamError
+from sedna.common.file_ops import FileOps
 from sedna.common.log import LOGGER
 from sedna.core.lifelong_learning import kb_doc, settings
 from sedna.core.lifelong_learning.serve_choice import serves_base
 from sedna.core.lifelong_learning.slots import parse_slot
+from sedna.datasources import BaseDataSource
 from sedna.datasources.ops import subset
+from sedna.knowledge import EdgeKBCache, KnowledgeBase
 
 __all__ = ("LoadedKB", "Serving", "as_source", "model_path", "unseen_predict")
 
 
 def as_source(data, data_type="test"):
     """A data source from one (arrays, lists of paths, or a data source already)."""
-    from sedna.datasources import BaseDataSource
-
     if hasattr(data, "x") and hasattr(data, "num_examples"):
         return data
     src = BaseDataSource(data_type=data_type)
@@ -89,8 +90,6 @@ def model_path(version, url):
     """Local path of a model artifact. From a remote knowledge base the model's
     whole folder is fetched: an estimator's save() may write several files
     beside the one it names (a weights file, a side array file...)."""
-    from sedna.common.file_ops import FileOps
-
     if FileOps.is_local(version.resolve(url)) or "/" not in url:
         return version.local_path(url)
     folder, name = url.rsplit("/", 1)
@@ -236,8 +235,6 @@ class Serving:
         url = settings.first_model_url()
         if url:
             if self.cache is None:
-                from sedna.knowledge import EdgeKBCache
-
                 with self.lock:
                     if self.cache is None:
                         cache = EdgeKBCache(settings.resolve_index_url(url), loader=self.load,
@@ -250,8 +247,6 @@ class Serving:
             loaded = self.loaded
         if loaded is not None:
             return loaded
-        from sedna.knowledge import KnowledgeBase
-
         version = KnowledgeBase(settings.output_url(self._output_url)).current()
         if version is None:
             raise KnowledgeBaseError("inference: no knowledge base (MODEL_URLS unset and nothing under OUTPUT_URL)")
@@ -283,8 +278,6 @@ class Serving:
     def calibrate(loaded, samples):
         """Re-calibrate the deployed recognizer on held-out seen samples, pooled
         with the samples the training held out where the recognizer keeps them."""
-        from sedna.backend import call_with_accepted
-
         rec = loaded.recognizer
         if samples is None or not hasattr(rec, "calibrate") or not len(samples.x):
             return {}

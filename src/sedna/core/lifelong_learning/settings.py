@@ -5,6 +5,9 @@ environment variables; the engine reads them here, when asked, never at
 import time. Explicit constructor or call arguments win over the environment.
 """
 
+import functools
+import inspect
+import json
 import os
 
 import numpy as np
@@ -13,6 +16,7 @@ from sedna.common.class_factory import ClassFactory, ClassType
 from sedna.common.comparison import COMPARISONS
 from sedna.common.config import BaseConfig, Context
 from sedna.common.exceptions import PluginParamError
+from sedna.common.file_ops import FileOps
 from sedna.common.log import LOGGER
 
 __all__ = ("output_url", "min_train_sample", "has_completed_initial_training", "cloud_kb_index",
@@ -20,6 +24,7 @@ __all__ = ("output_url", "min_train_sample", "has_completed_initial_training", "
            "model_poll_period", "eval_output_dir", "callback")
 
 DEFAULT_MIN_TRAIN_SAMPLE = 10
+_said_default_output = set()  # default knowledge-base folders already named in the log
 
 
 def output_url(explicit=None):
@@ -27,7 +32,9 @@ def output_url(explicit=None):
     url = explicit or BaseConfig.output_url
     if not url:
         url = os.path.abspath("sedna-kb")
-        LOGGER.info("OUTPUT_URL is not set; the knowledge base goes to %s", url)
+        if url not in _said_default_output:  # once per folder, not on every call
+            _said_default_output.add(url)
+            LOGGER.info("OUTPUT_URL is not set; the knowledge base goes to %s", url)
     return url
 
 
@@ -60,8 +67,6 @@ def first_model_url():
 
 def resolve_index_url(url):
     """A local folder stands for its ``index.json``."""
-    from sedna.common.file_ops import FileOps
-
     if FileOps.is_local(url) and os.path.isdir(url):
         return os.path.join(url, "index.json")
     return url
@@ -103,8 +108,6 @@ def _metric(name):
 
 
 def _accepted(fn):
-    import inspect
-
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
@@ -117,8 +120,6 @@ def _accepted(fn):
 def _with_params(fns, metrics_param):
     """Each metric called with the ``metrics_param`` it accepts; a parameter no
     metric accepts is an error naming it."""
-    import functools
-
     if not metrics_param:
         return fns
     if not isinstance(metrics_param, dict):
@@ -145,8 +146,6 @@ def metric_fns(metrics, metrics_param=None):
     if metrics is None:
         return None
     if isinstance(metrics_param, str):
-        import json
-
         try:
             metrics_param = json.loads(metrics_param) if metrics_param.strip() else None
         except ValueError as e:
@@ -177,8 +176,6 @@ def model_poll_period():
 def eval_output_dir(kb_root, version_number):
     """Where evaluate writes the deployable index: ``OUTPUT_URL``, unless that is
     the knowledge base's own folder (its pointer is never overwritten)."""
-    from sedna.common.file_ops import FileOps
-
     out_dir = Context.get_parameters("OUTPUT_URL")
     if not out_dir or out_dir.rstrip("/") == kb_root.rstrip("/") or (
             FileOps.is_local(out_dir) and os.path.abspath(out_dir) == os.path.abspath(kb_root)):

@@ -3,8 +3,8 @@
 import inspect
 import json
 
-from sedna.algorithms.registry import SLOTS
-from sedna.common.class_factory import ClassFactory
+from sedna.algorithms.registry import SLOTS, slot_plugins
+from sedna.common.class_factory import ClassFactory, unknown_plugin
 from sedna.common.exceptions import PluginParamError
 
 
@@ -84,6 +84,8 @@ def parse_slot(slot, spec):
             raise PluginParamError(f"{slot}.param: not valid JSON ({e})") from None
     if not isinstance(param, dict):
         raise PluginParamError(f"{slot}.param: expected a dict, got {type(param).__name__}")
+    if not ClassFactory.is_exists(info.type, method):
+        raise unknown_plugin(slot, method, slot_plugins(slot, aliases=False))
     cls = ClassFactory.get_cls(info.type, method)
     if isinstance(cls, type) and not issubclass(cls, info.base):
         for other, oinfo in SLOTS.items():

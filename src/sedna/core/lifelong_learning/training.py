@@ -14,12 +14,12 @@ import numpy as np
 
 from sedna.algorithms._util import is_numeric, safe_name
 from sedna.algorithms.seen_task_learning.artifact import Task
-from sedna.backend import Estimator
+from sedna.backend import Estimator, call_with_accepted
 from sedna.backend.transfer import transfer_mode
 from sedna.common.exceptions import PluginParamError
 from sedna.common.log import LOGGER
 from sedna.core.lifelong_learning import kb_doc, replay
-from sedna.datasources import frames
+from sedna.datasources import BaseDataSource, frames
 from sedna.datasources.ops import concat, is_pandas, subset
 
 __all__ = ("Trainer", "holdout_mask", "stored_samples")
@@ -56,8 +56,6 @@ def holdout_mask(n, split):
 
 def stored_samples(version, group_doc):
     """The samples a group's model was trained on, as stored in ``version``."""
-    from sedna.datasources import BaseDataSource
-
     url = group_doc.get("samples_url")
     src = BaseDataSource(data_type="train")
     if not url:
@@ -300,8 +298,6 @@ class Trainer:
         share, and calibrate it on that share (or on ``valid_data``). ``parts[i]``
         are group ``i``'s samples; a ``fit`` that accepts ``models``/``allocate``
         gets the loaded models too."""
-        from sedna.backend import call_with_accepted
-
         if rec is None or not (hasattr(rec, "fit") or hasattr(rec, "calibrate")):
             return {}
         fit_parts, holds = [], []

@@ -1,5 +1,10 @@
-from .base_unseen_sample_re_recognition import BaseSampleReRecognition, BaseSampleReRegonition
-from .unseen_sample_re_recognition import SampleReRegonitionAllSeen, SampleReRegonitionDefault
+from .base_unseen_sample_re_recognition import BaseSampleReRecognition
+from .unseen_sample_re_recognition import SampleReRecognitionAllSeen, SampleReRecognitionDefault
 
-__all__ = ("BaseSampleReRegonition", "BaseSampleReRecognition", "SampleReRegonitionDefault",
-           "SampleReRegonitionAllSeen")
+# The original system's spelling ("Regonition"), kept importable as aliases.
+BaseSampleReRegonition = BaseSampleReRecognition
+SampleReRegonitionDefault = SampleReRecognitionDefault
+SampleReRegonitionAllSeen = SampleReRecognitionAllSeen
+
+__all__ = ("BaseSampleReRecognition", "SampleReRecognitionDefault", "SampleReRecognitionAllSeen",
+           "BaseSampleReRegonition", "SampleReRegonitionDefault", "SampleReRegonitionAllSeen")

@@ -1,4 +1,4 @@
-class BaseSampleReRegonition:
+class BaseSampleReRecognition:
     """Slot ``unseen_sample_re_recognition``: at update time, split the new
     (labelled) training samples into seen and unseen ones.
 
@@ -12,6 +12,3 @@ class BaseSampleReRegonition:
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
         raise NotImplementedError
-
-
-BaseSampleReRecognition = BaseSampleReRegonition

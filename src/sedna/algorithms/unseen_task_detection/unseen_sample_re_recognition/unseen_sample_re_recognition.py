@@ -3,16 +3,16 @@
 import numpy as np
 
 from sedna.algorithms.unseen_task_detection.unseen_sample_re_recognition.base_unseen_sample_re_recognition import (
-    BaseSampleReRegonition,
+    BaseSampleReRecognition,
 )
 from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.unseen_sample_recognition import (
-    SampleRegonitionDefault, split_by_mask,
+    SampleRecognitionDefault, split_by_mask,
 )
 
-__all__ = ("SampleReRegonitionDefault", "SampleReRegonitionAllSeen")
+__all__ = ("SampleReRecognitionDefault", "SampleReRecognitionAllSeen")
 
 
-class SampleReRegonitionDefault(BaseSampleReRegonition):
+class SampleReRecognitionDefault(BaseSampleReRecognition):
     """A labelled sample is unseen when the knowledge base's allocation sends it
     to no task; when every sample can be allocated (clustering, classifier),
     the recognizer the knowledge base was calibrated with decides, as at
@@ -20,7 +20,7 @@ class SampleReRegonitionDefault(BaseSampleReRegonition):
 
     def __init__(self, task_index=None, target_fpr=0.05, attribute=None, **kwargs):
         super().__init__(task_index, target_fpr=target_fpr, attribute=attribute, **kwargs)
-        self._rec = self._stored_recognizer() or SampleRegonitionDefault(task_index, target_fpr=target_fpr,
+        self._rec = self._stored_recognizer() or SampleRecognitionDefault(task_index, target_fpr=target_fpr,
                                                                          attribute=attribute)
 
     def _stored_recognizer(self):
@@ -44,7 +44,7 @@ class SampleReRegonitionDefault(BaseSampleReRegonition):
         return self._rec(samples, models, None)
 
 
-class SampleReRegonitionAllSeen(BaseSampleReRegonition):
+class SampleReRecognitionAllSeen(BaseSampleReRecognition):
     """Every new sample is treated as seen (the update decision still routes it)."""
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):

@@ -1,4 +1,4 @@
-class BaseSampleRegonition:
+class BaseSampleRecognition:
     """Slot ``unseen_sample_recognition``: split inference samples into seen and unseen.
 
     ``__init__(task_index, **params)`` with the deployed knowledge-base index
@@ -19,6 +19,3 @@ class BaseSampleRegonition:
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
         raise NotImplementedError
-
-
-BaseSampleRecognition = BaseSampleRegonition

@@ -1,6 +1,6 @@
 """Unseen-sample recognition from the deployed models' own features.
 
-:class:`SampleRegonitionByModel` scores a sample by how far the embedding its
+:class:`SampleRecognitionByModel` scores a sample by how far the embedding its
 task model gives it lies from the embeddings that model gave its own training
 samples, optionally combined with the distance of its appearance features to
 every task's training samples, and flags it unseen above a threshold
@@ -13,12 +13,12 @@ import numpy as np
 
 from sedna.algorithms._util import features_of, is_numeric, pack_array, unpack_array
 from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.base_unseen_sample_recognition import (
-    BaseSampleRegonition,
+    BaseSampleRecognition,
 )
 from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.unseen_sample_recognition import split_by_mask
 from sedna.common.log import LOGGER
 
-__all__ = ("SampleRegonitionByModel", "model_embedding", "window_pool", "calibrated_threshold")
+__all__ = ("SampleRecognitionByModel", "model_embedding", "window_pool", "calibrated_threshold")
 
 _COMBINE = ("model", "appearance", "sum", "max")
 _MODES = ("allocated", "min")
@@ -160,7 +160,7 @@ def calibrated_threshold(scores, target_fpr):
 
 
 # ------------------------------------------------------------------ the plugin
-class SampleRegonitionByModel(BaseSampleRegonition):
+class SampleRecognitionByModel(BaseSampleRecognition):
     """Unseen when the allocated task model's embedding of a sample is far from
     the embeddings of that model's own training samples.
 
@@ -176,7 +176,7 @@ class SampleRegonitionByModel(BaseSampleRegonition):
 
     ``combine``: ``"model"`` (the embedding only), ``"appearance"`` (the
     distance of the ``features`` CALLBACK's features, or of numeric ``x``, to
-    the nearest group, as :class:`SampleRegonitionByDistance`), ``"sum"``
+    the nearest group, as :class:`SampleRecognitionByDistance`), ``"sum"``
     (default) or ``"max"`` of both after each is z-normalised (log distance) on
     the calibration samples. :meth:`calibrate` sets the threshold for
     ``target_fpr`` on held-out seen samples, which the models must not have
@@ -198,17 +198,17 @@ class SampleRegonitionByModel(BaseSampleRegonition):
         super().__init__(task_index, threshold=threshold, target_fpr=target_fpr, features=features, combine=combine,
                          mode=mode, window=window, shrinkage=shrinkage, max_rank=max_rank, gate=gate, **kwargs)
         if combine not in _COMBINE:
-            raise ValueError(f"SampleRegonitionByModel: combine must be one of {', '.join(_COMBINE)}")
+            raise ValueError(f"SampleRecognitionByModel: combine must be one of {', '.join(_COMBINE)}")
         if mode not in _MODES:
-            raise ValueError(f"SampleRegonitionByModel: mode must be one of {', '.join(_MODES)}")
+            raise ValueError(f"SampleRecognitionByModel: mode must be one of {', '.join(_MODES)}")
         if not 0 <= float(target_fpr) < 1:
-            raise ValueError("SampleRegonitionByModel: target_fpr must be in [0, 1)")
+            raise ValueError("SampleRecognitionByModel: target_fpr must be in [0, 1)")
         if not 0 < float(shrinkage) <= 1:
-            raise ValueError("SampleRegonitionByModel: shrinkage must be in (0, 1]")
+            raise ValueError("SampleRecognitionByModel: shrinkage must be in (0, 1]")
         if int(window) < 1 or int(max_rank) < 0:
-            raise ValueError("SampleRegonitionByModel: window must be >= 1 and max_rank >= 0")
+            raise ValueError("SampleRecognitionByModel: window must be >= 1 and max_rank >= 0")
         if gate is not None and not 0 < float(gate) < 1:
-            raise ValueError("SampleRegonitionByModel: gate must be a quantile in (0, 1), or None")
+            raise ValueError("SampleRecognitionByModel: gate must be a quantile in (0, 1), or None")
         self.gate = None if gate is None else float(gate)
         self.features, self.combine, self.mode = features, combine, mode
         self.target_fpr, self.shrinkage = float(target_fpr), float(shrinkage)
@@ -246,7 +246,7 @@ class SampleRegonitionByModel(BaseSampleRegonition):
     def _fit_models(self, parts, models):
         models = list(models)
         if len(parts) != len(models):
-            LOGGER.warning("SampleRegonitionByModel: %d sample groups but %d models: no model statistics",
+            LOGGER.warning("SampleRecognitionByModel: %d sample groups but %d models: no model statistics",
                            len(parts), len(models))
             return
         stats = []
@@ -312,7 +312,7 @@ class SampleRegonitionByModel(BaseSampleRegonition):
         comp = self.component_scores(samples, models, allocate)
         missing = [k for k in self._components if k not in comp]
         if missing:
-            raise ValueError(f"SampleRegonitionByModel.scores: calibrated with {self._components}; "
+            raise ValueError(f"SampleRecognitionByModel.scores: calibrated with {self._components}; "
                              f"{missing} cannot be computed here (pass the models)")
         return self._decision(comp)[0]
 

@@ -4,11 +4,11 @@ import numpy as np
 
 from sedna.algorithms._util import features_of, lookup, meta_values, pack_array, subset, unpack_array, value_map_of
 from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.base_unseen_sample_recognition import (
-    BaseSampleRegonition,
+    BaseSampleRecognition,
 )
 
-__all__ = ("SampleRegonitionAllSeen", "SampleRegonitionByTaskAttr", "SampleRegonitionByConfidence",
-           "SampleRegonitionByDistance", "SampleRegonitionDefault", "split_by_mask", "model_confidence")
+__all__ = ("SampleRecognitionAllSeen", "SampleRecognitionByTaskAttr", "SampleRecognitionByConfidence",
+           "SampleRecognitionByDistance", "SampleRecognitionDefault", "split_by_mask", "model_confidence")
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -59,14 +59,14 @@ def _has_proba(models):
     return bool(models) and all(getattr(m, "has_proba", hasattr(m, "predict_proba")) for m in models)
 
 
-class SampleRegonitionAllSeen(BaseSampleRegonition):
+class SampleRecognitionAllSeen(BaseSampleRecognition):
     """Every sample is seen (detection off)."""
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
         return split_by_mask(samples, np.zeros(len(samples.x), dtype=bool))
 
 
-class SampleRegonitionByTaskAttr(BaseSampleRegonition):
+class SampleRecognitionByTaskAttr(BaseSampleRecognition):
     """Unseen when the sample's task attribute matches no known task (tabular
     data and anything that carries its attribute); the allocation decides."""
 
@@ -100,7 +100,7 @@ class SampleRegonitionByTaskAttr(BaseSampleRegonition):
         return split_by_mask(samples, self.unseen_mask(samples, allocate))
 
 
-class SampleRegonitionByConfidence(BaseSampleRegonition):
+class SampleRecognitionByConfidence(BaseSampleRecognition):
     """Unseen when no model is confident: the top class probability is below a
     threshold calibrated on held-out seen samples for a target false-positive
     rate (``target_fpr``, default 0.05). ``threshold`` fixes it by hand.
@@ -113,9 +113,9 @@ class SampleRegonitionByConfidence(BaseSampleRegonition):
     def __init__(self, task_index=None, threshold=None, target_fpr=0.05, mode="max", **kwargs):
         super().__init__(task_index, threshold=threshold, target_fpr=target_fpr, mode=mode, **kwargs)
         if mode not in ("max", "allocated"):
-            raise ValueError("SampleRegonitionByConfidence: mode must be 'max' or 'allocated'")
+            raise ValueError("SampleRecognitionByConfidence: mode must be 'max' or 'allocated'")
         if not 0 <= float(target_fpr) < 1:
-            raise ValueError("SampleRegonitionByConfidence: target_fpr must be in [0, 1)")
+            raise ValueError("SampleRecognitionByConfidence: target_fpr must be in [0, 1)")
         self.mode, self.target_fpr = mode, float(target_fpr)
         cal = ((self.task_index.get("unseen_sample_recognition") or {}).get("calibration") or {})
         self.threshold = float(threshold) if threshold is not None else cal.get("threshold")
@@ -140,7 +140,7 @@ def _numeric(samples):
     return samples is not None and samples.x is not None and np.asarray(samples.x).dtype.kind in "biuf"
 
 
-class SampleRegonitionByDistance(BaseSampleRegonition):
+class SampleRecognitionByDistance(BaseSampleRecognition):
     """Unseen when a sample lies far from every task's training data.
 
     ``fit`` keeps, per task, the mean and the (shrunk) inverse covariance of
@@ -158,9 +158,9 @@ class SampleRegonitionByDistance(BaseSampleRegonition):
                          max_full_dim=max_full_dim, features=features, **kwargs)
         self.features = features
         if not 0 <= float(target_fpr) < 1:
-            raise ValueError("SampleRegonitionByDistance: target_fpr must be in [0, 1)")
+            raise ValueError("SampleRecognitionByDistance: target_fpr must be in [0, 1)")
         if not 0 <= float(shrinkage) <= 1:
-            raise ValueError("SampleRegonitionByDistance: shrinkage must be in [0, 1]")
+            raise ValueError("SampleRecognitionByDistance: shrinkage must be in [0, 1]")
         self.target_fpr, self.shrinkage, self.max_full_dim = float(target_fpr), float(shrinkage), int(max_full_dim)
         cal = ((self.task_index.get("unseen_sample_recognition") or {}).get("calibration") or {})
         self._stats = None
@@ -222,22 +222,22 @@ class SampleRegonitionByDistance(BaseSampleRegonition):
         return split_by_mask(samples, self.scores(samples) > self.threshold)
 
 
-class SampleRegonitionDefault(BaseSampleRegonition):
+class SampleRecognitionDefault(BaseSampleRecognition):
     """Picks the best evidence available, deterministically:
 
     1. samples that carry the attribute the tasks were defined by ->
-       :class:`SampleRegonitionByTaskAttr` (exact);
-    2. numeric features -> :class:`SampleRegonitionByDistance`, calibrated;
-    3. models with class probabilities -> :class:`SampleRegonitionByConfidence`,
+       :class:`SampleRecognitionByTaskAttr` (exact);
+    2. numeric features -> :class:`SampleRecognitionByDistance`, calibrated;
+    3. models with class probabilities -> :class:`SampleRecognitionByConfidence`,
        calibrated;
     4. otherwise every sample is seen.
     """
 
     def __init__(self, task_index=None, target_fpr=0.05, attribute=None, **kwargs):
         super().__init__(task_index, target_fpr=target_fpr, attribute=attribute, **kwargs)
-        self._dist = SampleRegonitionByDistance(task_index, target_fpr=target_fpr)
-        self._conf = SampleRegonitionByConfidence(task_index, target_fpr=target_fpr)
-        self._attr = SampleRegonitionByTaskAttr(task_index, attribute=attribute)
+        self._dist = SampleRecognitionByDistance(task_index, target_fpr=target_fpr)
+        self._conf = SampleRecognitionByConfidence(task_index, target_fpr=target_fpr)
+        self._attr = SampleRecognitionByTaskAttr(task_index, attribute=attribute)
         self._fitted_numeric = False
 
     def needs_model_holdout(self, samples):
