@@ -295,7 +295,8 @@ def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40,
     """Run the whole demo; returns the summary dict (also written to ``workdir/summary.json``)."""
     from sedna.core.lifelong_learning.measures import all_measures
     from sedna.examples.robo import datagen
-    from sedna.examples.robo.label import label
+    from sedna.core.labelling import label
+    from sedna.examples.robo.plugins import NAMING
 
     progress = Progress(out)
     work = os.path.abspath(workdir)
@@ -365,7 +366,7 @@ def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40,
         if tp + fp == 0:
             raise DemoError("the inference worker flagged no frame as unseen, so there is nothing to label "
                             f"(see {os.path.join(work, 'infer_results', 'results.jsonl')})")
-        lines = label(os.path.join(work, "unseen_samples"), index, truth=data_root)
+        lines = label(os.path.join(work, "unseen_samples"), index, naming=NAMING, tree=data_root)
         progress(f"labelled {len(lines)} unseen frames and appended them to the index")
         t = time.monotonic()
         job = _follow(plane, progress, 2, timeout=600)

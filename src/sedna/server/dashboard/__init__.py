@@ -5,7 +5,7 @@
 * :mod:`.render`: the shared layout (``page``) and escaping (``esc``);
 * :mod:`.jobs`: the job list and a job's page (rounds, knowledge base, heatmap,
   workers and their logs);
-* :mod:`.robot`: what the robot sees (latest frames, the unseen gallery, labelling).
+* :mod:`.frames`: what the camera sees (latest frames, the unseen gallery, labelling).
 
 :data:`router` is what ``server/app.py`` includes. Every page module's
 ``router`` is included with :func:`.session.require_viewer` as a dependency, so
@@ -26,7 +26,7 @@ from sedna.server.dashboard import session
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 _STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(css|js|png|svg)$")
 _MEDIA = {"css": "text/css", "js": "text/javascript", "png": "image/png", "svg": "image/svg+xml"}
-PAGE_MODULES = ("jobs", "knowledge", "logs", "robot")   # modules with a ``router`` of pages behind the session
+PAGE_MODULES = ("jobs", "knowledge", "logs", "frames")   # modules with a ``router`` of pages behind the session
 
 router = APIRouter()
 router.include_router(session.router)

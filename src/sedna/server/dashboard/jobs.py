@@ -13,6 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 from sedna.common.exceptions import NotFound
 from sedna.server.common import runtime_of
 from sedna.server.dashboard import views
+from sedna.server.dashboard.frame_files import shows_images
+from sedna.server.dashboard.frames import job_files
 from sedna.server.dashboard.render import duration, esc, job_url, num, page
 
 JOB_KIND = "LifelongLearningJob"
@@ -133,7 +135,16 @@ def _load_job(store, ns, name, metric):
     now = _now()
     return {"job": job, "summary": views.job_summary(job, job.get("state"), now), "now": now,
             "timeline": views.timeline(job.get("status")), "matrix": views.eval_matrix(evals, trains, metric),
-            "kb": read_versions(job, _eval_by_version(evals)), "workers": workers}
+            "kb": read_versions(job, _eval_by_version(evals)), "workers": workers,
+            "images": _shows_images(store, ns, name)}
+
+
+def _shows_images(store, ns, name):
+    """Whether the job's page links to its frames: its samples are images."""
+    try:
+        return shows_images(job_files(store, ns, name)[1])
+    except (NotFound, OSError):  # outputDir not local, an unreadable store
+        return False
 
 
 _BAR_W = 320
@@ -245,11 +256,11 @@ async def job_page(ns: str, name: str, request: Request, metric: str = ""):
         return page(request, "No such job", f'<h1>No job {esc(ns)}/{esc(name)}</h1><p><a href="/ui/">All jobs</a>'
                     '</p>', status=404)
     s, url = d["summary"], job_url(ns, name)
+    camera = f' · <a href="{esc(url)}/frames">What the camera sees →</a>' if d["images"] else ""
     notice = rollback_notice(request, d["kb"])
     body = f"""
 <h1>{esc(name)} <span class="muted">{esc(ns)}</span></h1>
-<section class="summary"><p>{esc(s["stage"])} {badge(s["type"])} · round <b class="round">{esc(s["round"])}</b> ·
- <a href="{esc(url)}/robot">What the robot sees →</a></p>
+<section class="summary"><p>{esc(s["stage"])} {badge(s["type"])} · round <b class="round">{esc(s["round"])}</b>{camera}</p>
  <p>{trigger_html(s["trigger"], d["now"], _waits(s))}</p><p class="why">{why_html(s)}</p></section>
 <h2 id="rounds">Rounds</h2><section>{timeline_html(d["timeline"])}</section>
 <h2 id="heatmap">Rounds × tasks</h2><section>{heatmap_html(d["matrix"], url)}</section>

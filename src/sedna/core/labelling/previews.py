@@ -1,64 +1,45 @@
-"""What the robot saw last: the inference worker's previews for the dashboard.
+"""What the inference worker served last, for the dashboard: previews on disk.
 
-The inference worker (``predict.py``) calls :meth:`FrameRing.add` for every
-frame it serves; the dashboard (``sedna.server.dashboard.robot``) reads them
-back with :func:`latest` and :func:`unseen_previews`. Everything lives in one
-folder under the worker's ``OUTPUT_URL`` (the job's ``outputDir/deploy``), so
-the dashboard serves it from inside the job's outputDir:
+The inference worker calls :meth:`PreviewRing.add` for every sample it serves,
+with the job's sample renderer (:mod:`.render`); the dashboard reads them back
+with :func:`latest` and :func:`unseen_previews`. Everything lives in one
+folder under the worker's ``OUTPUT_URL`` (the job's ``outputDir/deploy``,
+:func:`frames_dir`), so the dashboard serves it from inside the outputDir:
 
 ``frames/latest/<seq>.json`` with ``<seq>.thumb.png`` and ``<seq>.overlay.png``
-    the last :data:`RING_SIZE` frames served: a small thumbnail, the
-    segmentation's class colours over the frame, and ``{"seq", "frame",
-    "task", "unseen", "score", "threshold", "kb_version", "time"}``;
-``frames/unseen/<stem>.json`` with ``<stem>.thumb.png``
-    one preview per frame flagged unseen (the frame's own files are in
-    ``unseen_save_url``), at most :data:`UNSEEN_PREVIEWS`, oldest dropped.
+    the last :data:`RING_SIZE` samples served: a small thumbnail, the
+    prediction drawn over the sample (when the renderer draws one), and
+    ``{"seq", "frame", "task", "unseen", "score", "threshold", "kb_version", "time"}``;
+``frames/unseen/<frame>.json`` with ``<frame>.thumb.png``
+    one preview per sample flagged unseen (its own files are in the unseen
+    store), at most :data:`UNSEEN_PREVIEWS`, the oldest dropped.
 
-Each file is written to a temporary name and renamed (0600), the JSON last,
-so a reader that lists JSON files never sees half an entry; nothing is
-pickled. Pillow is imported by the writer only: the server reads JSON.
+Each file is written to a temporary name and renamed (0600), the JSON last, so
+a reader that lists JSON files never sees half an entry; nothing is pickled.
+The readers take the worker's files as untrusted: regular files only, bounded,
+known fields of known types. Only the writer needs Pillow.
 """
 
-import io
 import json
 import os
 import re
 
 from sedna.common.atomic_files import write_private
+from sedna.common.regular_files import open_regular
+from sedna.core.lifelong_learning.unseen_store import is_plain_name
 
-RING_SIZE = 24          # frames kept in frames/latest
+RING_SIZE = 24          # samples kept in frames/latest
 UNSEEN_PREVIEWS = 500   # previews kept in frames/unseen (the oldest go first)
 THUMB_SIZE = (160, 80)  # (width, height) bounds of a thumbnail
 OVERLAY_SIZE = (320, 160)
 FRAMES = "frames"
-RGB_SUFFIX = "_leftImg8bit.png"
+MAX_JSON_BYTES = 64 * 1024
 _SEQ = re.compile(r"^(\d{12})\.json$")
-_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 
 
 def frames_dir(deploy_output):
     """The previews' folder for a job whose inference ``OUTPUT_URL`` is ``deploy_output``."""
     return os.path.join(os.fspath(deploy_output), FRAMES)
-
-
-def frame_stem(frame_name):
-    """``aachen_000001_leftImg8bit.png`` -> ``aachen_000001``; None for a name
-    that is not a plain file name (separators, leading dot, odd characters)."""
-    name = str(frame_name)
-    stem = name[:-len(RGB_SUFFIX)] if name.endswith(RGB_SUFFIX) else os.path.splitext(name)[0]
-    return stem if _STEM.match(stem) else None
-
-
-def _png(rgb, bounds):
-    from PIL import Image
-
-    from sedna.examples.robo.imageio import PNG_COMPRESS_LEVEL
-
-    img = Image.fromarray(rgb, "RGB")
-    img.thumbnail(bounds)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
-    return buf.getvalue()
 
 
 def _remove(paths):
@@ -69,45 +50,42 @@ def _remove(paths):
             pass
 
 
-class FrameRing:
-    """Previews of served frames under ``folder`` (see the module's docstring).
-    A worker that replaces an earlier one continues its numbering."""
+class PreviewRing:
+    """Previews of served samples under ``folder`` (see the module's docstring),
+    drawn by ``renderer`` (a :class:`~.render.SampleRenderer`). A worker that
+    replaces an earlier one continues its numbering."""
 
-    def __init__(self, folder, size=RING_SIZE, unseen_cap=UNSEEN_PREVIEWS):
+    def __init__(self, folder, renderer, size=RING_SIZE, unseen_cap=UNSEEN_PREVIEWS):
         self.latest_dir = os.path.join(folder, "latest")
         self.unseen_dir = os.path.join(folder, "unseen")
         for d in (folder, self.latest_dir, self.unseen_dir):
             os.makedirs(d, mode=0o700, exist_ok=True)
+        self.renderer = renderer
         self.size, self.unseen_cap = int(size), int(unseen_cap)
         seqs = _seqs(self.latest_dir)
         self.seq = seqs[-1] if seqs else 0
 
-    def add(self, frame_name, rgb, label, *, task=None, unseen=False, score=None, threshold=None,
+    def add(self, frame_name, sample, prediction=None, *, task=None, unseen=False, score=None, threshold=None,
             kb_version=None, when=None):
-        """Record one served frame: ``rgb`` ``uint8 (H, W, 3)``, ``label`` the
-        predicted train IDs (any size; the overlay is drawn at the label's)."""
-        import numpy as np
-        from PIL import Image
+        """Record one served sample (named ``frame_name``) and its prediction."""
+        from sedna.core.labelling.render import to_png
 
-        from sedna.examples.robo.imageio import _resize, overlay
-
-        label = np.asarray(label, dtype=np.uint8)
-        shown = _resize(rgb, label.shape, Image.BILINEAR)
-        thumb = _png(rgb, THUMB_SIZE)
+        thumb = to_png(self.renderer.image(sample), THUMB_SIZE)
+        drawn = self.renderer.overlay(sample, prediction)
         meta = {"frame": os.path.basename(str(frame_name)), "task": task, "unseen": bool(unseen),
                 "score": None if score is None else float(score),
                 "threshold": None if threshold is None else float(threshold),
-                "kb_version": kb_version, "time": when}
+                "kb_version": kb_version, "time": when, "overlay": drawn is not None}
         self.seq += 1
         base = os.path.join(self.latest_dir, f"{self.seq:012d}")
         write_private(base + ".thumb.png", thumb)
-        write_private(base + ".overlay.png", _png(overlay(shown, label), OVERLAY_SIZE))
+        if drawn is not None:
+            write_private(base + ".overlay.png", to_png(drawn, OVERLAY_SIZE))
         write_private(base + ".json", json.dumps(dict(meta, seq=self.seq)).encode())
         self._trim()
-        stem = frame_stem(frame_name)
-        if unseen and stem:
-            write_private(os.path.join(self.unseen_dir, stem + ".thumb.png"), thumb)
-            write_private(os.path.join(self.unseen_dir, stem + ".json"), json.dumps(meta).encode())
+        if unseen and is_plain_name(meta["frame"]):
+            write_private(os.path.join(self.unseen_dir, meta["frame"] + ".thumb.png"), thumb)
+            write_private(os.path.join(self.unseen_dir, meta["frame"] + ".json"), json.dumps(meta).encode())
             self._trim_unseen()
 
     def _trim(self):
@@ -137,14 +115,12 @@ def _seqs(folder):
 
 def _read_json(path):
     """A JSON object from a small regular file, or None (missing, not regular, not an object)."""
-    from sedna.control.files import NotRegularFile, open_regular
-
     try:
         fd = open_regular(path, follow_symlinks=False)
-    except (OSError, NotRegularFile):
+    except OSError:  # NotRegularFile is an OSError
         return None
     with os.fdopen(fd, "rb") as f:
-        raw = f.read(64 * 1024)
+        raw = f.read(MAX_JSON_BYTES)
     try:
         doc = json.loads(raw)
     except ValueError:
@@ -153,7 +129,7 @@ def _read_json(path):
 
 
 _FIELDS = {"frame": str, "task": str, "unseen": bool, "score": (int, float), "threshold": (int, float),
-           "kb_version": (int, str), "time": (int, float)}
+           "kb_version": (int, str), "time": (int, float), "overlay": bool}
 
 
 def _clean(doc):
@@ -161,25 +137,27 @@ def _clean(doc):
     out = {k: doc.get(k) if isinstance(doc.get(k), t) and not (t is not bool and isinstance(doc.get(k), bool))
            else None for k, t in _FIELDS.items()}
     out["unseen"] = bool(out["unseen"])
+    out["overlay"] = out["overlay"] is not False  # written before the field existed: drawn
     return out
 
 
 def latest(folder, limit=RING_SIZE):
-    """The last frames served, newest first: dicts of the JSON fields plus
-    ``thumb`` and ``overlay``, their paths relative to ``folder``."""
+    """The last samples served, newest first: dicts of the JSON fields plus
+    ``thumb`` and ``overlay`` (None when not drawn), their paths relative to ``folder``."""
     out = []
     latest_dir = os.path.join(folder, "latest")
     for seq in reversed(_seqs(latest_dir)[-limit:]):
         doc = _read_json(os.path.join(latest_dir, f"{seq:012d}.json"))
-        if doc is None or frame_stem(doc.get("frame", "")) is None:
+        if doc is None or not is_plain_name(doc.get("frame")):
             continue
-        out.append(dict(_clean(doc), seq=seq, thumb=f"latest/{seq:012d}.thumb.png",
-                        overlay=f"latest/{seq:012d}.overlay.png"))
+        entry = _clean(doc)
+        out.append(dict(entry, seq=seq, thumb=f"latest/{seq:012d}.thumb.png",
+                        overlay=f"latest/{seq:012d}.overlay.png" if entry["overlay"] else None))
     return out
 
 
 def unseen_previews(folder):
-    """``{frame name: preview}`` of the frames flagged unseen; a preview has the
+    """``{frame name: preview}`` of the samples flagged unseen; a preview has the
     JSON fields plus ``thumb`` (relative to ``folder``)."""
     out = {}
     unseen_dir = os.path.join(folder, "unseen")
@@ -191,17 +169,21 @@ def unseen_previews(folder):
         if not n.endswith(".json"):
             continue
         doc = _read_json(os.path.join(unseen_dir, n))
-        stem = n[:-len(".json")]
-        if doc is None or frame_stem(doc.get("frame", "")) != stem:
+        frame = n[:-len(".json")]
+        if doc is None or doc.get("frame") != frame or not is_plain_name(frame):
             continue
-        out[doc["frame"]] = dict(_clean(doc), thumb=f"unseen/{stem}.thumb.png")
+        out[frame] = dict(_clean(doc), thumb=f"unseen/{frame}.thumb.png")
     return out
 
 
+def has_previews(folder):
+    """Whether the inference worker wrote any preview there."""
+    return bool(_seqs(os.path.join(folder, "latest"))) or bool(unseen_previews(folder))
+
+
 def forget_unseen(folder, frame_names):
-    """Drop the previews of frames that were labelled or discarded."""
+    """Drop the previews of samples that were labelled or discarded."""
     for name in frame_names:
-        stem = frame_stem(name)
-        if stem:
-            base = os.path.join(folder, "unseen", stem)
+        if is_plain_name(name):
+            base = os.path.join(folder, "unseen", name)
             _remove([base + ".json", base + ".thumb.png"])
