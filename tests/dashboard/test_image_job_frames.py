@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from ctlplane import manifests, write_yaml
 
-from browser.conftest import login
+# the browser fixtures of tests/browser (Debian's Chromium driven by Playwright)
+from browser.conftest import browser_page, chromium_browser, login, screenshot  # noqa: F401
 
 pytest.importorskip("PIL")
 
