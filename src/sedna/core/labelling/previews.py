@@ -26,6 +26,7 @@ import re
 
 from sedna.common.atomic_files import write_private
 from sedna.common.regular_files import open_regular
+from sedna.core.labelling.render import to_png
 from sedna.core.lifelong_learning.unseen_store import is_plain_name
 
 RING_SIZE = 24          # samples kept in frames/latest
@@ -68,8 +69,6 @@ class PreviewRing:
     def add(self, frame_name, sample, prediction=None, *, task=None, unseen=False, score=None, threshold=None,
             kb_version=None, when=None):
         """Record one served sample (named ``frame_name``) and its prediction."""
-        from sedna.core.labelling.render import to_png
-
         thumb = to_png(self.renderer.image(sample), THUMB_SIZE)
         drawn = self.renderer.overlay(sample, prediction)
         meta = {"frame": os.path.basename(str(frame_name)), "task": task, "unseen": bool(unseen),
