@@ -72,6 +72,13 @@ def to_png(rgb, bounds):
     return buf.getvalue()
 
 
+def first_of(sample):
+    """The picture of a sample: the first of a row of paths, else the sample itself."""
+    if isinstance(sample, (list, tuple)) or (isinstance(sample, np.ndarray) and sample.dtype.kind in "US"):
+        return str(list(np.ravel(sample))[0])
+    return sample
+
+
 class SampleRenderer:
     """The interface; subclasses give :meth:`image` and may refine the rest."""
 
@@ -106,8 +113,7 @@ class ImageRenderer(SampleRenderer):
     reads, or an array (grey ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)``)."""
 
     def image(self, sample):
-        if isinstance(sample, (list, tuple)) or (isinstance(sample, np.ndarray) and sample.dtype.kind in "US"):
-            sample = list(np.ravel(sample))[0]
+        sample = first_of(sample)
         if isinstance(sample, (str, bytes, os.PathLike)):
             from PIL import Image  # optional dependency
 

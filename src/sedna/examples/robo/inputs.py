@@ -13,7 +13,7 @@ def as_str(p):
     return str(p) if isinstance(p, str) else os.fspath(p)
 
 
-def items(data):
+def as_items(data):
     """Any accepted input -> a list of items (path rows, arrays or dicts)."""
     if hasattr(data, "x") and not isinstance(data, np.ndarray):
         data = data.x
@@ -107,7 +107,8 @@ def load_input(item, size):
     raise ValueError(f"cannot read a frame from {item!r}")
 
 
-def read_label(y):
+def label_array(y):
+    """A label map given as an array or a path -> ``uint8 (H, W)``."""
     from sedna.examples.robo.imageio import read_label
 
     if isinstance(y, np.ndarray) and y.ndim == 2:

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from sedna.common.config import BaseConfig, Context
 from sedna.common.log import LOGGER
 from sedna.examples.robo.classes import IGNORE, NUM_CLASSES
-from sedna.examples.robo.inputs import (as_str, frame_to_uint8, is_frame, items, load_input, read_label, resize_rgb,
+from sedna.examples.robo.inputs import (as_items, as_str, frame_to_uint8, is_frame, label_array, load_input, resize_rgb,
                                         row_paths)
 from sedna.examples.robo.metrics import Evaluator
 from sedna.examples.robo.rfnet import RFNetLite, count_parameters
@@ -166,7 +166,7 @@ class Estimator:
     def _load_train_set(self, data):
         from sedna.examples.robo.imageio import load_sample
 
-        xs, ys = items(data), list(getattr(data, "y", []))
+        xs, ys = as_items(data), list(getattr(data, "y", []))
         if len(xs) != len(ys):
             raise ValueError(f"training data has {len(xs)} inputs but {len(ys)} labels")
         rgbs, depths, labels = [], [], []
@@ -252,7 +252,7 @@ class Estimator:
                           "pixel_accuracy": last_acc})
         self.train_seconds = time.time() - t0
         del cache
-        if valid_data is not None and len(items(valid_data)):
+        if valid_data is not None and len(as_items(valid_data)):
             res = self.evaluate(valid_data)
             return {"mIoU": res["mIoU"], "loss": last_loss}
         return {"loss": last_loss, "pixel_accuracy": last_acc}
@@ -291,7 +291,7 @@ class Estimator:
     # --------------------------------------------------------------- inference
     def _forward_batches(self, data, batch_size=None):
         """Yield (logits at model size (N,C,h,w) on device, [original (H, W)]) per batch."""
-        items = items(data)
+        items = as_items(data)
         self.model.eval()
         with torch.no_grad():
             for rgb, depth, origs in self._input_batches(items, batch_size):
@@ -356,7 +356,7 @@ class Estimator:
         """Yield (logits (N,C,h,w), features dict) per batch: one forward pass each."""
         self.model.eval()
         with torch.no_grad():
-            for rgb, depth, _ in self._input_batches(items(data), batch_size):
+            for rgb, depth, _ in self._input_batches(as_items(data), batch_size):
                 yield self.model.forward_features(rgb, depth)
 
     @staticmethod
@@ -404,7 +404,7 @@ class Estimator:
         if len(ys) != len(preds):
             raise ValueError(f"evaluation data has {len(preds)} inputs but {len(ys)} labels")
         for pred, y in zip(preds, ys):
-            label = read_label(y)
+            label = label_array(y)
             if label.shape != pred.shape:
                 raise ValueError(f"label {label.shape} and prediction {pred.shape} differ in size")
             ev.add(pred, label)

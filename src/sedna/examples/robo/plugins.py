@@ -13,7 +13,7 @@ import numpy as np
 
 from sedna.common.class_factory import ClassFactory, ClassType
 from sedna.core.labelling.naming import LabelNaming
-from sedna.core.labelling.render import ImageRenderer
+from sedna.core.labelling.render import ImageRenderer, first_of
 
 GRID = (4, 8)
 
@@ -64,8 +64,7 @@ class RoboRenderer(ImageRenderer):
     def image(self, sample):
         from sedna.examples.robo.imageio import read_rgb
 
-        if isinstance(sample, (list, tuple)) or (isinstance(sample, np.ndarray) and sample.dtype.kind in "US"):
-            sample = list(np.ravel(sample))[0]
+        sample = first_of(sample)
         return read_rgb(sample) if isinstance(sample, str) else super().image(sample)
 
     def palette(self, mask):
