@@ -19,7 +19,7 @@ pytest.importorskip("PIL")
 
 LOADED = ("img => img.complete ? img.naturalWidth > 0"
           " : new Promise(done => { img.onload = () => done(img.naturalWidth > 0); img.onerror = () => done(false); })")
-FRAMES = ("img_0101.png", "img_0102.png", "img_0103.png")
+FRAMES = ("img_0101.png", "img_0102.png", "img_0103.png", "img_0104.png")  # the last without a preview
 
 
 def _picture(path, seed, shape=(40, 80)):
@@ -51,7 +51,7 @@ def _image_job(tmp_path):
     samples.x = np.array([str(camera / n) for n in FRAMES])
     save_unseen(samples, str(results / "unseen"))
     ring = PreviewRing(frames_dir(tmp_path / "output" / "deploy"), renderer("image"))
-    for i, name in enumerate(FRAMES):
+    for i, name in enumerate(FRAMES[:3]):
         mask = np.random.default_rng(i).integers(0, 4, (20, 40), dtype=np.uint8)
         ring.add(name, str(camera / name), mask, task="scene-a", unseen=True, score=2.0 + i, threshold=1.5,
                  kb_version=1)
@@ -95,8 +95,9 @@ def test_an_image_job_with_its_own_naming_is_labelled_from_the_browser(
     latest = page.locator(".frames.latest figure.frame")
     assert latest.count() == 3 and latest.first.locator("img.overlay").evaluate(LOADED)
     picks = page.locator("form.gallery label.frame")
-    assert [picks.nth(i).locator("input[name=frame]").get_attribute("value") for i in range(3)] == list(FRAMES)
+    assert [picks.nth(i).locator("input[name=frame]").get_attribute("value") for i in range(4)] == list(FRAMES)
     assert picks.first.locator("img.thumb").evaluate(LOADED)
+    assert picks.nth(3).locator("img.thumb.saved").evaluate(LOADED)  # no preview: the saved frame itself
     assert "<frame>_mask.png" in page.locator("form.gallery legend").inner_text()
     for name in FRAMES[:2]:
         page.locator(f'form.gallery input[name=frame][value="{name}"]').check()
@@ -110,7 +111,16 @@ def test_an_image_job_with_its_own_naming_is_labelled_from_the_browser(
     assert added == [f"labelled/{n} annotations/{n[:-4]}_mask.png" for n in FRAMES[:2]]
     for n in FRAMES[:2]:
         assert (data / "labelled" / n).read_bytes() == (camera / n).read_bytes()
-    assert page.locator("form.gallery input[name=frame]").count() == 1  # the third waits
+    assert page.locator("form.gallery input[name=frame]").count() == 2  # the others wait
+
+    # the saved frames are served by plain name only, never a link or a path out of the unseen store
+    (tmp_path / "token").write_text("secret")
+    os.symlink(tmp_path / "token", results / "unseen" / "link.png")
+    saved = f"{control_plane.url}/ui/jobs/default/digits-ll/frames/saved?name="
+    assert page.request.get(saved + FRAMES[3]).body() == (camera / FRAMES[3]).read_bytes()
+    for bad in ("link.png", "..%2Ftoken", "%2Fetc%2Fpasswd", "unseen.txt"):
+        response = page.request.get(saved + bad)
+        assert response.status in (400, 404) and b"secret" not in response.body(), bad
 
     page.goto(f"{control_plane.url}/ui/jobs/default/tabular-ll")
     assert page.locator("text=What the camera sees").count() == 0

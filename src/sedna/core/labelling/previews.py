@@ -1,7 +1,7 @@
 """What the inference worker served last, for the dashboard: previews on disk.
 
-The inference worker calls :meth:`PreviewRing.add` for every sample it serves,
-with the job's sample renderer (:mod:`.render`); the dashboard reads them back
+The inference worker calls :meth:`PreviewRing.add` for every sample it serves
+(:func:`worker_ring` makes its ring), with the job's sample renderer (:mod:`.render`); the dashboard reads them back
 with :func:`latest` and :func:`unseen_previews`. Everything lives in one
 folder under the worker's ``OUTPUT_URL`` (the job's ``outputDir/deploy``,
 :func:`frames_dir`), so the dashboard serves it from inside the outputDir:
@@ -26,7 +26,7 @@ import re
 
 from sedna.common.atomic_files import write_private
 from sedna.common.regular_files import open_regular
-from sedna.core.labelling.render import to_png
+from sedna.core.labelling.render import renderer, to_png
 from sedna.core.lifelong_learning.unseen_store import is_plain_name
 
 RING_SIZE = 24          # samples kept in frames/latest
@@ -102,6 +102,15 @@ class PreviewRing:
         for n in by_age[:len(names) - self.unseen_cap]:
             stem = os.path.join(self.unseen_dir, n[:-len(".json")])
             _remove([stem + ".json", stem + ".thumb.png"])
+
+
+def worker_ring(output_url, renderer_name=None):
+    """The :class:`PreviewRing` an inference worker keeps under its ``OUTPUT_URL``,
+    drawn by the ``sample_renderer`` plugin ``renderer_name`` (the job's
+    ``SAMPLE_RENDERER``; default ``image``); None when ``output_url`` is not a local folder."""
+    if not output_url or "://" in str(output_url):
+        return None
+    return PreviewRing(frames_dir(output_url), renderer(renderer_name))
 
 
 def _seqs(folder):

@@ -25,8 +25,8 @@ from interface import Estimator
 import sedna.examples.robo.plugins  # noqa: F401  - registers robo_image_stats and the robo renderer
 from sedna.common.config import Context
 from sedna.common.log import LOGGER, setup
-from sedna.core.labelling.previews import PreviewRing, frames_dir
-from sedna.core.labelling.render import RENDERER_ENV, renderer
+from sedna.core.labelling.previews import worker_ring
+from sedna.core.labelling.render import RENDERER_ENV
 from sedna.core.lifelong_learning import LifelongLearning
 from sedna.datasources import BaseDataSource
 
@@ -89,9 +89,7 @@ def run():
         LOGGER.info("inference: resuming the stream after %d frames", len(done))
     results = open(os.path.join(out, "results.jsonl"), "a", encoding="utf-8")
     output_url = Context.get_parameters("OUTPUT_URL")
-    ring = None
-    if output_url and "://" not in output_url:
-        ring = PreviewRing(frames_dir(output_url), renderer(Context.get_parameters(RENDERER_ENV, "robo")))
+    ring = worker_ring(output_url, Context.get_parameters(RENDERER_ENV, "robo"))
     while RUNNING:
         names = new_frames(src, done) if os.path.isdir(src) else []
         if not names:

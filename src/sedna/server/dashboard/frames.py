@@ -12,7 +12,9 @@
   lines are appended to the Dataset's index, which starts the next round when
   the trigger's threshold is passed;
 * ``POST .../frames/discard``: throw the checked frames away;
-* ``GET .../frames/image?path=<file>``: a PNG of the job's ``outputDir``.
+* ``GET .../frames/image?path=<file>``: a PNG of the job's ``outputDir``;
+* ``GET .../frames/saved?name=<frame>``: a saved unseen frame itself (PNG or
+  JPEG), the gallery's picture of a frame the worker drew no preview of.
 
 The package's router puts every route behind the session
 (:func:`.session.require_viewer`); POSTs check the form's CSRF token before
@@ -24,7 +26,7 @@ import threading
 import time
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
@@ -32,7 +34,7 @@ from sedna.common.exceptions import LabelError, NotFound, NotRegularFile, SednaE
 from sedna.common.regular_files import open_regular
 from sedna.core.labelling import label
 from sedna.core.labelling.previews import forget_unseen, latest, unseen_previews
-from sedna.core.lifelong_learning.unseen_store import discard, pending
+from sedna.core.lifelong_learning.unseen_store import discard, pending, saved_file
 from sedna.server.common import kind_of, runtime_of
 from sedna.server.dashboard.frame_files import (FieldError, frame_files, image_path, labels_folder, selected_frames,
                                                 shows_images)
@@ -41,6 +43,7 @@ from sedna.server.dashboard.session import check_csrf, csrf_token, read_form_lis
 
 BASE = "/ui/jobs/{ns}/{name}/frames"
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}  # saved frames shown as they are
 LABEL_FORM_BYTES = 512 * 1024  # a few hundred checked frame names
 _changing = threading.Lock()    # one label/discard at a time: the index gets each line once
 
@@ -112,6 +115,14 @@ def _label_choices(files):
 </fieldset>"""
 
 
+def _saved_img(ns, name, frame):
+    """The saved frame itself when the worker drew no preview of it (a PNG or JPEG), else a placeholder."""
+    if not frame.lower().endswith(tuple(IMAGE_TYPES)):
+        return '<span class="nothumb">no preview</span>'
+    src = f"{_base(ns, name)}/saved?name={quote(frame, safe='')}"
+    return f'<img src="{esc(src)}" alt="{esc(frame)}" class="thumb saved">'
+
+
 def _gallery_html(request, ns, name, files):
     if files.unseen is None or files.naming is None:
         return f'<p class="muted">No unseen gallery: {esc(files.note)}.</p>'
@@ -125,7 +136,7 @@ def _gallery_html(request, ns, name, files):
     cards = []
     for frame, _ in todo:
         p = previews.get(frame)
-        pic = _img(ns, name, files, p["thumb"], frame, "thumb") if p else '<span class="nothumb">no preview</span>'
+        pic = _img(ns, name, files, p["thumb"], frame, "thumb") if p else _saved_img(ns, name, frame)
         info = f"{_score(p)} <b class='task'>{esc(p['task'] or '')}</b>" if p else ""
         cards.append(f"""<label class="frame pick">{pic}
 <input type="checkbox" name="frame" value="{esc(frame)}"> <span>{esc(frame)}</span><br>{info}</label>""")
@@ -189,8 +200,29 @@ def image(ns: str, name: str, request: Request, path: str = ""):
         data = f.read(MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
         raise HTTPException(413, f"path: {path} is over {MAX_IMAGE_BYTES} bytes")
-    return Response(data, media_type="image/png",
+    return _image_response(data, "image/png")
+
+
+def _image_response(data, media_type):
+    return Response(data, media_type=media_type,
                     headers={"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff"})
+
+
+@router.get(BASE + "/saved")
+def saved_frame(ns: str, name: str, request: Request, frame: str = Query("", alias="name")):
+    """A saved unseen frame (a PNG or JPEG of the unseen store, by its plain name)."""
+    _, files = _files(request, ns, name)
+    media = IMAGE_TYPES.get(os.path.splitext(frame)[1].lower())
+    if files.unseen is None or media is None:
+        raise HTTPException(400, "name: give a PNG or JPEG frame of this job's unseen store")
+    try:
+        with saved_file(files.unseen, frame) as f:
+            data = f.read(MAX_IMAGE_BYTES + 1)
+    except LabelError:
+        raise HTTPException(404, f"name: {frame[:80]!r} is not a saved frame of this job") from None
+    if len(data) > MAX_IMAGE_BYTES:
+        raise HTTPException(413, f"name: {frame[:80]!r} is over {MAX_IMAGE_BYTES} bytes")
+    return _image_response(data, media)
 
 
 async def _action(request, ns, name):
