@@ -112,7 +112,10 @@ class _Place:
 def _append(index, lines):
     """One write at the end of the index (the index watcher sees whole lines); a
     FIFO or folder there is refused, never waited on."""
-    fd = os.open(index, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        fd = os.open(index, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        raise LabelError(f"{index}: cannot append to the dataset index: {e.strerror or e}") from None
     with os.fdopen(fd, "a", encoding="utf-8") as f:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise LabelError(f"{index}: the dataset index is not a regular file")

@@ -268,7 +268,7 @@ async def _change(request, ns, name, do, done_key):
             return do(files, form)
     try:
         n = await run_in_threadpool(locked)
-    except (FieldError, SednaError) as e:  # SednaError: LabelError, a file that cannot be copied...
+    except (FieldError, SednaError, OSError) as e:  # LabelError, a file that cannot be copied (disk full)...
         msg = str(e) if isinstance(e, FieldError) else f"{(form.get('mode') or ['frame'])[-1]}: {e}"
         return _render(request, ns, name, files, error=msg, status=400)
     return RedirectResponse(f"{_base(ns, name)}?{done_key}={n}", status_code=303)
