@@ -134,13 +134,13 @@ def test_a_window_the_manifest_sets_is_shown_even_all_day_and_none_says_any_hour
     assert "no timer window: trains at any hour" in shown({"condition": cond_})
 
 
-def test_metrics_are_a_table_of_rounded_numbers_with_nested_ones_flattened():
+def test_metrics_are_a_list_of_rounded_numbers_with_nested_ones_flattened():
     from sedna.server.dashboard.render import metrics_table
 
     html = metrics_table({"accuracy": 0.9234567891234567, "f1": {"macro": 0.812345678901234}, "n_samples": 120,
                           "loss": 1.2e-05, "task": "<b>"})
-    assert "<th>accuracy</th><td class=\"num\">0.923</td>" in html
-    assert "<th>f1.macro</th><td class=\"num\">0.812</td>" in html
+    assert "<dt>accuracy</dt><dd class=\"num\">0.923</dd>" in html
+    assert "<dt>f1.macro</dt><dd class=\"num\">0.812</dd>" in html
     assert "1.2e-05" in html and "&lt;b&gt;" in html and "n_samples" not in html
     assert "0.92345" not in html and "{" not in html
     assert metrics_table(None) == metrics_table({}) == ""

@@ -81,12 +81,13 @@ def _flat(metrics, prefix="", depth=0):
 
 
 def metrics_table(metrics, skip=("n_samples", "deployed")) -> str:
-    """A small table of a report's metrics (nested ones as ``a.b``); "" when there are none."""
+    """A report's metrics as a two-column list, name and rounded value (nested ones as
+    ``a.b``; a ``<dl>``, so that it sits in a table's cell without adding rows); "" when none."""
     if not isinstance(metrics, dict):
         return ""
-    rows = [f'<tr><th>{esc(k)}</th><td class="num">{metric_value(v)}</td></tr>'
+    rows = [f'<dt>{esc(k)}</dt><dd class="num">{metric_value(v)}</dd>'
             for k, v in _flat({k: v for k, v in metrics.items() if k not in skip})]
-    return f'<table class="metrics">{"".join(rows)}</table>' if rows else ""
+    return f'<dl class="metrics">{"".join(rows)}</dl>' if rows else ""
 
 
 def duration(seconds) -> str:
