@@ -1,5 +1,6 @@
-"""What the dashboard's previews cost the inference worker (issue 11): one
-``FrameRing.add`` per served frame (thumbnail, overlay, JSON; every file
+"""What the dashboard's previews cost the inference worker: one
+``PreviewRing.add`` per served frame with the robot's renderer (the frame read
+from its file, thumbnail, overlay, JSON; every file
 renamed into place), at the demo's frame sizes, printed as a Markdown table
 with the disk each frame's preview takes. The worker's own inference of a
 frame is in the demo's table; this is what the previews add to it.
@@ -13,9 +14,10 @@ import sys
 import tempfile
 import time
 
+from sedna.core.labelling.previews import PreviewRing
 from sedna.examples.robo import datagen
-from sedna.examples.robo.frame_ring import FrameRing
-from sedna.examples.robo.imageio import read_rgb, write_rgb
+from sedna.examples.robo.imageio import write_rgb
+from sedna.examples.robo.plugins import RoboRenderer
 
 
 def measure(size, frames):
@@ -23,11 +25,11 @@ def measure(size, frames):
         rgb_path = os.path.join(tmp, "frame.png")
         rgb, _, label = datagen.render_frame("real/aachen", 1, size=size)  # a real frame and its labels
         write_rgb(rgb_path, rgb)
-        ring = FrameRing(os.path.join(tmp, "frames"))
+        ring = PreviewRing(os.path.join(tmp, "frames"), RoboRenderer())
         times = []
         for i in range(frames):
             t0 = time.perf_counter()
-            ring.add(f"aachen_{i:06d}_leftImg8bit.png", read_rgb(rgb_path), label, task="real/aachen.model",
+            ring.add(f"aachen_{i:06d}_leftImg8bit.png", rgb_path, label, task="real/aachen.model",
                      unseen=i % 4 == 0, score=1.0, threshold=2.0, kb_version=1, when=time.time())
             times.append(time.perf_counter() - t0)
         latest = os.path.join(tmp, "frames", "latest")

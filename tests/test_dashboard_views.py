@@ -117,3 +117,42 @@ def test_fwt_is_measures_fwt_on_the_before_and_untrained_scores_the_eval_reports
     assert math.isclose(views.eval_matrix(evals, trains)["measures"]["FWT"], 0.1 - 0.01)
     del evals[2]["results"][0]["metrics"]["c"]["before"]
     assert views.eval_matrix(evals, trains)["measures"]["FWT"] is None
+
+
+def test_a_window_the_manifest_sets_is_shown_even_all_day_and_none_says_any_hour():
+    from sedna.server.dashboard.jobs import trigger_html
+
+    def shown(trigger):
+        t = views.trigger_progress(job(trigger=trigger), None, NOW)
+        return trigger_html(t, NOW)
+
+    cond_ = {"operator": ">", "threshold": 5, "metric": "num_of_samples"}
+    assert "timer window 00:00–24:00 (open all day)" in shown({"timer": {"start": "00:00", "end": "24:00"},
+                                                                "condition": cond_})
+    assert "timer window 02:00–04:00 (closed now)" in shown({"timer": {"start": "02:00", "end": "04:00"},
+                                                               "condition": cond_})
+    assert "no timer window: trains at any hour" in shown({"condition": cond_})
+
+
+def test_metrics_are_a_list_of_rounded_numbers_with_nested_ones_flattened():
+    from sedna.server.dashboard.render import metrics_table
+
+    html = metrics_table({"accuracy": 0.9234567891234567, "f1": {"macro": 0.812345678901234}, "n_samples": 120,
+                          "loss": 1.2e-05, "task": "<b>"})
+    assert "<dt>accuracy</dt><dd class=\"num\">0.923</dd>" in html
+    assert "<dt>f1.macro</dt><dd class=\"num\">0.812</dd>" in html
+    assert "1.2e-05" in html and "&lt;b&gt;" in html and "n_samples" not in html
+    assert "0.92345" not in html and "{" not in html
+    assert metrics_table(None) == metrics_table({}) == ""
+
+
+def test_a_failure_is_at_the_top_until_a_later_round_completes():
+    from sedna.server.dashboard.jobs import failure_banner
+
+    failure = {"round": 2, "stage": "Train", "exitCode": 3, "logTail": "step 1\nValueError: failing on purpose\n"}
+    status = {"lastFailure": failure, "rounds": [{"round": 1, "phase": "Completed"}, {"round": 2, "phase": "Failed"}]}
+    top = failure_banner({"failure": None}, status)
+    assert 'role="alert"' in top and "Round 2 Train failed" in top and "exit code 3: ValueError: failing on purpose" in top
+    status["rounds"].append({"round": 3, "phase": "Completed"})
+    assert failure_banner({"failure": None}, status) == ""
+    assert failure_banner({"failure": None}, {}) == ""

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from sedna.examples.robo import demo
+from sedna.examples.robo import demo, demo_table
 
 from ctlplane import ControlPlane
 
@@ -78,7 +78,7 @@ def test_the_stage_table_runs_train_eval_deploy():
                                                               "forgetting": 0},
                "unseen": {"precision": 1.0, "recall": 1.0}, "stages": demo.ordered_stages(stages),
                "total_seconds": 9, "workdir": "/w", "knowledge_base": "/w/output/robo-demo/kb"}
-    demo._print_table(out.append, json.loads(json.dumps(summary)))
+    demo_table.print_table(out.append, json.loads(json.dumps(summary)))
     text = "\n".join(out)
     assert text.index("round 1 Train") < text.index("round 1 Eval") < text.index("round 1 Deploy")
     assert "eval split" in text and "held-out test frames" in text  # what each mIoU measures

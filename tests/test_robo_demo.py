@@ -59,7 +59,8 @@ def test_demo_runs_two_rounds_through_the_control_plane(tmp_path):
 
 
 def test_label_command_with_real_label_pngs(tmp_path):
-    """`sedna label --labels DIR` attaches the user's label PNGs and appends lines."""
+    """`sedna label --labels DIR` attaches the user's label PNGs (named by the job's
+    suffixes, here the robot's) and appends lines."""
     import numpy as np
 
     from sedna.examples.robo import imageio
@@ -78,15 +79,15 @@ def test_label_command_with_real_label_pngs(tmp_path):
     index.parent.mkdir()
     index.write_text("")
     cmd = [sys.executable, "-m", "sedna.cli", "label", "--unseen", str(unseen), "--index", str(index),
-           "--labels", str(labels)]
+           "--frame-suffix", "_leftImg8bit.png", "--label-suffix", "_gtFine_labelTrainIds.png", "--labels", str(labels)]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
-    assert "labelled 1 frame" in p.stdout  # frame 2 has no label yet: left for later
+    assert "labelled 1 sample" in p.stdout  # frame 2 has no label yet: left for later
     line = index.read_text().split()
     assert line == ["labelled/street_000001_leftImg8bit.png", "labelled/street_000001_disparity.png",
                     "labelled/street_000001_gtFine_labelTrainIds.png"]
     assert (index.parent / line[2]).exists()
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    assert "labelled 0 frame" in again.stdout  # nothing twice
+    assert "labelled 0 sample" in again.stdout  # nothing twice
     bad = subprocess.run(cmd[:-2], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "exactly one of --truth" in bad.stderr

@@ -1,5 +1,6 @@
-"""The inference worker's previews (frame_ring) and the labelling helper's
-selected-frame modes (label names=..., discard), on real files."""
+"""The robot job on the labelling loop of the core: its inference previews
+(PreviewRing with the robot's renderer), labelling selected frames with its
+Cityscapes naming (label names=..., discard), on real files, and its page."""
 
 import json
 import os
@@ -12,8 +13,10 @@ import pytest
 pytest.importorskip("PIL")
 
 from sedna.examples.robo import datagen  # noqa: E402
-from sedna.examples.robo.frame_ring import FrameRing, latest, unseen_previews  # noqa: E402
-from sedna.examples.robo.label import discard, label, pending  # noqa: E402
+from sedna.core.labelling import label  # noqa: E402
+from sedna.core.labelling.previews import PreviewRing, latest, unseen_previews  # noqa: E402
+from sedna.core.lifelong_learning.unseen_store import discard, pending  # noqa: E402
+from sedna.examples.robo.plugins import FRAME_SUFFIX, LABEL_SUFFIXES, NAMING, RoboRenderer  # noqa: E402
 
 
 def _frame(h=48, w=96, seed=0):
@@ -25,7 +28,7 @@ def test_ring_keeps_the_last_frames_privately_and_a_new_worker_continues(tmp_pat
     from PIL import Image
 
     folder = str(tmp_path / "frames")
-    ring = FrameRing(folder, size=5)
+    ring = PreviewRing(folder, RoboRenderer(), size=5)
     for i in range(8):
         rgb, lab = _frame(seed=i)
         ring.add(f"aachen_{i:06d}_leftImg8bit.png", rgb, lab, task="real/aachen", unseen=i % 2 == 1,
@@ -44,7 +47,7 @@ def test_ring_keeps_the_last_frames_privately_and_a_new_worker_continues(tmp_pat
     previews = unseen_previews(folder)
     assert sorted(previews) == [f"aachen_{i:06d}_leftImg8bit.png" for i in (1, 3, 5, 7)]
     assert previews["aachen_000003_leftImg8bit.png"]["score"] == 3.0
-    again = FrameRing(folder, size=5)
+    again = PreviewRing(folder, RoboRenderer(), size=5)
     again.add("next_000001_leftImg8bit.png", *_frame(seed=9))
     assert latest(folder)[0]["frame"] == "next_000001_leftImg8bit.png"
     assert latest(folder)[0]["seq"] == 9
@@ -52,7 +55,7 @@ def test_ring_keeps_the_last_frames_privately_and_a_new_worker_continues(tmp_pat
 
 def test_reader_skips_what_the_worker_did_not_write(tmp_path):
     folder = str(tmp_path / "frames")
-    ring = FrameRing(folder)
+    ring = PreviewRing(folder, RoboRenderer())
     ring.add("ok_000001_leftImg8bit.png", *_frame())
     d = os.path.join(folder, "latest")
     with open(os.path.join(d, "000000000005.json"), "w") as f:
@@ -88,11 +91,11 @@ def unseen_job(tmp_path):
 
 def test_labelling_selected_frames_appends_only_those(unseen_job):
     root, index, before, unseen, names = unseen_job
-    added = label(str(unseen), str(index), truth=str(root), names=names[:2])
+    added = label(str(unseen), str(index), naming=NAMING, tree=str(root), names=names[:2])
     assert len(added) == 2
     assert index.read_text() == before + "".join(line + "\n" for line in added)
     assert [n for n, _ in pending(str(unseen))] == names[2:]
-    assert label(str(unseen), str(index), truth=str(root), names=names[:2]) == []
+    assert label(str(unseen), str(index), naming=NAMING, tree=str(root), names=names[:2]) == []
 
 
 def test_discarded_frames_are_removed_and_never_labelled(unseen_job, tmp_path):
@@ -101,11 +104,11 @@ def test_discarded_frames_are_removed_and_never_labelled(unseen_job, tmp_path):
     victim.write_bytes(b"keep me")
     with open(unseen / "unseen.txt", "a") as f:
         f.write(f"../{victim.name} ../{victim.name}\n")
-    assert discard(str(unseen), [names[0], victim.name]) == [names[0], victim.name]
+    assert discard(str(unseen), [names[0], victim.name]) == [names[0]]  # a path is no saved sample
     assert victim.read_bytes() == b"keep me"  # outside the unseen folder: not removed
     assert not (unseen / names[0]).exists()
     assert (unseen / names[1]).exists()
-    added = label(str(unseen), str(index), truth=str(root))
+    added = label(str(unseen), str(index), naming=NAMING, tree=str(root))
     assert [line.split()[0].endswith(names[0]) for line in added] == [False, False]
     assert [n for n, _ in pending(str(unseen))] == []
 
@@ -160,13 +163,14 @@ def robot_plane(control_plane, unseen_job, tmp_path):
 
     root, index, before, unseen, names = unseen_job
     out = tmp_path / "output"
-    docs = manifests(str(index), str(out), str(tmp_path / "camera"), str(tmp_path), threshold=10 ** 6)
+    docs = manifests(str(index), str(out), str(tmp_path / "camera"), str(tmp_path), threshold=10 ** 6,
+                     extra_env={"FRAME_SUFFIX": FRAME_SUFFIX, "LABEL_SUFFIX": ",".join(LABEL_SUFFIXES)})
     control_plane.cli("apply", "-f", write_yaml(str(tmp_path / "job.yaml"), docs), check=True)
-    ring = FrameRing(str(out / "deploy" / "frames"))
+    ring = PreviewRing(str(out / "deploy" / "frames"), RoboRenderer())
     for i, n in enumerate(names):
         ring.add(n, *_frame(seed=i), task="real/aachen", unseen=True, score=4.0 + i, threshold=3.0, kb_version=1)
     token = open(os.path.join(control_plane.state_dir, "token")).read().strip()
-    job = "/ui/jobs/default/digits-ll/robot"
+    job = "/ui/jobs/default/digits-ll/frames"
     return dict(browser=_Browser(control_plane.url).login(token), job=job, out=out, index=index, before=before,
                 unseen=unseen, names=names, root=root)
 
@@ -233,7 +237,7 @@ def test_the_form_labels_from_a_folder_of_label_pngs(robot_plane):
     folder.mkdir()
     status, _, body = b.call("POST", f"{job}/label", {"csrf": csrf, "frame": names[:1], "mode": "labels",
                                                       "labels": "my-labels"})
-    assert status == 400 and b"labels: none of the selected frames has a label PNG" in body
+    assert status == 400 and b"labels: none of the selected frames has a label file" in body
     stem = names[0][:-len("_leftImg8bit.png")]
     shutil.copy2(root / datagen.frame_truth(str(root), names[0]), folder / f"{stem}_gtFine_labelTrainIds.png")
     status, headers, _ = b.call("POST", f"{job}/label", {"csrf": csrf, "frame": names[:2], "mode": "labels",

@@ -41,6 +41,10 @@ def test_a_failed_round_shows_its_exit_code_log_tail_and_retries(tmp_path, brows
         train = browser_page.locator('tr.round span.stage[data-stage="Train"]', has_text="2 retries")
         assert train.count() >= 1 and "Failed" in train.first.inner_text()
         assert browser_page.locator("tr.round svg.bar rect.failed").count() >= 1
+        top = browser_page.locator("main > p[role=alert]")  # the failure first, above the fold
+        assert "Train failed" in top.inner_text() and "failing on purpose" in top.inner_text()
+        assert top.bounding_box()["y"] < 200
+        assert browser_page.locator("text=What the camera sees").count() == 0  # digits: no frames to show
         screenshot(browser_page, "job-failed")
     finally:
         cp.stop()

@@ -64,6 +64,16 @@ def test_pages_without_a_session_redirect_to_the_login_form(control_plane):
     assert call(control_plane.url + "/ui/static/dashboard.css")[0] == 200
 
 
+def test_the_server_root_sends_a_browser_to_the_dashboard_and_tells_a_client_where_things_are(control_plane):
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    status, headers, _ = call(control_plane.url + "/", headers={"Accept": browser})
+    assert status == 307 and headers["location"] == "/ui/"
+    status, headers, body = call(control_plane.url + "/", headers={"Accept": "application/json"})
+    assert status == 200 and headers["content-type"] == "application/json" and '"dashboard":"/ui/"' in body
+    status, _, _ = call(control_plane.url + "/apis/sedna.io/v1alpha1/lifelonglearningjobs")
+    assert status == 401  # the API itself still asks for the token
+
+
 def test_login_never_redirects_off_the_dashboard(control_plane):
     for target in ("https://evil.example/", "//evil.example/ui/", "/apis/x"):
         status, headers, _ = call(control_plane.url + "/ui/login", "POST",

@@ -1,4 +1,4 @@
-"""What the robot sees, in Debian's Chromium against a real ``sedna up`` after
+"""What the camera sees for the robot job, in Debian's Chromium against a real ``sedna up`` after
 the robot job's toy-size two-round run (``toy_robot_job``): the latest frames
 with their overlay and serving task, the unseen gallery, and labelling from
 the browser, which appends to the Dataset's index and starts the next round."""
@@ -57,7 +57,7 @@ def trigger_at_two_frames(job, tmp_path):
 def test_the_robot_page_shows_frames_and_labelling_two_starts_the_next_round(
         ui_page, toy_robot_job, screenshot, wait_for, tmp_path):
     job, page = toy_robot_job, ui_page
-    robot = f"{job.url}/ui/jobs/{job.namespace}/{job.job}/robot"
+    robot = f"{job.url}/ui/jobs/{job.namespace}/{job.job}/frames"
     page.goto(robot)
     latest = page.locator(".frames.latest figure.frame")
     assert latest.count() > 0  # the toy run's stream, each with its overlay and serving task
@@ -85,7 +85,7 @@ def test_the_robot_page_shows_frames_and_labelling_two_starts_the_next_round(
     round_before = last_round(api_job(job)).get("round")
     page.locator("form.gallery input[name=mode][value=truth]").check()
     page.locator("form.gallery button[value=label]").click()
-    page.wait_for_url(re.compile(r".*/robot\?labelled=2$"))
+    page.wait_for_url(re.compile(r".*/frames\?labelled=2$"))
     assert "Labelled 2 frame(s)" in page.locator("[role=status]").inner_text()
 
     added = open(index, encoding="utf-8").read()[len(before):].splitlines()

@@ -164,13 +164,18 @@ def _gone(started, keep):
 
 
 def _cmd_label(args):
-    from sedna.examples.robo.label import LabelError, label
+    from sedna.common.exceptions import LabelError
+    from sedna.core.labelling import LabelNaming, label
 
+    if (args.truth is None) == (args.labels is None):
+        raise UserError("give exactly one of --truth DIR (label files already under the Dataset's folder) "
+                        "or --labels DIR (a folder of label files, copied beside the index)")
     try:
-        lines = label(args.unseen, args.index, truth=args.truth, labels=args.labels, limit=args.limit)
+        naming = LabelNaming.parse(args.frame_suffix, args.label_suffix)
+        lines = label(args.unseen, args.index, naming=naming, tree=args.truth, labels=args.labels, limit=args.limit)
     except LabelError as e:
         raise UserError(str(e)) from None
-    print(f"labelled {len(lines)} frame(s); appended to {args.index}")
+    print(f"labelled {len(lines)} sample(s); appended to {args.index}")
     return 0
 
 
@@ -198,12 +203,18 @@ def add_commands(sub):
                    "--workdir, and exit")
     d.set_defaults(func=_cmd_demo)
 
-    lb = sub.add_parser("label", help="label saved unseen frames and append them to the dataset index",
-                        description="The annotator's step: attach labels to the frames the inference worker "
-                                    "saved as unseen, and append them to the Dataset's index.")
+    lb = sub.add_parser("label", help="label saved unseen samples and append them to the dataset index",
+                        description="The annotator's step: attach a label file to each sample the inference "
+                                    "worker saved as unseen (found by the job's naming: <stem><label suffix>), "
+                                    "and append them to the Dataset's index.")
     lb.add_argument("--unseen", required=True, help="the inference worker's unseen_save_url folder")
     lb.add_argument("--index", required=True, help="the Dataset's index file (its spec.url)")
-    lb.add_argument("--truth", help="generated data root: take the generator's ground truth")
-    lb.add_argument("--labels", help="folder of label PNGs (<frame>_gtFine_labelTrainIds.png)")
-    lb.add_argument("--limit", type=int, help="label at most this many frames")
+    lb.add_argument("--truth", metavar="DIR", help="label files already under this folder (e.g. the Dataset's): "
+                    "the lines point at them in place")
+    lb.add_argument("--labels", metavar="DIR", help="a folder of label files: copied beside the index, under labelled/")
+    lb.add_argument("--frame-suffix", help="the end of a frame's name that is not its stem "
+                    "(default: the extension; the robot: _leftImg8bit.png)")
+    lb.add_argument("--label-suffix", help="what follows the stem in a label's name, comma-separated to try several "
+                    "(default _label.png; the robot: _gtFine_labelTrainIds.png)")
+    lb.add_argument("--limit", type=int, help="label at most this many samples")
     lb.set_defaults(func=_cmd_label)

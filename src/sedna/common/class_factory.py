@@ -44,6 +44,7 @@ class ClassType:
     UTP = "unseen_task_processing"
     KM = "knowledge_management"
     STP = "seen_task_processing"
+    SAMPLE_RENDERER = "sample_renderer"  # sedna.core.labelling.render: how a job's samples look
 
     @classmethod
     def all(cls):

@@ -44,6 +44,11 @@ class DataFileNotFoundError(SednaError, FileNotFoundError):
     """A file that must exist does not."""
 
 
+class LabelError(SednaError, ValueError):
+    """Unseen samples cannot be labelled or read as asked (a missing list, a
+    frame without its label file, an entry that names a file outside the store)."""
+
+
 class EstimatorError(SednaError, TypeError):
     """An estimator does not offer what the caller needs (train/predict/save...)."""
 

@@ -79,7 +79,7 @@ def is_admin_token(token, admin_token):
 
 def is_ui(path):
     """Whether ``path`` is the dashboard's (served to browsers, guarded by its session)."""
-    return path == UI or path.startswith(UI + "/")
+    return path in ("/", UI) or path.startswith(UI + "/")  # "/": sends a browser on to the dashboard
 
 
 def decide(method, path, host, token, admin_token, worker_of, hosts):

@@ -540,6 +540,38 @@ def _render_street(sc):
         draw()
 
 
+def _garden_hedge(sc, sgn, edge):
+    """A hedge (a vegetation wall with a gap) on side ``sgn`` beyond ``edge`` metres from the path's middle."""
+    st, rng = sc.style, sc.rng
+    xh = sgn * (edge + rng.uniform(*st["hedge_dist"]))
+    hh = rng.uniform(*st["hedge_h"])
+    dx = sc.xx[0] - sc.vx
+    on = (dx * sgn) > 0.5
+    zc = np.where(on, abs(xh) * sc.f / np.maximum(np.abs(dx), 0.5), 1.0)
+    gap0 = rng.uniform(8.0, 25.0)
+    on &= ~((zc > gap0) & (zc < gap0 + rng.uniform(2.0, 6.0)))
+    base = sc.yh + sc.hc * sc.f / zc
+    top = sc.yh + (sc.hc - hh) * sc.f / zc
+    m = on[None, :] & (sc.yy >= top[None, :]) & (sc.yy < base[None, :])
+    col = np.broadcast_to(sc.c("vegetation") * 0.8, (sc.H, sc.W, 3)) * \
+        (1.0 + 0.3 * sc.lowfreq(cells=3))[..., None]
+    sc.paint(m, _C["vegetation"], col, np.broadcast_to((BASELINE * sc.f / zc)[None, :], (sc.H, sc.W)))
+
+
+def _dusk_building(sc):
+    """A far building with lit windows: ``(distance, draw)`` for the painter's order."""
+    rng = sc.rng
+    zb = rng.uniform(30.0, 60.0)
+    xb = rng.uniform(-8.0, 8.0)
+    s = sc.scale(zb)
+    xc, yb = sc.col_of(zb, xb), sc.row(zb)
+    m = sc.rect(xc - rng.uniform(5, 12) * s, xc + rng.uniform(5, 12) * s, yb - rng.uniform(4, 8) * s, yb)
+    col = np.broadcast_to(sc.c("building"), (sc.H, sc.W, 3)).copy()
+    lit = m & (np.mod(sc.xx - xc, 2.5 * s + 1) < 0.9 * s + 0.5) & (np.mod(sc.yy - yb, 3.0 * s + 1) < 1.2 * s + 0.5)
+    col[lit] = (255, 210, 130)  # lit windows at dusk
+    return zb, lambda: sc.paint(m, _C["building"], col, sc.dispar(zb))
+
+
 def _render_garden(sc):
     st, rng = sc.style, sc.rng
     _sky(sc)
@@ -565,29 +597,9 @@ def _render_garden(sc):
         _tree(sc, z, x, size)
     # hedges left and right (vegetation walls), bushes on the grass
     for sgn in (-1, 1):
-        xh = sgn * ((path_l if sgn < 0 else path_r) + curb + rng.uniform(*st["hedge_dist"]))
-        hh = rng.uniform(*st["hedge_h"])
-        dx = sc.xx[0] - sc.vx
-        on = (dx * sgn) > 0.5
-        zc = np.where(on, abs(xh) * sc.f / np.maximum(np.abs(dx), 0.5), 1.0)
-        gap0 = rng.uniform(8.0, 25.0)
-        on &= ~((zc > gap0) & (zc < gap0 + rng.uniform(2.0, 6.0)))
-        base = sc.yh + sc.hc * sc.f / zc
-        top = sc.yh + (sc.hc - hh) * sc.f / zc
-        m = on[None, :] & (sc.yy >= top[None, :]) & (sc.yy < base[None, :])
-        col = np.broadcast_to(sc.c("vegetation") * 0.8, (sc.H, sc.W, 3)) * \
-            (1.0 + 0.3 * sc.lowfreq(cells=3))[..., None]
-        sc.paint(m, _C["vegetation"], col, np.broadcast_to((BASELINE * sc.f / zc)[None, :], (sc.H, sc.W)))
+        _garden_hedge(sc, sgn, (path_l if sgn < 0 else path_r) + curb)
     if rng.random() < st["building_prob"]:
-        zb = rng.uniform(30.0, 60.0)
-        xb = rng.uniform(-8.0, 8.0)
-        s = sc.scale(zb)
-        xc, yb = sc.col_of(zb, xb), sc.row(zb)
-        m = sc.rect(xc - rng.uniform(5, 12) * s, xc + rng.uniform(5, 12) * s, yb - rng.uniform(4, 8) * s, yb)
-        col = np.broadcast_to(sc.c("building"), (sc.H, sc.W, 3)).copy()
-        lit = m & (np.mod(sc.xx - xc, 2.5 * s + 1) < 0.9 * s + 0.5) & (np.mod(sc.yy - yb, 3.0 * s + 1) < 1.2 * s + 0.5)
-        col[lit] = (255, 210, 130)  # lit windows at dusk
-        objs.append((zb, lambda m=m, col=col, zb=zb: sc.paint(m, _C["building"], col, sc.dispar(zb))))
+        objs.append(_dusk_building(sc))
     for _ in range(int(rng.integers(st["bushes"][0], st["bushes"][1] + 1))):
         z = rng.uniform(2.5, 20.0)
         sgn = -1 if rng.random() < 0.5 else 1
@@ -790,6 +802,45 @@ def _write_index(path, lines):
             fout.write(" ".join(line) + "\n")
 
 
+def _checked(splits, domains, heldout, frames_per_domain):
+    """``(splits, domains)`` of :func:`generate`, checked (ValueError naming the bad one)."""
+    splits = tuple(splits)
+    if not splits or len(set(splits)) != len(splits):
+        raise ValueError(f"splits must be distinct names, got {splits}")
+    for s in splits:
+        if not re.fullmatch(r"[A-Za-z0-9-]+", s):
+            raise ValueError(f"split name {s!r}: letters, digits and '-' only")
+    if domains is None:
+        domains = [d for d in ALL_DOMAINS if d in frames_per_domain] if isinstance(frames_per_domain, dict) \
+            else list(DOMAINS)
+    domains = list(domains)
+    for d in domains:
+        _check_domain(d)
+    if heldout is not None:
+        _check_domain(heldout)
+    return splits, domains
+
+
+def _write_indexes(root, by, splits, domains, seen):
+    """The index files of a generated tree (``data.txt``: the seen scenes' train
+    frames; per split: per scene, seen, all): ``{name: absolute path}``."""
+    index = {}
+
+    def emit(name, lines):
+        path = os.path.join(root, name)
+        _write_index(path, lines)
+        index[name] = path
+
+    if "train" in splits:
+        emit("data.txt", [r for d in seen for r in by[d]["train"]])
+    for s in splits:
+        for d in domains:
+            emit(f"{s}_{domain_name(d)}.txt", by[d][s])
+        emit(f"{s}_seen.txt", [r for d in seen for r in by[d][s]])
+        emit(f"{s}_all.txt", [r for d in domains for r in by[d][s]])
+    return index
+
+
 def generate(root, frames_per_domain=100, size=(128, 256), seed=0, splits=SPLITS, split_counts=None,
              domains=None, heldout=HELDOUT, workers=1):
     """Render a data set under ``root`` and write its index files.
@@ -813,20 +864,7 @@ def generate(root, frames_per_domain=100, size=(128, 256), seed=0, splits=SPLITS
     start = time.perf_counter()
     root = os.path.abspath(os.fspath(root))
     size = (int(size[0]), int(size[1]))
-    splits = tuple(splits)
-    if not splits or len(set(splits)) != len(splits):
-        raise ValueError(f"splits must be distinct names, got {splits}")
-    for s in splits:
-        if not re.fullmatch(r"[A-Za-z0-9-]+", s):
-            raise ValueError(f"split name {s!r}: letters, digits and '-' only")
-    if domains is None:
-        domains = [d for d in ALL_DOMAINS if d in frames_per_domain] if isinstance(frames_per_domain, dict) \
-            else list(DOMAINS)
-    domains = list(domains)
-    for d in domains:
-        _check_domain(d)
-    if heldout is not None:
-        _check_domain(heldout)
+    splits, domains = _checked(splits, domains, heldout, frames_per_domain)
     plan = _plan_counts(domains, frames_per_domain, splits, split_counts)
     jobs = []
     for dom in domains:
@@ -845,21 +883,8 @@ def generate(root, frames_per_domain=100, size=(128, 256), seed=0, splits=SPLITS
     by = {dom: {s: [] for s in splits} for dom in domains}
     for job, rel in zip(jobs, rels):
         by[job[1]][job[2]].append(rel)
-    index = {}
-
-    def emit(name, lines):
-        path = os.path.join(root, name)
-        _write_index(path, lines)
-        index[name] = path
-
     seen = [d for d in domains if d != heldout]
-    if "train" in splits:
-        emit("data.txt", [r for d in seen for r in by[d]["train"]])
-    for s in splits:
-        for d in domains:
-            emit(f"{s}_{domain_name(d)}.txt", by[d][s])
-        emit(f"{s}_seen.txt", [r for d in seen for r in by[d][s]])
-        emit(f"{s}_all.txt", [r for d in domains for r in by[d][s]])
+    index = _write_indexes(root, by, splits, domains, seen)
     info = {
         "root": root, "size": list(size), "seed": int(seed), "domains": domains, "seen": seen,
         "heldout": heldout if heldout in domains else None, "splits": list(splits), "counts": plan,

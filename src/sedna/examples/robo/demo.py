@@ -14,7 +14,6 @@ without forgetting, on one machine.
    recall, time per stage.
 """
 
-import csv
 import json
 import os
 import random
@@ -26,6 +25,10 @@ import sys
 import time
 
 from sedna.common.api_paths import resource_path
+from sedna.core.labelling import label
+from sedna.core.lifelong_learning.measures import all_measures
+from sedna.examples.robo.demo_table import print_table, write_outputs
+from sedna.examples.robo.plugins import NAMING
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGE = "sedna/robo-demo:v1"
@@ -290,20 +293,14 @@ def _untrained_miou(data_root, test_index, size, domains):
 
 
 # ------------------------------------------------------------------------ demo
-def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40, test_frames=16,
-             size=(96, 192), epochs=10, port=None, keep=False, seed=0, out=print):
-    """Run the whole demo; returns the summary dict (also written to ``workdir/summary.json``)."""
-    from sedna.core.lifelong_learning.measures import all_measures
+def _render(work, frames, stream_seen, heldout_frames, test_frames, size, seed, progress):
+    """The scenes rendered under ``work``: ``{data_root, index, train_lines, test_index, stream, domains}``;
+    the Dataset's index left empty (appending is what triggers rounds)."""
     from sedna.examples.robo import datagen
-    from sedna.examples.robo.label import label
 
-    progress = Progress(out)
-    work = os.path.abspath(workdir)
-    _prepare_workdir(work)
     data_root = os.path.join(work, "segmentation_data")
     seen, held = list(datagen.SEEN), datagen.HELDOUT
     domains = seen + [held]
-
     progress(f"rendering scenes: {', '.join(seen)} (seen) and {held} (held out) at {size[0]}x{size[1]}")
     counts = {d: {"train": frames, "val": stream_seen, "test": test_frames} for d in seen}
     counts[held] = {"train": 0, "val": heldout_frames, "test": test_frames}
@@ -312,83 +309,100 @@ def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40,
     with open(index, encoding="utf-8") as f:
         train_lines = [ln.strip() for ln in f if ln.strip()]
     os.replace(index, os.path.join(data_root, "round1_train.txt"))
-    open(index, "w").close()  # the Dataset starts empty: appending is what triggers rounds
+    open(index, "w").close()
     test_index = {d: [] for d in domains}
     for line in _split_lines(data_root, info, "test"):
         test_index[datagen.domain_of(line.split()[0])].append(line.split())
     stream = [line.split() for line in _split_lines(data_root, info, "val")]
     progress(f"rendered {len(train_lines)} training frames, {len(stream)} camera frames, "
              f"{sum(map(len, test_index.values()))} test frames")
+    return {"data_root": data_root, "index": index, "train_lines": train_lines, "test_index": test_index,
+            "stream": stream, "domains": domains, "seen": seen, "held": held}
 
-    threshold = 20
-    manifests = _manifests(work, index, epochs, size, threshold)
+
+def _stream_camera(work, d, seed, progress):
+    """Every camera frame to the inference worker, in a shuffled order; the
+    unseen flags scored against the held-out scene: ``{precision, recall, tp, fp, fn}``."""
+    from sedna.examples.robo import datagen
+
+    camera, stream = os.path.join(work, "camera"), d["stream"]
+    results = os.path.join(work, "infer_results", "results.jsonl")
+    order = list(range(len(stream)))
+    random.Random(seed).shuffle(order)
+    os.makedirs(camera, exist_ok=True)
+    for i in order:
+        rgb, depth = stream[i][0], stream[i][1]
+        shutil.copy2(os.path.join(d["data_root"], depth), os.path.join(camera, os.path.basename(depth)))
+        shutil.copy2(os.path.join(d["data_root"], rgb), os.path.join(camera, os.path.basename(rgb)))
+    progress(f"camera: {len(stream)} frames streamed to the inference worker")
+    done = _wait_results(results, len(stream), progress, timeout=300)
+    truth = {os.path.basename(s[0]): datagen.domain_of(s[0]) == d["held"] for s in stream}
+    flagged = {r["frame"]: r["unseen"] for r in done}
+    tp = sum(1 for n, u in flagged.items() if u and truth[n])
+    fp = sum(1 for n, u in flagged.items() if u and not truth[n])
+    fn = sum(1 for n, u in flagged.items() if not u and truth[n])
+    progress(f"unseen frames flagged: {tp + fp} ({tp} of {tp + fn} {d['held']} frames; {fp} seen-scene frames)")
+    return {"precision": tp / (tp + fp) if tp + fp else float("nan"),
+            "recall": tp / (tp + fn) if tp + fn else float("nan"), "tp": tp, "fp": fp, "fn": fn}
+
+
+def _measure(work, d, size, progress):
+    """Every round's knowledge base on every scene's test frames: the matrix, baseline and
+    measures, and the knowledge base's folder."""
+    progress("measuring every round's knowledge base on every scene's test frames")
+    kb_root = os.path.join(work, "output", "robo-demo", "kb")
+    domains = d["domains"]
+    R = [_evaluate_kb(_kb_version_index(kb_root, r), d["data_root"], d["test_index"], size, domains) for r in (1, 2)]
+    base = _untrained_miou(d["data_root"], d["test_index"], size, domains)
+    learned = [0] * len(d["seen"]) + [1]
+    matrix = [[R[r][x] for x in domains] for r in range(2)]
+    return {"domains": domains, "heldout": d["held"], "matrix": matrix, "baseline": base,
+            "measures": all_measures(matrix, learned, [base[x] for x in domains])}, kb_root
+
+
+def _rounds(plane, work, d, size, seed, progress):
+    """Round 1, the camera stream, the annotator's labels, round 2, the measures: the summary."""
+    with open(d["index"], "a", encoding="utf-8") as f:  # round 1: the seen scenes arrive in the index
+        f.write("".join(line + "\n" for line in d["train_lines"]))
+    progress(f"appended {len(d['train_lines'])} frames of the seen scenes to {d['index']}")
+    t = time.monotonic()
+    _follow(plane, progress, 1, timeout=600)
+    wall = {"round 1": time.monotonic() - t}
+    wait_for_worker(plane, "robo-demo-deploy-1")
+    t = time.monotonic()
+    unseen = _stream_camera(work, d, seed, progress)  # every scene, the held-out one included
+    wall["stream"] = time.monotonic() - t
+    if unseen["tp"] + unseen["fp"] == 0:  # the annotator labels what was flagged: round 2
+        raise DemoError("the inference worker flagged no frame as unseen, so there is nothing to label "
+                        f"(see {os.path.join(work, 'infer_results', 'results.jsonl')})")
+    lines = label(os.path.join(work, "unseen_samples"), d["index"], naming=NAMING, tree=d["data_root"])
+    progress(f"labelled {len(lines)} unseen frames and appended them to the index")
+    t = time.monotonic()
+    job = _follow(plane, progress, 2, timeout=600)
+    wall["round 2"] = time.monotonic() - t
+    wait_for_worker(plane, "robo-demo-deploy-2")
+    measured, kb_root = _measure(work, d, size, progress)
+    return dict(measured, unseen=unseen, stages=ordered_stages(_stage_times(job)), wall=wall,
+                total_seconds=progress.elapsed, workdir=work, knowledge_base=kb_root)
+
+
+def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40, test_frames=16,
+             size=(96, 192), epochs=10, port=None, keep=False, seed=0, out=print):
+    """Run the whole demo; returns the summary dict (also written to ``workdir/summary.json``)."""
+    progress = Progress(out)
+    work = os.path.abspath(workdir)
+    _prepare_workdir(work)
+    d = _render(work, frames, stream_seen, heldout_frames, test_frames, size, seed, progress)
+    manifests = _manifests(work, d["index"], epochs, size, threshold=20)
     plane = Plane(work, port or _free_port()).start()
     progress(f"control plane on {plane.url} (state in {plane.state})")
     progress(f"dashboard: {plane.url}/ui/ (log in with the token in {os.path.join(plane.state, 'token')})")
-    summary = {}
     try:
         for line in plane.cli("apply", "-f", manifests[0], "-f", manifests[1]).splitlines():
             progress(line)
-        # ---- round 1: the seen scenes arrive in the index
-        with open(index, "a", encoding="utf-8") as f:
-            f.write("".join(line + "\n" for line in train_lines))
-        progress(f"appended {len(train_lines)} frames of the seen scenes to {index}")
-        t = time.monotonic()
-        _follow(plane, progress, 1, timeout=600)
-        wall = {"round 1": time.monotonic() - t}
-
-        # ---- the camera: every scene, the held-out one included
-        camera = os.path.join(work, "camera")
-        results = os.path.join(work, "infer_results", "results.jsonl")
-        wait_for_worker(plane, "robo-demo-deploy-1")
-        order = list(range(len(stream)))
-        random.Random(seed).shuffle(order)
-        t = time.monotonic()
-        os.makedirs(camera, exist_ok=True)
-        for i in order:
-            rgb, depth = stream[i][0], stream[i][1]
-            shutil.copy2(os.path.join(data_root, depth), os.path.join(camera, os.path.basename(depth)))
-            shutil.copy2(os.path.join(data_root, rgb), os.path.join(camera, os.path.basename(rgb)))
-        progress(f"camera: {len(stream)} frames streamed to the inference worker")
-        done = _wait_results(results, len(stream), progress, timeout=300)
-        wall["stream"] = time.monotonic() - t
-        truth = {os.path.basename(s[0]): datagen.domain_of(s[0]) == held for s in stream}
-        flagged = {r["frame"]: r["unseen"] for r in done}
-        tp = sum(1 for n, u in flagged.items() if u and truth[n])
-        fp = sum(1 for n, u in flagged.items() if u and not truth[n])
-        fn = sum(1 for n, u in flagged.items() if not u and truth[n])
-        precision = tp / (tp + fp) if tp + fp else float("nan")
-        recall = tp / (tp + fn) if tp + fn else float("nan")
-        progress(f"unseen frames flagged: {tp + fp} ({tp} of {tp + fn} {held} frames; {fp} seen-scene frames)")
-
-        # ---- the annotator labels what was flagged; appending to the index triggers round 2
-        if tp + fp == 0:
-            raise DemoError("the inference worker flagged no frame as unseen, so there is nothing to label "
-                            f"(see {os.path.join(work, 'infer_results', 'results.jsonl')})")
-        lines = label(os.path.join(work, "unseen_samples"), index, truth=data_root)
-        progress(f"labelled {len(lines)} unseen frames and appended them to the index")
-        t = time.monotonic()
-        job = _follow(plane, progress, 2, timeout=600)
-        wall["round 2"] = time.monotonic() - t
-        wait_for_worker(plane, "robo-demo-deploy-2")
-
-        # ---- measures
-        progress("measuring every round's knowledge base on every scene's test frames")
-        kb_root = os.path.join(work, "output", "robo-demo", "kb")
-        versions = [_kb_version_index(kb_root, r) for r in (1, 2)]
-        R = [_evaluate_kb(v, data_root, test_index, size, domains) for v in versions]
-        base = _untrained_miou(data_root, test_index, size, domains)
-        learned = [0] * len(seen) + [1]
-        matrix = [[R[r][d] for d in domains] for r in range(2)]
-        measures = all_measures(matrix, learned, [base[d] for d in domains])
-        stages = _stage_times(job)
-        summary = {"domains": domains, "heldout": held, "matrix": matrix, "baseline": base,
-                   "measures": measures, "unseen": {"precision": precision, "recall": recall, "tp": tp,
-                                                    "fp": fp, "fn": fn},
-                   "stages": ordered_stages(stages),
-                   "wall": wall, "total_seconds": progress.elapsed, "workdir": work, "knowledge_base": kb_root}
-        _write_outputs(work, summary)
-        _print_table(out, summary)
+        summary = _rounds(plane, work, d, size, seed, progress)
+        write_outputs(work, summary)
+        print_table(out, summary)
     finally:
         if keep:  # the dashboard stays up, with the inference worker
             out(f"the control plane stays up: dashboard {plane.url}/ui/; stop it with: "
@@ -437,54 +451,3 @@ def _split_lines(root, info, split):
     """Index lines (rgb depth label) of one split, every scene (the generator's ``<split>_all.txt``)."""
     with open(os.path.join(root, f"{split}_all.txt"), encoding="utf-8") as f:
         return [line.strip() for line in f if line.strip()]
-
-
-def _write_outputs(work, s):
-    with open(os.path.join(work, "summary.json"), "w", encoding="utf-8") as f:
-        json.dump(s, f, indent=1)
-    with open(os.path.join(work, "matrix.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["after round"] + s["domains"])
-        for r, row in enumerate(s["matrix"], 1):
-            w.writerow([r] + [f"{v:.4f}" for v in row])
-        w.writerow(["untrained"] + [f"{s['baseline'][d]:.4f}" for d in s["domains"]])
-
-
-def _print_table(out, s):
-    doms = s["domains"]
-    out("")
-    out("mIoU on each scene's test frames (rows: knowledge base after each round)")
-    out("(the eval workers' mIoU above is per task on the eval splits of every round so far, 20 % of each round's "
-        "new frames; this table is per scene on held-out test frames, each frame through the task the KB allocates "
-        "it to)")
-    out("| round | " + " | ".join(d + (" (held out)" if d == s["heldout"] else "") for d in doms) + " |")
-    out("|---|" + "---|" * len(doms))
-    for r, row in enumerate(s["matrix"], 1):
-        out(f"| {r} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
-    out("| untrained | " + " | ".join(f"{s['baseline'][d]:.3f}" for d in doms) + " |")
-    m = s["measures"]
-    gain = s["matrix"][1][-1] - s["matrix"][0][-1]
-    worst = min(s["matrix"][1][j] - s["matrix"][0][j] for j in range(len(doms) - 1))
-    out("")
-    out("| measure | value |")
-    out("|---|---|")
-    out(f"| held-out scene mIoU gain (round 2 − round 1) | {gain:+.3f} |")
-    out(f"| largest change on a seen scene | {worst:+.3f} |")
-    out(f"| BWT (GEM) / BWT (Ianvs) | {m['BWT']:+.4f} / {m['BWT_ianvs']:+.4f} |")
-    out(f"| FWT (GEM) / FWT (Ianvs) | {m['FWT']:+.4f} / {m['FWT_ianvs']:+.4f} |")
-    out(f"| forgetting | {m['forgetting']:.4f} |")
-    u = s["unseen"]
-    out(f"| unseen detection on the camera stream: precision / recall | {u['precision']:.2f} / {u['recall']:.2f} |")
-    out("")
-    out("| stage | seconds |")
-    out("|---|---|")
-    for k, v in s["stages"].items():
-        out(f"| {k} | {v:.0f} |")
-    if "stream" in s.get("wall", {}):
-        out(f"| camera stream through the inference worker | {s['wall']['stream']:.0f} |")
-    out(f"| whole demo | {s['total_seconds']:.0f} |")
-    out("")
-    kb = s.get("knowledge_base") or os.path.join(s["workdir"], "output", "robo-demo", "kb")
-    out(f"every output is under {s['workdir']} (inference results in infer_results, saved unseen frames in "
-        "unseen_samples, summary.json, matrix.csv)")
-    out(f"the job's knowledge base, one version per round: {kb}  (try: sedna kb list {kb})")

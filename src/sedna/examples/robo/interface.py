@@ -22,6 +22,8 @@ import torch.nn.functional as F
 from sedna.common.config import BaseConfig, Context
 from sedna.common.log import LOGGER
 from sedna.examples.robo.classes import IGNORE, NUM_CLASSES
+from sedna.examples.robo.inputs import (as_items, as_str, frame_to_uint8, is_frame, label_array, load_input, resize_rgb,
+                                        row_paths)
 from sedna.examples.robo.metrics import Evaluator
 from sedna.examples.robo.rfnet import RFNetLite, count_parameters
 
@@ -76,115 +78,6 @@ def _to_bool(v):
     if isinstance(v, str):
         return v.strip().lower() in ("1", "true", "yes", "on")
     return bool(v)
-
-
-def _as_str(p):
-    if isinstance(p, bytes):
-        return p.decode()
-    return str(p) if isinstance(p, str) else os.fspath(p)
-
-
-# ---------------------------------------------------------------------- inputs
-def _items(data):
-    """Any accepted input -> a list of items (path rows, arrays or dicts)."""
-    if hasattr(data, "x") and not isinstance(data, np.ndarray):
-        data = data.x
-    if isinstance(data, np.ndarray):
-        if data.dtype.kind in "uif" and data.ndim == 3 and data.shape[-1] in (3, 4):
-            return [data]  # one frame
-        return list(data)
-    if isinstance(data, (str, bytes, os.PathLike, dict)):
-        return [data]
-    return list(data)
-
-
-def _is_frame(item):
-    return isinstance(item, np.ndarray) and item.dtype.kind in "uif" and item.ndim == 3
-
-
-def _row_paths(item):
-    if isinstance(item, (str, bytes, os.PathLike, np.str_)):
-        return _as_str(item).split()
-    return [_as_str(p) for p in list(item)]
-
-
-def _resize_rgb(rgb, size):
-    from PIL import Image
-
-    if size is None or rgb.shape[:2] == tuple(size):
-        return rgb
-    return np.asarray(Image.fromarray(rgb, "RGB").resize((size[1], size[0]), Image.BILINEAR))
-
-
-def _frame_to_uint8(frame):
-    frame = np.asarray(frame)
-    if frame.ndim == 3 and frame.shape[-1] == 4:
-        frame = frame[..., :3]
-    if frame.dtype != np.uint8:
-        frame = np.clip(np.rint(frame * (255.0 if frame.max() <= 1.0 else 1.0)), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(frame)
-
-
-def _depth_array(depth, size):
-    """A depth array or path -> normalised float32 (1, H, W) at ``size``, as load_sample does."""
-    from PIL import Image
-
-    from sedna.examples.robo.imageio import normalise_depth, png_to_disparity, read_depth
-
-    if isinstance(depth, (str, bytes, os.PathLike, np.str_)):
-        disp = read_depth(_as_str(depth))
-    else:
-        depth = np.asarray(depth)
-        if depth.ndim == 3:
-            depth = depth[0] if depth.shape[0] == 1 else depth[..., 0]
-        disp = png_to_disparity(depth) if depth.dtype == np.uint16 else depth.astype(np.float32)
-    if size is not None and disp.shape != tuple(size):
-        disp = np.asarray(Image.fromarray(disp.astype(np.float32), "F").resize((size[1], size[0]),
-                                                                               Image.BILINEAR))
-    return normalise_depth(disp)[None]
-
-
-def _load_input(item, size):
-    """One item -> (rgb float32 (3,h,w), depth float32 (1,h,w) or None, original (H, W))."""
-    from sedna.examples.robo.imageio import read_rgb
-
-    if isinstance(item, dict):
-        rgb = item.get("rgb", item.get("image", item.get("img")))
-        if rgb is None:
-            raise ValueError(f"frame dict without 'rgb'/'image': keys {sorted(item)}")
-        rgb = read_rgb(_as_str(rgb)) if isinstance(rgb, (str, bytes, os.PathLike, np.str_)) \
-            else _frame_to_uint8(rgb)
-        depth = item.get("depth")
-        orig = rgb.shape[:2]
-        rgb_t = np.ascontiguousarray(_resize_rgb(rgb, size).transpose(2, 0, 1), dtype=np.float32) / 255.0
-        return rgb_t, (None if depth is None else _depth_array(depth, size)), orig
-    if _is_frame(item):
-        rgb = _frame_to_uint8(item)
-        rgb_t = np.ascontiguousarray(_resize_rgb(rgb, size).transpose(2, 0, 1), dtype=np.float32) / 255.0
-        return rgb_t, None, rgb.shape[:2]
-    paths = _row_paths(item)
-    if len(paths) >= 2 and paths[1] != paths[0]:  # [rgb, rgb] = "no depth" (predict.py's fallback)
-        from PIL import Image
-
-        from sedna.examples.robo.imageio import load_sample
-
-        with Image.open(paths[0]) as img:  # header only: the original size
-            w, h = img.size
-        rgb_t, depth_t, _ = load_sample(paths[:2], size=size)
-        return rgb_t, depth_t, (h, w)
-    if paths:
-        rgb = read_rgb(paths[0])
-        rgb_t = np.ascontiguousarray(_resize_rgb(rgb, size).transpose(2, 0, 1), dtype=np.float32) / 255.0
-        return rgb_t, None, rgb.shape[:2]
-    raise ValueError(f"cannot read a frame from {item!r}")
-
-
-def _read_label(y):
-    from sedna.examples.robo.imageio import read_label
-
-    if isinstance(y, np.ndarray) and y.ndim == 2:
-        return y
-    return read_label(_as_str(y))
 
 
 def _distillation(logits, teacher_model, rgb, depth, temperature=2.0):
@@ -273,15 +166,15 @@ class Estimator:
     def _load_train_set(self, data):
         from sedna.examples.robo.imageio import load_sample
 
-        xs, ys = _items(data), list(getattr(data, "y", []))
+        xs, ys = as_items(data), list(getattr(data, "y", []))
         if len(xs) != len(ys):
             raise ValueError(f"training data has {len(xs)} inputs but {len(ys)} labels")
         rgbs, depths, labels = [], [], []
         for x, y in zip(xs, ys):
-            paths = _row_paths(x)
+            paths = row_paths(x)
             if len(paths) < 2:
                 raise ValueError(f"training rows need [rgb, depth] paths, got {paths}")
-            rgb, depth, label = load_sample(paths[:2] + [_as_str(y)], size=self.size)
+            rgb, depth, label = load_sample(paths[:2] + [as_str(y)], size=self.size)
             # compact cache: rgb back to uint8 (it came from 8-bit), labels uint8
             rgbs.append(np.rint(rgb * 255.0).astype(np.uint8))
             depths.append(depth.astype(np.float32))
@@ -340,58 +233,65 @@ class Estimator:
             raise ValueError("no training samples")
         LOGGER.info("training RFNet-lite (%d parameters) on %d images at %s for %d epochs on %s",
                     self.num_parameters, n, self.size, epochs, self.device)
+        # the lifelong engine trains some models for a share of the configured epochs: say so
+        share = "" if epochs == self.epochs else f" (this model's share of the job's {self.epochs} epochs)"
         weight = self._class_weights(cache[2])
-        model = self.model
-        distill = float(kwargs.get("distill_weight", 1.0))
         if teacher is not None:
             teacher.model.to(self.device).eval()
-        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=self.weight_decay)
-        steps_per_epoch = len(self._batches(n, shuffle=False))
-        total = max(1, epochs * steps_per_epoch)
-        warmup = min(total // 10, 50)
-        step = 0
+        opt = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=self.weight_decay)
+        total = max(1, epochs * len(self._batches(n, shuffle=False)))
+        run = {"lr": lr, "total": total, "warmup": min(total // 10, 50), "step": 0, "weight": weight,
+               "teacher": teacher, "distill": float(kwargs.get("distill_weight", 1.0))}
         last_loss, last_acc = float("nan"), float("nan")
         for epoch in range(epochs):
-            model.train()
-            loss_sum, correct, counted, seen = 0.0, 0, 0, 0
-            for idx in self._batches(n, shuffle=True):
-                rgb, depth, label = self._make_batch(cache, idx, augment=True)
-                scale = (step + 1) / (warmup + 1) if step < warmup else \
-                    0.5 * (1.0 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
-                for g in opt.param_groups:
-                    g["lr"] = lr * max(scale, 0.01)
-                logits = model(rgb, depth)
-                loss = F.cross_entropy(logits, label, weight=weight, ignore_index=IGNORE)
-                if teacher is not None:
-                    loss = loss + distill * _distillation(logits, teacher.model, rgb, depth)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                step += 1
-                with torch.no_grad():
-                    valid = label != IGNORE
-                    correct += int(((logits.argmax(1) == label) & valid).sum())
-                    counted += int(valid.sum())
-                loss_sum += loss.item() * len(label)
-                seen += len(label)
-            last_loss = loss_sum / max(seen, 1)
-            last_acc = correct / counted if counted else float("nan")
+            last_loss, last_acc = self._epoch(cache, n, opt, run)
             self.history.append({"epoch": epoch + 1, "loss": last_loss, "pixel_accuracy": last_acc})
-            LOGGER.info("epoch %d/%d loss %.3f pixel-acc %.2f", epoch + 1, epochs, last_loss, last_acc)
+            LOGGER.info("epoch %d/%d%s loss %.3f pixel-acc %.2f", epoch + 1, epochs, share, last_loss, last_acc)
             if callable(progress):
                 progress({"epoch": epoch + 1, "epochs": epochs, "loss": last_loss,
                           "pixel_accuracy": last_acc})
         self.train_seconds = time.time() - t0
         del cache
-        if valid_data is not None and len(_items(valid_data)):
+        if valid_data is not None and len(as_items(valid_data)):
             res = self.evaluate(valid_data)
             return {"mIoU": res["mIoU"], "loss": last_loss}
         return {"loss": last_loss, "pixel_accuracy": last_acc}
 
+    def _epoch(self, cache, n, opt, run):
+        """One pass over the training set (warm-up, then a cosine learning rate;
+        ``run``: the learning rate, steps, class weights, teacher of :meth:`train`);
+        returns its ``(loss, pixel accuracy)``."""
+        model, teacher, weight = self.model, run["teacher"], run["weight"]
+        model.train()
+        loss_sum, correct, counted, seen = 0.0, 0, 0, 0
+        lr, total, warmup = run["lr"], run["total"], run["warmup"]
+        for idx in self._batches(n, shuffle=True):
+            rgb, depth, label = self._make_batch(cache, idx, augment=True)
+            step = run["step"]
+            scale = (step + 1) / (warmup + 1) if step < warmup else \
+                0.5 * (1.0 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+            for g in opt.param_groups:
+                g["lr"] = lr * max(scale, 0.01)
+            logits = model(rgb, depth)
+            loss = F.cross_entropy(logits, label, weight=weight, ignore_index=IGNORE)
+            if teacher is not None:
+                loss = loss + run["distill"] * _distillation(logits, teacher.model, rgb, depth)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            run["step"] = step + 1
+            with torch.no_grad():
+                valid = label != IGNORE
+                correct += int(((logits.argmax(1) == label) & valid).sum())
+                counted += int(valid.sum())
+            loss_sum += loss.item() * len(label)
+            seen += len(label)
+        return loss_sum / max(seen, 1), (correct / counted if counted else float("nan"))
+
     # --------------------------------------------------------------- inference
     def _forward_batches(self, data, batch_size=None):
         """Yield (logits at model size (N,C,h,w) on device, [original (H, W)]) per batch."""
-        items = _items(data)
+        items = as_items(data)
         self.model.eval()
         with torch.no_grad():
             for rgb, depth, origs in self._input_batches(items, batch_size):
@@ -401,7 +301,7 @@ class Estimator:
         """Yield (rgb, depth or None, [original (H, W)]) tensors per batch of ``items``."""
         bs = 1 if self.size is None else int(batch_size or self.batch_size or 1)  # native sizes may differ
         for start in range(0, len(items), bs):
-            loaded = [_load_input(it, self.size) for it in items[start:start + bs]]
+            loaded = [load_input(it, self.size) for it in items[start:start + bs]]
             rgb = torch.from_numpy(np.stack([r for r, _, _ in loaded])).to(self.device)
             depth = None
             if self.use_depth and all(d is not None for _, d, _ in loaded):
@@ -456,7 +356,7 @@ class Estimator:
         """Yield (logits (N,C,h,w), features dict) per batch: one forward pass each."""
         self.model.eval()
         with torch.no_grad():
-            for rgb, depth, _ in self._input_batches(_items(data), batch_size):
+            for rgb, depth, _ in self._input_batches(as_items(data), batch_size):
                 yield self.model.forward_features(rgb, depth)
 
     @staticmethod
@@ -504,7 +404,7 @@ class Estimator:
         if len(ys) != len(preds):
             raise ValueError(f"evaluation data has {len(preds)} inputs but {len(ys)} labels")
         for pred, y in zip(preds, ys):
-            label = _read_label(y)
+            label = label_array(y)
             if label.shape != pred.shape:
                 raise ValueError(f"label {label.shape} and prediction {pred.shape} differ in size")
             ev.add(pred, label)
@@ -575,12 +475,12 @@ class Estimator:
             dirs = {k: os.path.join(os.fspath(out_dir), k) for k in ("label", "color", "merge")}
         written = {k: [] for k in dirs}
         for frame, label, name in zip(frames, labels, names):
-            if not _is_frame(frame):
-                frame = read_rgb(_row_paths(frame)[0])
-            frame = _frame_to_uint8(frame)
+            if not is_frame(frame):
+                frame = read_rgb(row_paths(frame)[0])
+            frame = frame_to_uint8(frame)
             label = np.asarray(label, dtype=np.uint8)
             if frame.shape[:2] != label.shape:
-                frame = _resize_rgb(frame, label.shape)
+                frame = resize_rgb(frame, label.shape)
             stem = os.path.splitext(os.path.basename(str(name)))[0]
             paths = {k: os.path.join(d, stem + ".png") for k, d in dirs.items()}
             write_label(paths["label"], label)

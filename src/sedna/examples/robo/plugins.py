@@ -12,6 +12,8 @@ from functools import lru_cache
 import numpy as np
 
 from sedna.common.class_factory import ClassFactory, ClassType
+from sedna.core.labelling.naming import LabelNaming
+from sedna.core.labelling.render import ImageRenderer, first_of
 
 GRID = (4, 8)
 
@@ -45,3 +47,28 @@ def _rows(samples):
 def image_stats(samples):
     """Features of every frame of ``samples`` (x rows are [rgb, depth] paths)."""
     return np.stack([_frame_features(rgb, depth) for rgb, depth in _rows(samples)])
+
+
+# The robot's file naming (Cityscapes'), as its job declares it to the labelling
+# loop: FRAME_SUFFIX and LABEL_SUFFIX in the inference worker's env (manifests/job.yaml).
+FRAME_SUFFIX = "_leftImg8bit.png"
+LABEL_SUFFIXES = ("_gtFine_labelTrainIds.png", "_label.png")
+NAMING = LabelNaming(FRAME_SUFFIX, LABEL_SUFFIXES)
+
+
+@ClassFactory.register(ClassType.SAMPLE_RENDERER, alias="robo")
+class RoboRenderer(ImageRenderer):
+    """The robot's frames (``[rgb, depth]`` paths) and its segmentations in the
+    Cityscapes class colours (train IDs; 255 and beyond: no class)."""
+
+    def image(self, sample):
+        from sedna.examples.robo.imageio import read_rgb
+
+        sample = first_of(sample)
+        return read_rgb(sample) if isinstance(sample, str) else super().image(sample)
+
+    def palette(self, mask):
+        from sedna.examples.robo.classes import NUM_CLASSES, colorize
+
+        mask = np.asarray(mask)
+        return colorize(mask), mask >= NUM_CLASSES

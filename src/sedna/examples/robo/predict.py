@@ -10,7 +10,8 @@ overlay PNGs) go to ``INFERENCE_RESULT_DIR``, with one JSON line per frame in
 ``results.jsonl``. A newly deployed knowledge base is picked up without
 restarting the stream (every ``MODEL_POLL_PERIOD_SECONDS``). Previews of the
 last frames (thumbnail, overlay, serving task, unseen score) go to
-``OUTPUT_URL/frames`` for the dashboard (:mod:`sedna.examples.robo.frame_ring`).
+``OUTPUT_URL/frames`` for the dashboard (:mod:`sedna.core.labelling.previews`),
+drawn by the job's ``SAMPLE_RENDERER`` (``robo``, in :mod:`sedna.examples.robo.plugins`).
 """
 
 import json
@@ -21,13 +22,13 @@ import time
 import numpy as np
 from interface import Estimator
 
-import sedna.examples.robo.plugins  # noqa: F401  - registers robo_image_stats
+import sedna.examples.robo.plugins  # noqa: F401  - registers robo_image_stats and the robo renderer
 from sedna.common.config import Context
 from sedna.common.log import LOGGER, setup
+from sedna.core.labelling.previews import worker_ring
+from sedna.core.labelling.render import RENDERER_ENV
 from sedna.core.lifelong_learning import LifelongLearning
 from sedna.datasources import BaseDataSource
-from sedna.examples.robo.frame_ring import FrameRing, frames_dir
-from sedna.examples.robo.imageio import read_rgb
 
 RUNNING = True
 
@@ -69,7 +70,7 @@ def _preview(ring, ll_job, name, rgb, result, unseen, task, version):
         return
     score, threshold = _unseen_score(ll_job)
     try:
-        ring.add(name, read_rgb(rgb), result, task=task, unseen=unseen, score=score, threshold=threshold,
+        ring.add(name, rgb, result, task=task, unseen=unseen, score=score, threshold=threshold,
                  kb_version=version, when=time.time())
     except OSError as e:  # a full disk costs the previews, never the stream
         LOGGER.warning("inference: no preview of %s: %s", name, e)
@@ -88,7 +89,7 @@ def run():
         LOGGER.info("inference: resuming the stream after %d frames", len(done))
     results = open(os.path.join(out, "results.jsonl"), "a", encoding="utf-8")
     output_url = Context.get_parameters("OUTPUT_URL")
-    ring = FrameRing(frames_dir(output_url)) if output_url and "://" not in output_url else None
+    ring = worker_ring(output_url, Context.get_parameters(RENDERER_ENV, "robo"))
     while RUNNING:
         names = new_frames(src, done) if os.path.isdir(src) else []
         if not names:

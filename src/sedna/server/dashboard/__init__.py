@@ -5,28 +5,28 @@
 * :mod:`.render`: the shared layout (``page``) and escaping (``esc``);
 * :mod:`.jobs`: the job list and a job's page (rounds, knowledge base, heatmap,
   workers and their logs);
-* :mod:`.robot`: what the robot sees (latest frames, the unseen gallery, labelling).
+* :mod:`.frames`: what the camera sees (latest frames, the unseen gallery, labelling).
 
 :data:`router` is what ``server/app.py`` includes. Every page module's
 ``router`` is included with :func:`.session.require_viewer` as a dependency, so
 no page can be reached without a session even if it forgets to ask; only the
-login form and ``/ui/static/`` are open (and :mod:`sedna.server.auth` lets
-``/ui`` paths through to this check).
+login form, ``/ui/static/`` and ``/`` (a browser is sent on to ``/ui/``) are
+open (and :mod:`sedna.server.auth` lets these paths through to this check).
 """
 
 import importlib
 import os
 import re
 
-from fastapi import APIRouter, Depends, HTTPException
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from sedna.server.dashboard import session
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 _STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(css|js|png|svg)$")
 _MEDIA = {"css": "text/css", "js": "text/javascript", "png": "image/png", "svg": "image/svg+xml"}
-PAGE_MODULES = ("jobs", "knowledge", "logs", "robot")   # modules with a ``router`` of pages behind the session
+PAGE_MODULES = ("jobs", "knowledge", "logs", "frames")   # modules with a ``router`` of pages behind the session
 
 router = APIRouter()
 router.include_router(session.router)
@@ -40,6 +40,21 @@ def static(name: str):
         raise HTTPException(404, f"no static file {name!r}")
     return FileResponse(path, media_type=_MEDIA[name.rsplit(".", 1)[1]],
                         headers={"Cache-Control": "max-age=300", "X-Content-Type-Options": "nosniff"})
+
+
+def wants_html(accept):
+    """Whether an ``Accept`` header asks for a page rather than JSON (a browser's does)."""
+    accept = (accept or "").lower()
+    return "text/html" in accept and not accept.lstrip().startswith("application/json")
+
+
+@router.get("/", include_in_schema=False)
+def server_root(request: Request):
+    """A browser goes on to the dashboard; an API client is told where things are."""
+    if wants_html(request.headers.get("accept")):
+        return RedirectResponse("/ui/", status_code=307)
+    return JSONResponse({"message": "sedna's control plane: the dashboard is at /ui/, the API under /apis "
+                                    "(Authorization: Bearer <token>)", "dashboard": "/ui/", "api": "/apis"})
 
 
 @router.get("/ui", include_in_schema=False)

@@ -13,6 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 from sedna.common.exceptions import NotFound
 from sedna.server.common import runtime_of
 from sedna.server.dashboard import views
+from sedna.server.dashboard.frame_files import shows_images
+from sedna.server.dashboard.frames import job_files
 from sedna.server.dashboard.render import duration, esc, job_url, num, page
 
 JOB_KIND = "LifelongLearningJob"
@@ -46,8 +48,8 @@ def trigger_html(t, now, waiting=True):
         return f'<span class="error">{esc(t["error"])}</span>'
     pending = "?" if t["pending"] is None else t["pending"]
     met = "" if t["met"] is None else (" ✓" if t["met"] else "")
-    window = (f'window {esc(t["window"])} ({"open" if t["in_window"] else "closed now"})'
-              if t["window"] else "no timer window")
+    state = "open all day" if t.get("all_day") else ("open" if t["in_window"] else "closed now")
+    window = f'timer window {esc(t["window"])} ({state})' if t["window"] else "no timer window: trains at any hour"
     return (f'<span class="samples">{esc(pending)} new samples, trains when {esc(t["operator"])} '
             f'{num(t["threshold"])}{met}</span><br><span class="muted">{window}; checked every '
             f'{duration(t["period"])}, next check {_when(t["next_check"], now)}</span>')
@@ -66,6 +68,22 @@ def why_html(s):
                 f'{esc(f.get("stage"))} failed, exit code {esc(f.get("exitCode"))}</summary>'
                 f'<pre>{esc(f.get("logTail"))}</pre></details>')
     return out
+
+
+def failure_banner(s, status):
+    """The last failure at the top of a job's page while no later round completed: round,
+    stage, exit code and the log's last line (the whole tail is in the summary below)."""
+    f = s.get("failure") or (status or {}).get("lastFailure")
+    if not isinstance(f, dict):
+        return ""
+    done_after = [r for r in (status or {}).get("rounds") or []
+                  if r.get("phase") == "Completed" and (r.get("round") or 0) > (f.get("round") or 0)]
+    if done_after:
+        return ""
+    lines = [ln for ln in str(f.get("logTail") or f.get("message") or "").splitlines() if ln.strip()]
+    last = f": {esc(lines[-1][-300:])}" if lines else ""
+    return (f'<p class="alert error" role="alert"><b>Round {esc(f.get("round"))} {esc(f.get("stage"))} failed</b>, '
+            f'exit code {esc(f.get("exitCode"))}{last} <a href="#workers">(logs)</a></p>')
 
 
 def _list_jobs(store):
@@ -133,7 +151,16 @@ def _load_job(store, ns, name, metric):
     now = _now()
     return {"job": job, "summary": views.job_summary(job, job.get("state"), now), "now": now,
             "timeline": views.timeline(job.get("status")), "matrix": views.eval_matrix(evals, trains, metric),
-            "kb": read_versions(job, _eval_by_version(evals)), "workers": workers}
+            "kb": read_versions(job, _eval_by_version(evals)), "workers": workers,
+            "images": _shows_images(store, ns, name)}
+
+
+def _shows_images(store, ns, name):
+    """Whether the job's page links to its frames: its samples are images."""
+    try:
+        return shows_images(job_files(store, ns, name)[1])
+    except (NotFound, OSError):  # outputDir not local, an unreadable store
+        return False
 
 
 _BAR_W = 320
@@ -245,11 +272,12 @@ async def job_page(ns: str, name: str, request: Request, metric: str = ""):
         return page(request, "No such job", f'<h1>No job {esc(ns)}/{esc(name)}</h1><p><a href="/ui/">All jobs</a>'
                     '</p>', status=404)
     s, url = d["summary"], job_url(ns, name)
+    camera = f' · <a href="{esc(url)}/frames">What the camera sees →</a>' if d["images"] else ""
     notice = rollback_notice(request, d["kb"])
     body = f"""
 <h1>{esc(name)} <span class="muted">{esc(ns)}</span></h1>
-<section class="summary"><p>{esc(s["stage"])} {badge(s["type"])} · round <b class="round">{esc(s["round"])}</b> ·
- <a href="{esc(url)}/robot">What the robot sees →</a></p>
+{failure_banner(s, d["job"].get("status"))}
+<section class="summary"><p>{esc(s["stage"])} {badge(s["type"])} · round <b class="round">{esc(s["round"])}</b>{camera}</p>
  <p>{trigger_html(s["trigger"], d["now"], _waits(s))}</p><p class="why">{why_html(s)}</p></section>
 <h2 id="rounds">Rounds</h2><section>{timeline_html(d["timeline"])}</section>
 <h2 id="heatmap">Rounds × tasks</h2><section>{heatmap_html(d["matrix"], url)}</section>

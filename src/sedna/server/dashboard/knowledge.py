@@ -23,7 +23,7 @@ from sedna.control.deploy import NoSuchVersion, NotDeployable, deployable_indexe
 from sedna.control.rounds import RoundFiles
 from sedna.core.lifelong_learning.kb_doc import group_change, group_served_by
 from sedna.server.common import runtime_of
-from sedna.server.dashboard.render import esc, job_url, num
+from sedna.server.dashboard.render import esc, job_url, metrics_table
 from sedna.server.dashboard.session import check_csrf, csrf_token, read_form
 
 router = APIRouter()
@@ -34,12 +34,6 @@ def _output_dir(job):
     """A job's ``outputDir`` without a trailing ``/``, or None."""
     out = (job.get("spec") or {}).get("outputDir")
     return out.rstrip("/") if out else None
-
-
-def _metrics_text(m):
-    if not isinstance(m, dict):
-        return ""
-    return ", ".join(f"{esc(k)}={num(v)}" for k, v in m.items() if k not in ("n_samples", "deployed"))
 
 
 def read_versions(job, eval_by_version):
@@ -102,7 +96,7 @@ def kb_html(request, rollback_url, kb):
                       f'value="{esc(n)}"><button type="submit">Roll back to {esc(n)}</button></form>')
         tasks = "".join(
             f'<tr><td>{esc(t["entry"])}</td><td class="num">{esc(t["samples"])}</td><td>{esc(t["change"])}</td>'
-            f'<td>{esc(t["served_by"])}</td><td>{_metrics_text(t["train"])}</td><td>{_metrics_text(t["eval"]) or "–"}</td></tr>'
+            f'<td>{esc(t["served_by"])}</td><td>{metrics_table(t["train"])}</td><td>{metrics_table(t["eval"]) or "–"}</td></tr>'
             for t in v["tasks"])
         rows.append(
             f'<tr class="version" data-version="{esc(n)}"><td class="num">{esc(n)}{marks}</td>'

@@ -63,6 +63,33 @@ def num(value, digits=3) -> str:
     return esc(value)
 
 
+def metric_value(value) -> str:
+    """A metric's value: a float with 3 decimals (3 significant digits when
+    tiny or huge), anything else escaped, None as "–"."""
+    if isinstance(value, float) and value == value and value not in (float("inf"), float("-inf")):
+        return f"{value:.3f}" if value == 0 or 0.001 <= abs(value) < 1e6 else f"{value:.3g}"
+    return num(value)
+
+
+def _flat(metrics, prefix="", depth=0):
+    for k, v in metrics.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and depth < 3:
+            yield from _flat(v, key + ".", depth + 1)
+        elif not isinstance(v, (dict, list)):
+            yield key, v
+
+
+def metrics_table(metrics, skip=("n_samples", "deployed")) -> str:
+    """A report's metrics as a two-column list, name and rounded value (nested ones as
+    ``a.b``; a ``<dl>``, so that it sits in a table's cell without adding rows); "" when none."""
+    if not isinstance(metrics, dict):
+        return ""
+    rows = [f'<dt>{esc(k)}</dt><dd class="num">{metric_value(v)}</dd>'
+            for k, v in _flat({k: v for k, v in metrics.items() if k not in skip})]
+    return f'<dl class="metrics">{"".join(rows)}</dl>' if rows else ""
+
+
 def duration(seconds) -> str:
     """``75`` → ``1m 15s``; None → "–"."""
     if seconds is None:

@@ -42,10 +42,12 @@ def trigger_progress(job, state, now):
     waiting = next((c for c in reversed(conds) if (c.get("stage"), c.get("type")) == ("Train", "Waiting")), {})
     pending = (waiting.get("data") or {}).get("pendingTrainSamples")
     last = parse_ts((state or {}).get("last_check"))
-    window = None if trig.always_open else f"{minutes_to_time(trig.start)}–{minutes_to_time(trig.end)}"
+    set_window = bool(spec.get("timer")) or not trig.always_open  # a window the manifest sets, all day too
+    window = f"{minutes_to_time(trig.start)}–{minutes_to_time(trig.end)}" if set_window else None
     return {"pending": pending, "operator": trig.operator, "threshold": trig.threshold,
             "met": None if pending is None else trig.condition_met(pending),
-            "window": window, "in_window": trig.in_window(now), "period": trig.check_period,
+            "window": window, "all_day": trig.always_open, "in_window": trig.in_window(now),
+            "period": trig.check_period,
             "next_check": None if last is None else max(last + timedelta(seconds=trig.check_period), now)}
 
 

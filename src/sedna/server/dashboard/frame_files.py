@@ -1,12 +1,14 @@
-"""Which files of a robot job the dashboard may show or change, decided from
+"""Which files of an image job the dashboard may show or change, decided from
 the job's spec and checked against what a form or URL asks for.
 
-Called by :mod:`.robot` (the page, the image endpoint, label and discard).
+Called by :mod:`.frames` (the page, the image endpoint, label and discard).
 Everything here is about paths; nothing is written.
 
-* the previews the inference worker keeps (:mod:`sedna.examples.robo.frame_ring`)
+* the previews the inference worker keeps (:mod:`sedna.core.labelling.previews`)
   are under ``outputDir/deploy/frames``; images are served only from inside
   the job's ``outputDir`` (:func:`image_path`);
+* the job's file naming (label file from frame name) is what its deploy
+  template declares (:class:`~sedna.core.labelling.naming.LabelNaming`);
 * the saved unseen frames are in the deploy template's ``unseen_save_url``,
   mapped to the host through the template's ``hostPath`` volumes as the local
   runtime maps it for the worker. Discarding removes files only inside it;
@@ -21,11 +23,15 @@ import os
 from typing import Optional
 
 from sedna.common.confine import inside, is_below
-from sedna.common.exceptions import NotFound
+from sedna.common.exceptions import LabelError, NotFound
 from sedna.control.rounds import RoundFiles
-from sedna.examples.robo.frame_ring import frames_dir
+from sedna.core.labelling.naming import LabelNaming
+from sedna.core.labelling.previews import frames_dir, has_previews
+from sedna.core.lifelong_learning.unseen_store import pending
+from sedna.runtimes.local.mounts import rewrite, under
 
 MAX_SELECTED = 500  # frames one label/discard may name
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
 class FieldError(ValueError):
@@ -37,13 +43,14 @@ class FieldError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
-class RobotFiles:
-    """Where one job's robot data lives (real paths), and why a part is missing."""
+class FrameFiles:
+    """Where one job's frames live (real paths), its naming, and why a part is missing."""
 
     output_dir: str
     frames: str
     unseen: Optional[str]
     index: Optional[str]
+    naming: Optional[LabelNaming] = None  # None: the job declares a naming that is not valid
     note: str = ""   # why there is no unseen gallery (empty when there is one)
 
     @property
@@ -64,8 +71,6 @@ def host_path(template, path):
     """``path`` as the deploy ``template``'s first container sees it, mapped to
     the host through its ``hostPath`` mounts (the local runtime's rule); None
     when it lies in a volume of another kind."""
-    from sedna.runtimes.local.mounts import rewrite, under
-
     spec = (template or {}).get("spec") or {}
     containers = spec.get("containers") or [{}]
     volumes = {v.get("name"): v for v in spec.get("volumes") or [] if isinstance(v, dict)}
@@ -90,15 +95,16 @@ def _deploy_env(job):
     return {e.get("name"): e.get("value") for e in container.get("env") or [] if isinstance(e, dict)}
 
 
-def robot_files(job, dataset):
-    """The :class:`RobotFiles` of ``job`` (its Dataset ``dataset``, or None)."""
+def frame_files(job, dataset):
+    """The :class:`FrameFiles` of ``job`` (its Dataset ``dataset``, or None)."""
     out = _local(job["spec"].get("outputDir"))
     if out is None:
         raise NotFound(f"job {job['metadata']['name']}: outputDir is not a local folder; "
                        "the dashboard shows local jobs' frames only")
     index = _local(((dataset or {}).get("spec") or {}).get("url"))
     frames = frames_dir(RoundFiles(out).deploy_output())
-    save_url = _deploy_env(job).get("unseen_save_url")
+    env = _deploy_env(job)
+    save_url = env.get("unseen_save_url")
     note, unseen = "", None
     if not save_url:
         note = "the inference worker's template sets no unseen_save_url: it saves no unseen frames"
@@ -107,7 +113,23 @@ def robot_files(job, dataset):
         unseen = _local(mapped)
         if unseen is None:
             note = f"unseen_save_url {save_url} is not a folder on this machine"
-    return RobotFiles(output_dir=out, frames=frames, unseen=unseen, index=index, note=note)
+    try:
+        naming = LabelNaming.from_env(env)
+    except LabelError as e:
+        naming, note = None, f"the inference worker's template declares {e}"
+    return FrameFiles(output_dir=out, frames=frames, unseen=unseen, index=index, naming=naming, note=note)
+
+
+def shows_images(files):
+    """Whether the job's samples are pictures: the inference worker drew previews,
+    or its saved unseen samples are image files. A tabular job's are neither."""
+    if has_previews(files.frames):
+        return True
+    try:
+        todo = pending(files.unseen) if files.unseen else []
+    except LabelError:
+        return False
+    return any(name.lower().endswith(IMAGE_EXTENSIONS) for name, _ in todo)
 
 
 def image_path(files, rel):
@@ -147,7 +169,7 @@ def labels_folder(files, value):
     """The folder of label PNGs the user named: absolute, or relative to the
     Dataset's folder; it must exist inside the Dataset's folder or ``outputDir``."""
     if not isinstance(value, str) or not value.strip():
-        raise FieldError("labels", "name the folder of label PNGs (<frame>_gtFine_labelTrainIds.png)")
+        raise FieldError("labels", "name the folder of label files")
     value = value.strip()
     if "\0" in value or len(value) > 4096:
         raise FieldError("labels", "not a path")
