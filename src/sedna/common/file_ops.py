@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 
-from sedna.common import remote_files
+from sedna.common import archives, remote_files
 from sedna.common.atomic_files import AtomicWriter as _AtomicWriter
 from sedna.common.atomic_files import fsync_dir as _fsync_dir
 from sedna.common.atomic_files import temp_name as _temp_name
@@ -35,7 +35,6 @@ from sedna.common.remote_files import scheme as _scheme
 __all__ = ("FileOps", "UnsafeKeyError")
 
 _HTTP_SCHEMES = ("http", "https")
-_TAR_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
 
 
 def _json_default(obj):
@@ -396,7 +395,7 @@ class FileOps:
                 dst = tempfile.mkdtemp(prefix="sedna-download-") + os.sep
             local = cls._fetch_remote(src, cls._local(dst))
             extract_to = None
-        if untar and os.path.isfile(local) and cls._is_tar(local):
+        if untar and os.path.isfile(local) and archives.is_tar(local):
             return cls._untar(local, extract_to)
         return local
 
@@ -424,30 +423,13 @@ class FileOps:
             shutil.rmtree(staging, ignore_errors=True)
         return dst
 
-    @staticmethod
-    def _is_tar(path):
-        import tarfile  # lazy: rarely needed
-
-        return tarfile.is_tarfile(path)
-
     @classmethod
     def _untar(cls, archive, folder=None):
         """Extract ``archive`` into ``folder`` (default: archive path minus suffix)."""
-        if folder is None:
-            name = os.path.basename(archive)
-            for suffix in _TAR_SUFFIXES:
-                if name.endswith(suffix):
-                    name = name[: -len(suffix)]
-                    break
-            else:
-                name += ".d"
-            folder = os.path.join(os.path.dirname(archive), name)
-        import tarfile
-
+        folder = folder or archives.default_folder(archive)
         tmp = _temp_name(folder)
         try:
-            with tarfile.open(archive) as tar:
-                cls._safe_extract(tar, tmp)
+            archives.safe_extract(archive, tmp)
             if os.path.isdir(folder):
                 cls._copy_tree_local(tmp, folder)
             else:
@@ -455,23 +437,6 @@ class FileOps:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return folder
-
-    @staticmethod
-    def _safe_extract(tar, folder):
-        """Extract refusing absolute paths, ``..`` and links leaving ``folder``."""
-        import tarfile
-
-        try:
-            tar.extractall(folder, filter="data")
-            return
-        except TypeError:  # Python without extraction filters
-            pass
-        base = os.path.realpath(folder)
-        for member in tar.getmembers():
-            dest = os.path.realpath(os.path.join(base, member.name))
-            if os.path.commonpath([base, dest]) != base or member.issym() or member.islnk():
-                raise tarfile.TarError(f"unsafe member in archive: {member.name}")
-        tar.extractall(folder)
 
     # ---------------------------------------------------------------- upload
     @classmethod

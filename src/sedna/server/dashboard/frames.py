@@ -61,7 +61,7 @@ def job_files(store, ns, name):
 
 
 def _files(request, ns, name):
-    return job_files(runtime_of(request).store, ns, name)
+    return job_files(runtime_of(request), ns, name)
 
 
 def _base(ns, name):

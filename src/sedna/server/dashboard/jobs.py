@@ -94,7 +94,7 @@ def _list_jobs(store):
 
 @router.get("/ui/")
 async def job_list(request: Request):
-    rows, now = await run_in_threadpool(_list_jobs, runtime_of(request).store)
+    rows, now = await run_in_threadpool(_list_jobs, runtime_of(request))
     more = len(rows) > MAX_JOBS
     body = ["<h1>Jobs</h1>"]
     if not rows:
@@ -267,7 +267,7 @@ async def job_page(ns: str, name: str, request: Request, metric: str = ""):
     from sedna.server.dashboard.knowledge import kb_html, rollback_notice
 
     try:
-        d = await run_in_threadpool(_load_job, runtime_of(request).store, ns, name, metric or None)
+        d = await run_in_threadpool(_load_job, runtime_of(request), ns, name, metric or None)
     except NotFound:
         return page(request, "No such job", f'<h1>No job {esc(ns)}/{esc(name)}</h1><p><a href="/ui/">All jobs</a>'
                     '</p>', status=404)

@@ -150,5 +150,5 @@ async def rollback(ns: str, name: str, request: Request):
     raw = form.get("version", "")
     if not raw.isdigit():
         raise HTTPException(400, f"version: must be a version number (got {raw[:40]!r})")
-    await run_in_threadpool(_rollback, runtime_of(request).store, ns, name, int(raw))
+    await run_in_threadpool(_rollback, runtime_of(request), ns, name, int(raw))
     return RedirectResponse(job_url(ns, name, f"?rolledBack={int(raw)}#kb"), status_code=303)

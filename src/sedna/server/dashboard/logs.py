@@ -25,4 +25,4 @@ def _log(store, ns, job, worker, offset):
 
 @router.get("/ui/jobs/{ns}/{job}/workers/{worker}/log")
 async def worker_log(ns: str, job: str, worker: str, request: Request, offset: int = 0):
-    return await run_in_threadpool(_log, runtime_of(request).store, ns, job, worker, offset)
+    return await run_in_threadpool(_log, runtime_of(request), ns, job, worker, offset)
