@@ -5,17 +5,16 @@ all or nothing. ``sedna delete -f`` reads its files here too."""
 import os
 import sys
 
-from sedna.cli import UserError
 from sedna.cli.client import Client
+from sedna.common import yaml_input
 from sedna.common.api_paths import API
+from sedna.common.exceptions import ManifestError, UserError
+from sedna.control.resources import KINDS, load_manifests, validate
 
 
 def read_manifests(files):
     """``[(file, document)]`` of every manifest in ``files`` (paths, folders or ``-``);
     text that is not UTF-8, nested too deep or an alias bomb is refused before loading."""
-    from sedna.common import yaml_input
-    from sedna.common.exceptions import ManifestError
-    from sedna.control.resources import load_manifests
 
     docs = []
     for f in files:
@@ -79,8 +78,6 @@ def cmd_apply(args):
 def _checked_documents(args):
     """``[(where, object)]``: every manifest of ``-f``, validated, ``where``
     naming its file and document number."""
-    from sedna.common.exceptions import ManifestError
-    from sedna.control.resources import validate
 
     checked, counts = [], {}
     for src, d in read_manifests(args.filename):
@@ -98,15 +95,11 @@ def _checked_documents(args):
 
 
 def _singular(obj):
-    from sedna.control.resources import KINDS
-
     return KINDS[obj["kind"]]["singular"]
 
 
 def _put(client, obj, where, dry_run=False):
     """PUT one object (a dry run: validated and checked, not stored)."""
-    from sedna.control.resources import KINDS
-
     plural = KINDS[obj["kind"]]["plural"]
     ns, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
     path = f"{API}/namespaces/{ns}/{plural}/{name}" + ("?dryRun=All" if dry_run else "")

@@ -6,20 +6,18 @@ import os
 import urllib.error
 import urllib.request
 
-from sedna.cli import UserError
+from sedna.cli.context import resolve
+from sedna.common.exceptions import UserError
+from sedna.runtimes.local.runtime import lock_holder
 
 
 class Client:
     def __init__(self, state_dir=None, server=None, context=None, target=None):
-        from sedna.cli.context import resolve
-
         self.target = target or resolve(server=server, state_dir=state_dir, context=context)
         self.url, self.token = self.target.url.rstrip("/"), self.target.token
 
     def unreachable(self, why):
         """The one-line error when nothing answers at :attr:`url`."""
-        from sedna.runtimes.local.runtime import lock_holder
-
         start = "start one with `sedna up`"
         sd = self.target.state_dir
         if sd and os.path.isdir(sd) and lock_holder(sd) is None:  # the server of that folder has stopped

@@ -11,14 +11,13 @@ import importlib
 import os
 import sys
 
-from sedna.cli import UserError
-from sedna.runtimes.kubernetes import add_api_flags, add_metrics_flags
 from sedna.common.constants import DEFAULT_PORT
+from sedna.common.exceptions import UserError
+from sedna.control import crds
+from sedna.runtimes.kubernetes import add_api_flags, add_metrics_flags
 
 
 def _cmd_crds(args):
-    from sedna.control import crds
-
     if args.output_dir:
         for kind, name in crds.FILES.items():
             path = os.path.join(args.output_dir, name)

@@ -4,7 +4,10 @@ import contextlib
 import os
 import sys
 
-from sedna.cli import UserError
+from sedna.common.exceptions import LabelError, UserError
+from sedna.common.log import setup
+from sedna.core.labelling import LabelNaming, label
+from sedna.runtimes.local.runtime import lock_holder
 
 
 def _cmd_quickstart(args):
@@ -12,8 +15,7 @@ def _cmd_quickstart(args):
         import sklearn  # noqa: F401
     except ImportError:
         raise UserError("quickstart needs scikit-learn: pip install 'sedna[sklearn]'") from None
-    from sedna.common.log import setup
-    from sedna.examples.digits import DOMAINS, run_quickstart
+    from sedna.examples.digits import DOMAINS, run_quickstart  # lazy: the digits example needs scikit-learn
 
     for d in (args.unseen, *args.seen):
         if d not in DOMAINS:
@@ -47,7 +49,11 @@ def _cmd_demo_manifests(args):
         import PIL  # noqa: F401
     except ImportError:
         raise UserError("rendering the demo's frames needs pillow: pip install 'sedna[robo]'") from None
-    from sedna.examples.robo.demo import HERE, IMAGE, write_manifests
+    from sedna.examples.robo.demo import (  # lazy: the robot example needs the [robo] extra (torch, pillow)
+        HERE,
+        IMAGE,
+        write_manifests,
+    )
 
     work = os.path.abspath(args.workdir)
     size = _demo_size(args.size)
@@ -73,7 +79,7 @@ def _render_demo_frames(work, frames, size):
     """Render the seen scenes' training frames and every scene's camera frames under
     ``work/segmentation_data`` (the Dataset of the written manifests); the index starts
     empty. Returns (the index, round 1's lines, the camera frames' lines)."""
-    from sedna.examples.robo import datagen
+    from sedna.examples.robo import datagen  # lazy: the robot example needs the [robo] extra (torch, pillow)
 
     root = os.path.join(work, "segmentation_data")
     counts = {d: {"train": frames, "val": 10} for d in datagen.SEEN}
@@ -89,13 +95,16 @@ def _cmd_demo(args):
     if args.manifests:
         return _cmd_demo_manifests(args)
     try:
+        import fastapi  # noqa: F401
         import PIL  # noqa: F401
         import torch  # noqa: F401
-        import fastapi  # noqa: F401
     except ImportError as e:
         raise UserError(f"the demo needs {e.name}: pip install torch==2.13.0 && pip install 'sedna[robo,server]'") \
             from None
-    from sedna.examples.robo.demo import DemoError, run_demo
+    from sedna.examples.robo.demo import (  # lazy: the robot example needs the [robo] extra (torch, pillow)
+        DemoError,
+        run_demo,
+    )
 
     h, w = _demo_size(args.size)
     if args.frames < 12 or args.epochs < 1:
@@ -149,8 +158,6 @@ def _stop_leftover(state):
     """Stop a demo control plane an interruption left running (one caught while it was starting)."""
     import subprocess
 
-    from sedna.runtimes.local.runtime import lock_holder
-
     if lock_holder(state) is not None:
         subprocess.run([sys.executable, "-m", "sedna.cli", "down", "--state-dir", state], capture_output=True,
                        timeout=60)
@@ -164,8 +171,6 @@ def _gone(started, keep):
 
 
 def _cmd_label(args):
-    from sedna.common.exceptions import LabelError
-    from sedna.core.labelling import LabelNaming, label
 
     if (args.truth is None) == (args.labels is None):
         raise UserError("give exactly one of --truth DIR (label files already under the Dataset's folder) "

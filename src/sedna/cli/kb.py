@@ -11,7 +11,12 @@ knowledge base is, in one line; nothing here ends in a traceback.
 import json
 import os
 
-from sedna.cli import UserError
+from sedna.cli.views import table
+from sedna.common.exceptions import UserError
+from sedna.control.deploy import NotDeployable, roll_back, served_version
+from sedna.core.lifelong_learning.kb_doc import group_change, group_served_by, kb_root_of
+from sedna.knowledge import KnowledgeBase
+from sedna.knowledge.index import KBVersion
 
 JOB_KB = "kb"
 
@@ -27,8 +32,6 @@ def _read_json(path):
 
 def _kb_of_index(doc, path):
     """The knowledge base an index document (a version, an eval output) came from."""
-    from sedna.core.lifelong_learning.kb_doc import kb_root_of
-    from sedna.knowledge.index import KBVersion
 
     source = (doc.get("evaluation") or {}).get("source_index")
     if source:
@@ -72,8 +75,6 @@ def _kb_root(path):
 
 
 def _open_kb(path):
-    from sedna.knowledge import KnowledgeBase
-
     root = _kb_root(path)
     try:
         return root, KnowledgeBase(root)
@@ -124,7 +125,6 @@ def _cmd_kb_show(args):
     if args.json:
         print(json.dumps(v.doc, indent=1))
         return 0
-    from sedna.core.lifelong_learning.kb_doc import group_change, group_served_by
 
     print(f"version {v.number} ({v.url}), parent {v.parent_version}, created {v.created_at}")
     refreshed = (v.doc.get("update") or {}).get("refreshed") or {}
@@ -135,7 +135,6 @@ def _cmd_kb_show(args):
         url = v.resolve(m["url"]) if m.get("url") else "-"
         rows.append((g["entry"], g.get("n_samples", 0), group_change(g, v.number, refreshed),
                      group_served_by(g), ", ".join(f"{k}={_num(x)}" for k, x in metrics.items()) or "-", url))
-    from sedna.cli.views import table
 
     # the model path last, whole and absolute (a version may use models an earlier version wrote)
     print(table(rows, ["TASK", "SAMPLES", "THIS VERSION", "SERVED BY", "METRICS", "MODEL"]))
@@ -159,8 +158,6 @@ def _cmd_kb_rollback(args):
     root, kb = _open_kb(args.path)
     out = _job_output_dir(root)
     if args.deploy:
-        from sedna.control.deploy import NotDeployable, roll_back
-
         if out is None:
             raise UserError(f"--deploy: {root} is not a job's knowledge base (outputDir/{JOB_KB}), so it has no "
                             "deployed index; roll back without --deploy")
@@ -176,8 +173,6 @@ def _cmd_kb_rollback(args):
     v = kb.rollback(args.version)
     print(f"{root}: current version is now {v.number}")
     if out is not None:
-        from sedna.control.deploy import served_version
-
         served = served_version(out)
         if served is not None and served != v.number:
             print(f"the inference worker still serves version {served}; `sedna kb rollback --deploy` serves "

@@ -12,19 +12,33 @@ import subprocess
 import sys
 import time
 
-from sedna.cli import UserError
+from sedna.cli import context
 from sedna.cli.client import Client
-from sedna.runtimes.local.runtime import DEFAULT_PORT, DEFAULT_STATE_DIR, state_paths
+from sedna.cli.context import Target, _read_token, _server_json, resolve
+from sedna.common.exceptions import UserError
+from sedna.common.log import setup
+from sedna.common.procs import cmdline, start_time
+from sedna.control.reconcile import Settings
+from sedna.runtimes.local.runtime import (
+    DEFAULT_PORT,
+    DEFAULT_STATE_DIR,
+    LocalRuntime,
+    StateDirInUse,
+    lock_holder,
+    port_free,
+    state_paths,
+)
+from sedna.runtimes.local.store import Store, StoreCorrupt, repair
+from sedna.runtimes.local.workers import ImageMap
+from sedna.server.auth import is_loopback
+
 
 def cmd_up(args):
-    from sedna.common.log import setup
-
     try:
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
         raise UserError("the control plane needs the server extra: pip install 'sedna[server]'") from None
-    from sedna.runtimes.local.runtime import lock_holder, port_free
 
     args.state_dir = args.state_dir or DEFAULT_STATE_DIR
     holder = lock_holder(os.path.abspath(args.state_dir))
@@ -38,14 +52,10 @@ def cmd_up(args):
     if args.detach:
         return _up_detached(args)
     setup()
-    from sedna.runtimes.local.runtime import LocalRuntime
-
-    from sedna.control.reconcile import Settings
 
     images = _images(args)
     if args.backoff <= 0 or args.max_attempts < 1 or args.max_failed_rounds < 1:
         raise UserError("--backoff must be > 0, --max-attempts and --max-failed-rounds >= 1")
-    from sedna.runtimes.local.runtime import StateDirInUse
 
     try:
         rt = LocalRuntime(args.state_dir, host=args.host, port=args.port, images=images,
@@ -58,15 +68,13 @@ def cmd_up(args):
     print(f"sedna control plane on {rt.url} (state in {rt.state_dir}); context {name!r}; kubectl: {kubectl}; "
           f"dashboard: {rt.url}/ui/ (its token: {os.path.join(rt.state_dir, 'token')}); Ctrl-C to stop", flush=True)
     _warn_host(args.host)
-    from sedna.server.app import create_app
+    from sedna.server.app import create_app  # lazy: the server needs the [server] extra (fastapi, uvicorn)
 
     return rt.serve(create_app)
 
 
 def _record(rt, name):
     """Make this server the current context and write its kubeconfig: ``(context, kubeconfig path)``."""
-    from sedna.cli import context
-
     try:
         name = context.record(rt.state_dir, rt.url, name)
     except OSError as e:  # an unwritable config folder must not stop the server
@@ -80,8 +88,6 @@ def _record(rt, name):
 
 
 def _warn_host(host):
-    from sedna.server.auth import is_loopback
-
     if not is_loopback(host):
         print(f"warning: listening on {host}, beyond loopback: anyone who can reach it and holds the token "
               "controls the jobs", file=sys.stderr)
@@ -89,8 +95,6 @@ def _warn_host(host):
 
 def _check_state(args):
     """A corrupt state database stops `up` in one line, or is repaired with --repair."""
-    from sedna.runtimes.local.store import Store, StoreCorrupt, repair
-
     path = state_paths(os.path.abspath(args.state_dir))["db"]
     if not os.path.exists(path):
         return
@@ -107,8 +111,6 @@ def _check_state(args):
 
 
 def _images(args):
-    from sedna.runtimes.local.workers import ImageMap
-
     try:
         m = ImageMap.from_args(args.image or [])
         if args.config:
@@ -154,7 +156,6 @@ def _up_detached(args):
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
-    from sedna.cli.context import Target
 
     url = f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}"
     client = Client(target=Target(url, "", "sedna up --detach"))
@@ -178,8 +179,6 @@ def _up_detached(args):
 def cmd_down(args):
     """Stop the server: through its state folder's lock when it runs here,
     else by asking it over the API (the server stops its own workers)."""
-    from sedna.cli.context import resolve
-
     state = args.state_dir
     if not (state or args.server or args.context or os.environ.get("SEDNA_SERVER")):
         local = os.path.abspath(DEFAULT_STATE_DIR)
@@ -216,8 +215,6 @@ def _wait(cond, seconds):
 
 
 def _down_local(args, state):
-    from sedna.cli.context import Target, _read_token, _server_json
-    from sedna.runtimes.local.runtime import lock_holder
 
     paths = state_paths(state)
     holder = lock_holder(state)
@@ -265,8 +262,6 @@ def _not_our_server(pid, info):
     The start time the server recorded must match the process's; a file
     without one (an older server) needs a command line of ``sedna ... up``.
     Without ``/proc`` nothing can be checked and the pid is trusted."""
-    from sedna.common.procs import cmdline, start_time
-
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1:
         return f"server.json names no valid pid ({pid!r})"
     if not _alive(pid):

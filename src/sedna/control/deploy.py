@@ -18,11 +18,12 @@ import json
 import os
 import posixpath
 
-from sedna.common.exceptions import (  # noqa: F401 - NoSuchVersion, NotDeployable re-exported
-    DataFileNotFoundError, KnowledgeBaseError, NoSuchVersion, NotDeployable, SednaError,
-)
+from sedna.common.confine import inside
+from sedna.common.exceptions import DataFileNotFoundError, KnowledgeBaseError, NoSuchVersion, NotDeployable, SednaError  # noqa: F401 - NoSuchVersion, NotDeployable re-exported
+from sedna.common.file_ops import FileOps
 from sedna.control.files import NotRegularFile, open_regular, publish_copy
 from sedna.control.rounds import RoundFiles
+from sedna.knowledge import KnowledgeBase
 
 __all__ = ("NotDeployable", "NoSuchVersion", "publish_deployment", "deploy_index_of", "deployable_indexes",
            "deployable_index", "served_version", "roll_back")
@@ -59,9 +60,6 @@ def publish_deployment(source, target, output_dir):
     ``FileNotFoundError`` naming the missing eval output.
     """
     if _remote(output_dir):
-        from sedna.common.confine import inside
-        from sedna.common.file_ops import FileOps
-
         if not inside(source, output_dir) or not inside(target, output_dir):
             raise ValueError(f"eval output {source} is not inside outputDir {output_dir}")
         FileOps.write_atomic(target, FileOps.read_bytes(source))
@@ -76,8 +74,6 @@ def _read_doc(url):
     """An index document as a dict, or None (missing, not a regular file, not JSON)."""
     try:
         if _remote(url):
-            from sedna.common.file_ops import FileOps
-
             raw = FileOps.read_bytes(url)
         else:
             fd = open_regular(_local(url), follow_symlinks=False)
@@ -104,8 +100,6 @@ def deployable_indexes(output_dir):
     """``{knowledge-base version: its eval output}``: the versions that can be
     served, each with the ``outputDir/eval/<r>/index.json`` that evaluated it
     (the latest round's if several did)."""
-    from sedna.common.file_ops import FileOps
-
     out = output_dir.rstrip("/")
     files, join = RoundFiles(out), _join(out)
     try:
@@ -137,8 +131,6 @@ def roll_back(output_dir, version):
     :class:`NotDeployable` when no eval output evaluated the version, and what
     :func:`publish_deployment` raises.
     """
-    from sedna.knowledge import KnowledgeBase
-
     out = output_dir.rstrip("/")
     root = RoundFiles(out).knowledge_base()
     kb = KnowledgeBase(root)

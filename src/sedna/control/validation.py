@@ -19,6 +19,8 @@ import json
 import math
 import re
 
+from sedna.control.names import dns_problem
+
 ROOT = "(root)"
 
 #: Longest single argument or ``NAME=value`` environment string Linux accepts (MAX_ARG_STRLEN).
@@ -112,8 +114,6 @@ class Checker:
 
     def dns(self, value, path, label=False):
         """A DNS-1123 subdomain (or, with ``label``, a DNS-1123 label); see :mod:`sedna.control.names`."""
-        from sedna.control.names import dns_problem
-
         if self.string(value, path) is None:
             return
         problem = dns_problem(value, label=label)

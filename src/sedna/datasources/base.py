@@ -11,9 +11,10 @@ import numpy as np
 
 from sedna.common.class_factory import ClassFactory, ClassType
 from sedna.common.exceptions import DataFileNotFoundError, DataParseError
+from sedna.common.file_ops import FileOps
 from sedna.common.log import LOGGER
 from sedna.datasources import frames
-from sedna.datasources.ops import is_pandas
+from sedna.datasources.arrays import is_pandas, to_array  # noqa: F401 - to_array re-exported
 
 __all__ = ("BaseDataSource",)
 
@@ -39,17 +40,6 @@ def _func_name(func):
     return getattr(func, "__qualname__", None) or type(func).__name__
 
 
-def to_array(items):
-    """``np.array(items)``, but a ragged list becomes a 1-D object array."""
-    try:
-        return np.array(items)
-    except ValueError:
-        arr = np.empty(len(items), dtype=object)
-        for i, item in enumerate(items):
-            arr[i] = item
-        return arr
-
-
 def is_sequence(obj):
     """A tuple/list/array-like result of a callback (str and bytes do not count)."""
     if isinstance(obj, (str, bytes, bytearray, Mapping)):
@@ -70,8 +60,6 @@ class _LocalFiles:
         self._tmp = None
 
     def __enter__(self):
-        from sedna.common.file_ops import FileOps  # lazy: keeps import light
-
         out, missing = [], []
         for f in self.files:
             if f is None or str(f).strip() == "":
@@ -162,8 +150,6 @@ class BaseDataSource:
         are stored as JSON text inside it; pandas data as one array per column
         with its schema, see :mod:`sedna.datasources.frames`). A remote ``output`` is uploaded.
         """
-        from sedna.common.file_ops import FileOps
-
         if not output:
             raise ValueError("save() needs an output path")
         output = str(output)

@@ -15,7 +15,7 @@ import json
 
 import numpy as np
 
-from sedna.datasources.ops import is_pandas
+from sedna.datasources.arrays import is_pandas
 
 __all__ = ("pack", "unpack")
 

@@ -11,20 +11,16 @@ taken as an array. pandas is imported only when the data is pandas.
 
 import numpy as np
 
+from sedna.datasources.arrays import is_pandas, to_array
+from sedna.datasources.base import BaseDataSource
+
 __all__ = ("subset", "concat", "is_pandas", "take", "join")
-
-
-def is_pandas(obj):
-    """A pandas DataFrame or Series (without importing pandas)."""
-    return type(obj).__module__.split(".")[0] == "pandas" and hasattr(obj, "iloc")
 
 
 def _rows(a):
     """``a`` ready for row indexing: pandas and arrays as they are, lists as arrays."""
     if a is None or is_pandas(a) or isinstance(a, np.ndarray):
         return a
-    from sedna.datasources.base import to_array
-
     return to_array(list(a)) if isinstance(a, (list, tuple)) else np.asarray(a)
 
 
@@ -54,8 +50,6 @@ def _aligned(a, n):
 def subset(samples, idx):
     """A new data source holding rows ``idx`` of ``samples``; ``.index`` keeps
     the rows' positions in the batch the caller started from."""
-    from sedna.datasources.base import BaseDataSource
-
     idx = np.asarray(idx, dtype=np.int64)
     out = BaseDataSource(data_type=samples.data_type)
     x = _rows(samples.x)
@@ -81,8 +75,6 @@ def subset(samples, idx):
 
 def concat(parts, data_type="train"):
     """Concatenate data sources row-wise (x, y, meta_attr)."""
-    from sedna.datasources.base import BaseDataSource
-
     parts = [p for p in parts if p is not None and p.x is not None and len(p.x)]
     out = BaseDataSource(data_type=data_type)
     if not parts:

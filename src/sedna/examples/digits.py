@@ -11,6 +11,9 @@ import time
 
 import numpy as np
 
+from sedna.core.lifelong_learning import LifelongLearning
+from sedna.datasources import BaseDataSource
+
 DOMAINS = ("plain", "inverted", "rotated", "flipped")
 
 
@@ -44,8 +47,6 @@ class DigitsDomains:
 
     def source(self, domains, split="train", with_attr=True, rows=None, data_type=None):
         """A data source of ``domains`` (x, y and, optionally, the domain as ``meta_attr``)."""
-        from sedna.datasources import BaseDataSource
-
         if isinstance(domains, str):
             domains = [domains]
         rows = (self.train_rows if split == "train" else self.test_rows) if rows is None else rows
@@ -75,8 +76,6 @@ def accuracy(ll, data):
 def run_quickstart(output_url, seen=("plain", "inverted"), unseen="rotated", out=print):
     """Train on two domains, evaluate, infer on all three, learn the third; print a table."""
     import os
-
-    from sedna.core.lifelong_learning import LifelongLearning
 
     data = DigitsDomains()
     os.environ.setdefault("unseen_save_url", os.path.join(output_url, "unseen_samples"))

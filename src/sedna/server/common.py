@@ -7,6 +7,7 @@ import json
 from fastapi import HTTPException, Request
 
 from sedna.common.exceptions import ManifestError
+from sedna.control import resources
 
 MAX_BODY_BYTES = 4 * 1024 * 1024   # a manifest or a report; bigger bodies get 413
 MAX_JSON_DEPTH = 100               # a pod template nests ~12 deep
@@ -73,8 +74,6 @@ async def body_json(request: Request):
 
 def kind_of(plural):
     """The kind stored under ``plural`` (404 when there is none)."""
-    from sedna.control import resources
-
     try:
         return resources.resolve_kind(plural)
     except ManifestError as e:

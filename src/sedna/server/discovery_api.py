@@ -17,8 +17,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from sedna import __version__
 from sedna.common.api_paths import API, GROUP_VERSION
-from sedna.server import resources_api
 from sedna.common.constants import DATASET, DATASETS, JOB, JOBS
+from sedna.control.columns import HEADERS
+from sedna.server import resources_api
 
 router = APIRouter()
 
@@ -148,8 +149,6 @@ def wants_table(request):
 def as_table(plural, items, cont=""):
     """A ``meta.k8s.io/v1`` Table with the columns of ``sedna get`` (the wide ones
     at priority 1, shown by ``-o wide``), as an API server answers kubectl get."""
-    from sedna.control.columns import HEADERS
-
     narrow, wide, rowf = HEADERS[plural]
     cols = [{"name": h, "type": "string", "format": "name" if h == "NAME" else "",
              "description": h.lower(), "priority": 0 if h in narrow else 1} for h in wide]

@@ -17,10 +17,11 @@ import time
 import numpy as np
 
 from sedna.common.exceptions import LabelError
+from sedna.common.file_ops import FileOps
 from sedna.common.log import LOGGER
 from sedna.common.regular_files import open_regular
+from sedna.datasources.arrays import is_pandas
 from sedna.datasources.frames import pack
-from sedna.datasources.ops import is_pandas
 
 
 def save_unseen(samples, save_url):
@@ -30,8 +31,6 @@ def save_unseen(samples, save_url):
     to ``save_url/unseen.txt``. Array samples: one ``.npz`` per batch.
     Returns the written paths.
     """
-    from sedna.common.file_ops import FileOps
-
     if not FileOps.is_local(save_url):
         LOGGER.warning("unseen samples: only local save folders are supported, not %s", save_url)
         return []

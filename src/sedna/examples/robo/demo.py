@@ -244,11 +244,15 @@ def _evaluate_kb(index_url, data_root, test_index, size, domains):
     import numpy as np
 
     import sedna.examples.robo.plugins  # noqa: F401
-    from sedna.core.lifelong_learning import LifelongLearning
-    from sedna.datasources import BaseDataSource
-    from sedna.examples.robo.imageio import read_label
-    from sedna.examples.robo.interface import Estimator
-    from sedna.examples.robo.metrics import Evaluator
+    from sedna.core.lifelong_learning import LifelongLearning  # lazy: the engine loads only when the demo runs
+    from sedna.datasources import BaseDataSource  # lazy: loaded only when the demo runs
+    from sedna.examples.robo.imageio import (
+        read_label,  # lazy: pillow, from the [robo] extra, only where images are read
+    )
+    from sedna.examples.robo.interface import (
+        Estimator,  # lazy: the robot example needs the [robo] extra (torch, pillow)
+    )
+    from sedna.examples.robo.metrics import Evaluator  # lazy: the robot example needs the [robo] extra (torch, pillow)
 
     saved = os.environ.get("MODEL_URLS")
     os.environ["MODEL_URLS"] = index_url  # serve this version, as an inference worker would
@@ -276,9 +280,13 @@ def _evaluate_kb(index_url, data_root, test_index, size, domains):
 def _untrained_miou(data_root, test_index, size, domains):
     import numpy as np
 
-    from sedna.examples.robo.imageio import read_label
-    from sedna.examples.robo.interface import Estimator
-    from sedna.examples.robo.metrics import Evaluator
+    from sedna.examples.robo.imageio import (
+        read_label,  # lazy: pillow, from the [robo] extra, only where images are read
+    )
+    from sedna.examples.robo.interface import (
+        Estimator,  # lazy: the robot example needs the [robo] extra (torch, pillow)
+    )
+    from sedna.examples.robo.metrics import Evaluator  # lazy: the robot example needs the [robo] extra (torch, pillow)
 
     est = Estimator(num_class=24, size=size, seed=1)
     out = {}
@@ -296,7 +304,7 @@ def _untrained_miou(data_root, test_index, size, domains):
 def _render(work, frames, stream_seen, heldout_frames, test_frames, size, seed, progress):
     """The scenes rendered under ``work``: ``{data_root, index, train_lines, test_index, stream, domains}``;
     the Dataset's index left empty (appending is what triggers rounds)."""
-    from sedna.examples.robo import datagen
+    from sedna.examples.robo import datagen  # lazy: the robot example needs the [robo] extra (torch, pillow)
 
     data_root = os.path.join(work, "segmentation_data")
     seen, held = list(datagen.SEEN), datagen.HELDOUT
@@ -323,7 +331,7 @@ def _render(work, frames, stream_seen, heldout_frames, test_frames, size, seed, 
 def _stream_camera(work, d, seed, progress):
     """Every camera frame to the inference worker, in a shuffled order; the
     unseen flags scored against the held-out scene: ``{precision, recall, tp, fp, fn}``."""
-    from sedna.examples.robo import datagen
+    from sedna.examples.robo import datagen  # lazy: the robot example needs the [robo] extra (torch, pillow)
 
     camera, stream = os.path.join(work, "camera"), d["stream"]
     results = os.path.join(work, "infer_results", "results.jsonl")
@@ -414,7 +422,7 @@ def run_demo(workdir="sedna-demo", frames=40, stream_seen=10, heldout_frames=40,
 
 def _kb_version_index(kb_root, number):
     """The index of version ``number`` of the job's knowledge base (round r wrote version r)."""
-    from sedna.knowledge import KnowledgeBase
+    from sedna.knowledge import KnowledgeBase  # lazy: loaded only when the demo measures
 
     return KnowledgeBase(kb_root).load(number).url
 

@@ -28,14 +28,16 @@ import numpy as np
 from interface import Estimator
 from train import _load_txt_dataset, with_scenes
 
-from sedna.examples.robo.jobspec import TASK_ALLOCATION, TASK_DEFINITION, UNSEEN_RECOGNITION
-
 import sedna.examples.robo.plugins  # noqa: F401  - registers robo_image_stats
 from sedna.common.config import BaseConfig, Context
 from sedna.common.file_ops import FileOps
 from sedna.common.log import LOGGER, setup
+from sedna.control.rounds import ROUND_FILE, RoundFiles
 from sedna.core.lifelong_learning import LifelongLearning
+from sedna.core.lifelong_learning.kb_doc import kb_root_of
 from sedna.datasources import TxtDataParse, concat, subset
+from sedna.examples.robo.jobspec import TASK_ALLOCATION, TASK_DEFINITION, UNSEEN_RECOGNITION
+from sedna.knowledge import KnowledgeBase
 
 #: the untrained model's seed (the demo's untrained baseline uses the same)
 UNTRAINED_SEED = 1
@@ -45,8 +47,6 @@ def earlier_eval_indexes(url):
     """``[(round, eval index)]`` of the rounds before the one whose eval index is
     ``url``, oldest first; ``[]`` when ``url`` is not a round's eval index of a job
     (a file given by hand)."""
-    from sedna.control.rounds import ROUND_FILE, RoundFiles
-
     url = str(url or "")
     remote = "://" in url
     path = posixpath if remote else os.path
@@ -131,8 +131,6 @@ def eval_data_of_every_round(url):
 def parent_version(version):
     """The knowledge-base version ``version`` was trained from, or None (round 1,
     or a parent that cannot be read: logged)."""
-    from sedna.core.lifelong_learning.kb_doc import kb_root_of
-    from sedna.knowledge import KnowledgeBase
 
     number = version.doc.get("parent_version")
     if number is None:

@@ -22,8 +22,16 @@ import torch.nn.functional as F
 from sedna.common.config import BaseConfig, Context
 from sedna.common.log import LOGGER
 from sedna.examples.robo.classes import IGNORE, NUM_CLASSES
-from sedna.examples.robo.inputs import (as_items, as_str, frame_to_uint8, is_frame, label_array, load_input, resize_rgb,
-                                        row_paths)
+from sedna.examples.robo.inputs import (
+    as_items,
+    as_str,
+    frame_to_uint8,
+    is_frame,
+    label_array,
+    load_input,
+    resize_rgb,
+    row_paths,
+)
 from sedna.examples.robo.metrics import Evaluator
 from sedna.examples.robo.rfnet import RFNetLite, count_parameters
 
@@ -164,7 +172,9 @@ class Estimator:
 
     # ----------------------------------------------------------------- train
     def _load_train_set(self, data):
-        from sedna.examples.robo.imageio import load_sample
+        from sedna.examples.robo.imageio import (
+            load_sample,  # lazy: pillow, from the [robo] extra, only where images are read
+        )
 
         xs, ys = as_items(data), list(getattr(data, "y", []))
         if len(xs) != len(ys):
@@ -424,7 +434,7 @@ class Estimator:
         parent = os.path.dirname(model_path)
         if parent:
             os.makedirs(parent, exist_ok=True)
-        import sedna
+        import sedna  # lazy: loaded only when needed
 
         torch.save({
             "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
@@ -466,7 +476,13 @@ class Estimator:
         and ``merge/<name>.png`` (overlay on the frame) under ``out_dir`` (default: the
         ``INFERENCE_RESULT_DIR`` folders). ``frames``: arrays ``uint8 (H, W, 3)``, rgb
         paths or ``[rgb, depth]`` rows. Returns ``{"label": [...], "color": [...], "merge": [...]}``."""
-        from sedna.examples.robo.imageio import overlay, read_rgb, write_color, write_label, write_rgb
+        from sedna.examples.robo.imageio import (  # lazy: pillow, from the [robo] extra, only where images are read
+            overlay,
+            read_rgb,
+            write_color,
+            write_label,
+            write_rgb,
+        )
 
         if out_dir is None:
             dirs = {"label": self.label_save_path, "color": self.color_label_save_path,

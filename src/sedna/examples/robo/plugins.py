@@ -62,13 +62,18 @@ class RoboRenderer(ImageRenderer):
     Cityscapes class colours (train IDs; 255 and beyond: no class)."""
 
     def image(self, sample):
-        from sedna.examples.robo.imageio import read_rgb
+        from sedna.examples.robo.imageio import (
+            read_rgb,  # lazy: pillow, from the [robo] extra, only where images are read
+        )
 
         sample = first_of(sample)
         return read_rgb(sample) if isinstance(sample, str) else super().image(sample)
 
     def palette(self, mask):
-        from sedna.examples.robo.classes import NUM_CLASSES, colorize
+        from sedna.examples.robo.classes import (  # lazy: the robot example needs the [robo] extra (torch, pillow)
+            NUM_CLASSES,
+            colorize,
+        )
 
         mask = np.asarray(mask)
         return colorize(mask), mask >= NUM_CLASSES

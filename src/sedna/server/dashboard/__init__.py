@@ -1,6 +1,6 @@
 """The dashboard: HTML pages under ``/ui/``, served by the API's own server.
 
-* :mod:`.session`: the login form, the session cookie, CSRF (``require_viewer``,
+* :mod:`.login`: the login form; :mod:`.session`: the session cookie, CSRF (``require_viewer``,
   ``csrf_token``, ``check_csrf``);
 * :mod:`.render`: the shared layout (``page``) and escaping (``esc``);
 * :mod:`.jobs`: the job list and a job's page (rounds, knowledge base, heatmap,
@@ -21,7 +21,7 @@ import re
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
-from sedna.server.dashboard import session
+from sedna.server.dashboard import login, session
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 _STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(css|js|png|svg)$")
@@ -29,7 +29,7 @@ _MEDIA = {"css": "text/css", "js": "text/javascript", "png": "image/png", "svg":
 PAGE_MODULES = ("jobs", "knowledge", "logs", "frames")   # modules with a ``router`` of pages behind the session
 
 router = APIRouter()
-router.include_router(session.router)
+router.include_router(login.router)
 
 
 @router.get("/ui/static/{name}")

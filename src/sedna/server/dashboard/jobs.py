@@ -11,10 +11,12 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from sedna.common.exceptions import NotFound
+from sedna.control.conditions import parse_ts
 from sedna.server.common import runtime_of
 from sedna.server.dashboard import views
 from sedna.server.dashboard.frame_files import shows_images
 from sedna.server.dashboard.frames import job_files
+from sedna.server.dashboard.knowledge import kb_html, read_versions, rollback_notice
 from sedna.server.dashboard.render import duration, esc, job_url, num, page
 
 JOB_KIND = "LifelongLearningJob"
@@ -143,8 +145,6 @@ def _eval_by_version(evals):
 
 
 def _load_job(store, ns, name, metric):
-    from sedna.server.dashboard.knowledge import read_versions
-
     job = store.get(JOB_KIND, ns, name, with_state=True)
     workers = store.workers(ns, job=name)
     evals, trains = _reports(workers, "eval"), _reports(workers, "train")
@@ -168,8 +168,6 @@ _BAR_W = 320
 
 def _bar(row, longest):
     """An SVG bar of a round: one block per stage, placed by its start and length."""
-    from sedna.control.conditions import parse_ts
-
     t0 = parse_ts(row["start"])
     blocks = []
     for s in row["stages"]:
@@ -264,8 +262,6 @@ def workers_html(ns, name, workers):
 
 @router.get("/ui/jobs/{ns}/{name}")
 async def job_page(ns: str, name: str, request: Request, metric: str = ""):
-    from sedna.server.dashboard.knowledge import kb_html, rollback_notice
-
     try:
         d = await run_in_threadpool(_load_job, runtime_of(request), ns, name, metric or None)
     except NotFound:

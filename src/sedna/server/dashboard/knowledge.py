@@ -19,9 +19,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
+from sedna.common.exceptions import OutsideOutputDir
 from sedna.control.deploy import NoSuchVersion, NotDeployable, deployable_indexes, roll_back, served_version
 from sedna.control.rounds import RoundFiles
 from sedna.core.lifelong_learning.kb_doc import group_change, group_served_by
+from sedna.knowledge import KnowledgeBase
 from sedna.server.common import runtime_of
 from sedna.server.dashboard.render import esc, job_url, metrics_table
 from sedna.server.dashboard.session import check_csrf, csrf_token, read_form
@@ -40,8 +42,6 @@ def read_versions(job, eval_by_version):
     """The knowledge base of ``job`` as ``{"root", "current", "deployed", "deployable", "versions", "error"}``
     (``deployed``: the version the deployed index names; ``deployable``: the versions an eval output evaluated);
     ``eval_by_version``: ``{version: {task: eval metrics}}`` from the eval reports."""
-    from sedna.knowledge import KnowledgeBase
-
     job_out = _output_dir(job)
     root = RoundFiles(job_out).knowledge_base() if job_out else None
     out = {"root": root, "current": None, "deployed": None, "deployable": set(), "versions": [], "error": None}
@@ -125,8 +125,6 @@ def rollback_notice(request, kb):
 
 
 def _rollback(store, ns, name, version):
-    from sedna.common.exceptions import OutsideOutputDir
-
     job = store.get("LifelongLearningJob", ns, name)
     out = _output_dir(job)
     if out is None:

@@ -11,6 +11,8 @@ from urllib.parse import quote
 
 from fastapi.responses import HTMLResponse
 
+from sedna.server.dashboard.session import csrf_token
+
 STATIC = "/ui/static/"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
@@ -29,8 +31,6 @@ def esc(value) -> str:
 
 
 def _nav(request):
-    from sedna.server.dashboard.session import csrf_token  # session renders its form with page()
-
     token = csrf_token(request)
     logout = (f'<form method="post" action="/ui/logout" class="logout"><input type="hidden" name="csrf" '
               f'value="{esc(token)}"><button type="submit">Log out</button></form>') if token else ""

@@ -1,10 +1,8 @@
-"""The dashboard's login: the admin token, typed once, becomes a session cookie.
-
-``GET /ui/login`` shows the form, ``POST /ui/login`` checks the token with
-:func:`sedna.server.auth.is_admin_token` (the API's own comparison) and sets
+"""The dashboard's sessions: the admin token, typed once at the login form
+(:mod:`sedna.server.dashboard.login`), becomes a session cookie
 ``sedna_ui``: an opaque random session id (never the token), ``HttpOnly``,
 ``SameSite=Strict``, ``Path=/ui`` (and ``Secure`` over HTTPS). Sessions live in
-the server's memory, so a restart logs everyone out; ``POST /ui/logout`` ends one.
+the server's memory, so a restart logs everyone out.
 
 Every other page calls :func:`require_viewer`; every mutating action is a POST
 whose form carries :func:`csrf_token`, checked by :func:`check_csrf`. A caller
@@ -21,12 +19,10 @@ import time
 from collections import OrderedDict
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi import HTTPException, Request
 
 from sedna.server import auth
-from sedna.server.common import body_text, runtime_of
-from sedna.server.dashboard.render import esc, page
+from sedna.server.common import body_text
 
 COOKIE = "sedna_ui"
 COOKIE_PATH = "/ui"
@@ -35,8 +31,6 @@ MAX_SESSIONS = 1000          # the oldest session goes when a new one would exce
 MAX_FORM_BYTES = 64 * 1024   # a login or action form; the labelling form may ask for more
 LOGIN = "/ui/login"
 HOME = "/ui/"
-
-router = APIRouter()
 
 
 class Sessions:
@@ -152,51 +146,3 @@ def safe_next(value):
     if isinstance(value, str) and value.startswith("/ui/") and not value.startswith("//") and "\\" not in value:
         return value
     return HOME
-
-
-def _login_form(request, next_url, error=""):
-    msg = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
-    body = f"""
-<section class="login">
-  <h1>Log in</h1>
-  <p>The dashboard takes the control plane's admin token: the file <code>token</code> in
-  the state folder (<code>cat .sedna/token</code> where you ran <code>sedna up</code>).</p>
-  {msg}
-  <form method="post" action="{LOGIN}">
-    <input type="hidden" name="next" value="{esc(next_url)}">
-    <label>Token <input type="password" name="token" autocomplete="current-password" autofocus required></label>
-    <button type="submit">Log in</button>
-  </form>
-</section>"""
-    return page(request, "Log in", body, status=401 if error else 200, nav=False)
-
-
-@router.get(LOGIN)
-def login_form(request: Request, next: str = HOME):  # noqa: A002 - the query parameter's name
-    return _login_form(request, safe_next(next))
-
-
-@router.post(LOGIN)
-async def login(request: Request):
-    form = await read_form(request)
-    next_url = safe_next(form.get("next"))
-    token = form.get("token", "").strip().encode("utf-8", "replace")
-    if not auth.is_admin_token(token, runtime_of(request).token):
-        return _login_form(request, next_url, "token: not this server's admin token")
-    old = request.cookies.get(COOKIE)
-    if old:
-        sessions_of(request).drop(old)  # a fresh id at each login (no session fixation)
-    resp = RedirectResponse(next_url, status_code=303)
-    resp.set_cookie(COOKIE, sessions_of(request).create(), max_age=SESSION_SECONDS, path=COOKIE_PATH,
-                    httponly=True, samesite="strict", secure=request.url.scheme == "https")
-    return resp
-
-
-@router.post("/ui/logout")
-async def logout(request: Request):
-    form = await read_form(request)
-    check_csrf(request, form.get("csrf"))
-    sessions_of(request).drop(request.cookies.get(COOKIE))
-    resp = RedirectResponse(LOGIN, status_code=303)
-    resp.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
-    return resp

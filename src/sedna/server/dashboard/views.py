@@ -19,6 +19,7 @@ from sedna.control.columns import _last_state as last_state
 from sedna.control.conditions import parse_ts
 from sedna.control.resources import minutes_to_time
 from sedna.control.trigger import Trigger
+from sedna.core.lifelong_learning.measures import all_measures
 
 STAGES = ("Train", "Eval", "Deploy")
 _ORDER = {s: i for i, s in enumerate(STAGES)}
@@ -158,8 +159,6 @@ def eval_matrix(eval_reports, train_reports, metric=None):
     the first report that carries them (the round that learned it): ``before``
     and ``untrained`` in the result; a task without both is left out of FWT, and
     without any FWT is None."""
-    from sedna.core.lifelong_learning.measures import all_measures
-
     per_round = {r: eval_metrics_of(rep) for r, rep in sorted(eval_reports.items())}
     names = metric_names(per_round)
     metric = metric if metric in names else (names[0] if names else None)

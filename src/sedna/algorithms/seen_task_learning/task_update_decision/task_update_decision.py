@@ -15,19 +15,16 @@ continues training the task's current model on the new samples only.
 
 import numpy as np
 
-from sedna.algorithms._util import lookup, meta_values, value_map_of
-from sedna.datasources.ops import subset
+from sedna.algorithms._util import as_features, lookup, meta_values, value_map_of
 from sedna.algorithms.seen_task_learning.artifact import Task
-from sedna.algorithms.seen_task_learning.task_update_decision.base_task_update_decision import (
-    BaseTaskUpdateDecision,
-)
+from sedna.algorithms.seen_task_learning.task_update_decision.base_task_update_decision import BaseTaskUpdateDecision
+from sedna.common.class_factory import ClassFactory, ClassType
+from sedna.datasources.ops import subset
 
 __all__ = ("UpdateStrategyDefault", "UpdateStrategyByFinetune")
 
 
 def _plugin(type_name, spec, *args):
-    from sedna.common.class_factory import ClassFactory
-
     spec = spec or {}
     return ClassFactory.get_cls(type_name, spec["method"])(*args, **(spec.get("param") or {}))
 
@@ -60,8 +57,6 @@ class UpdateStrategyDefault(BaseTaskUpdateDecision):
         return lookup(values, {str(k): int(v) for k, v in vmap.items()})
 
     def allocate(self, samples):
-        from sedna.common.class_factory import ClassType
-
         spec = self.task_index.get("task_allocation") or {"method": "TaskAllocationDefault"}
         try:
             alloc = _plugin(ClassType.STP, spec, self.task_extractor)
@@ -71,8 +66,6 @@ class UpdateStrategyDefault(BaseTaskUpdateDecision):
         return np.asarray(ids, dtype=int)
 
     def define(self, samples):
-        from sedna.common.class_factory import ClassType
-
         spec = self.task_index.get("task_definition") or {"method": "TaskDefinitionByDataAttr"}
         tasks, extractor, _ = _plugin(ClassType.STP, spec)(samples)
         return tasks, extractor
@@ -81,8 +74,6 @@ class UpdateStrategyDefault(BaseTaskUpdateDecision):
         ext = self.task_extractor
         if isinstance(ext, dict) and ext.get("kind") == "centroids" and isinstance(new_extractor, dict) \
                 and new_extractor.get("kind") == "centroids":
-            from sedna.algorithms._util import as_features
-
             z = (as_features(task.samples.x) - np.asarray(ext["mean"])) / np.asarray(ext["scale"])
             ext["centroids"].append(z.mean(0).tolist())
             ext["centroid_task"].append(new_index)

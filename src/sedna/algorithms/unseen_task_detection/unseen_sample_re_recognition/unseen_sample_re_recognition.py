@@ -6,8 +6,10 @@ from sedna.algorithms.unseen_task_detection.unseen_sample_re_recognition.base_un
     BaseSampleReRecognition,
 )
 from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.unseen_sample_recognition import (
-    SampleRecognitionDefault, split_by_mask,
+    SampleRecognitionDefault,
+    split_by_mask,
 )
+from sedna.common.class_factory import ClassFactory, ClassType
 
 __all__ = ("SampleReRecognitionDefault", "SampleReRecognitionAllSeen")
 
@@ -28,7 +30,6 @@ class SampleReRecognitionDefault(BaseSampleReRecognition):
         spec = (self.task_index or {}).get("unseen_sample_recognition")
         if not isinstance(spec, dict) or not spec.get("method") or not spec.get("calibration"):
             return None
-        from sedna.common.class_factory import ClassFactory, ClassType
 
         try:
             cls = ClassFactory.get_cls(ClassType.UTD, spec["method"])

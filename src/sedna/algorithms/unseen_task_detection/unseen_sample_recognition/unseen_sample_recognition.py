@@ -6,6 +6,7 @@ from sedna.algorithms._util import features_of, lookup, meta_values, pack_array,
 from sedna.algorithms.unseen_task_detection.unseen_sample_recognition.base_unseen_sample_recognition import (
     BaseSampleRecognition,
 )
+from sedna.datasources import BaseDataSource
 
 __all__ = ("SampleRecognitionAllSeen", "SampleRecognitionByTaskAttr", "SampleRecognitionByConfidence",
            "SampleRecognitionByDistance", "SampleRecognitionDefault", "split_by_mask", "model_confidence")
@@ -16,8 +17,6 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 def _view(samples):
     """All rows of ``samples``, sharing its arrays, with their positions."""
-    from sedna.datasources import BaseDataSource
-
     out = BaseDataSource(data_type=samples.data_type)
     out.x, out.y = samples.x, getattr(samples, "y", None)
     out.meta_attr = getattr(samples, "meta_attr", None)
