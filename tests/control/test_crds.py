@@ -136,7 +136,7 @@ def test_schemas_are_structural(kind):
 def _tutorial_manifests(tmp):
     out = []
     for f in sorted((MANIFESTS).glob("*.yaml")):
-        out += [(f"tests/manifests/{f.name}#{i}", m) for i, m in enumerate(load_manifests(f))]
+        out += [(f"tests/data/manifests/{f.name}#{i}", m) for i, m in enumerate(load_manifests(f))]
     from sedna.examples.robo import demo  # the demo's templates, filled in as `sedna demo --manifests` does
 
     for path in demo.write_manifests(tmp / "manifests", tmp / "work"):

@@ -7,7 +7,7 @@ real ``sedna up`` after the robot job's toy-size two-round run, screenshots.
 * ``screenshot(page, name)``: saves ``build/screenshots/<name>.png`` (a reader
   can open them; the README's come from there);
 * ``toy_robot_job`` (module scope): ``sedna demo --keep`` at toy size, the same
-  run tests/test_robo_demo.py checks, which leaves the control plane up on
+  run tests/robo/test_robo_demo.py checks, which leaves the control plane up on
   loopback after two rounds; a :class:`support.ctlplane.ControlPlane` bound to it;
 * ``ui_page``: ``browser_page`` logged in to that control plane's dashboard.
 """
@@ -26,7 +26,7 @@ from support.dashboard import login, token_of
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCREENSHOTS = os.path.join(REPO, "build", "screenshots")
 JOB, NAMESPACE = "robo-demo", "default"
-TOY = ("--frames", "12", "--epochs", "1", "--size", "32x64")   # as tests/test_robo_demo.py
+TOY = ("--frames", "12", "--epochs", "1", "--size", "32x64")   # as tests/robo/test_robo_demo.py
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """A job whose training worker keeps failing, through a real ``sedna up`` (the
-digits job of tests/ctlplane.py, its train worker exiting with code 3): the
+digits job of tests/support/ctlplane.py, its train worker exiting with code 3): the
 dashboard says why the job waits, with the exit code and the log tail, and how
 often the stage was retried."""
 

@@ -1,6 +1,6 @@
 """The dashboard's session table and login redirect rule
 (sedna.server.dashboard.session), with a fake clock; the cookie and CSRF over
-real HTTP are in tests/browser/test_dashboard_http.py."""
+real HTTP are in tests/dashboard/test_dashboard_http.py."""
 
 from sedna.server.dashboard import session
 from sedna.server.dashboard.session import Sessions, safe_next

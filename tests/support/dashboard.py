@@ -11,7 +11,7 @@ def token_of(plane):
 
 
 def login(page, plane):
-    """Log ``page`` in to the dashboard of ``plane`` (a :class:`ctlplane.ControlPlane`) through its form."""
+    """Log ``page`` in to the dashboard of ``plane`` (a :class:`support.ctlplane.ControlPlane`) through its form."""
     page.goto(plane.url + "/ui/login")
     page.fill("input[name=token]", token_of(plane))
     page.click("button[type=submit]")
