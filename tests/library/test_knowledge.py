@@ -18,7 +18,6 @@ from support.paths import SRC
 from support.waiting import wait_for
 
 
-
 def write_version(kb, tag, parent=None, groups=("g0", "g1"), samples=None):
     """Commit one version whose model files contain ``tag``."""
     w = kb.begin_version(parent=parent)
