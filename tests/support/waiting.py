@@ -5,13 +5,14 @@ import time
 
 
 def describe(cond):
-    """A reader's name for ``cond``: a lambda's source text, else the callable's name."""
+    """A reader's name for ``cond``: the source line from its lambda on, else the callable's name."""
     name = getattr(cond, "__qualname__", None) or repr(cond)
     if name.endswith("<lambda>"):
         try:
-            return " ".join(inspect.getsource(cond).split())
+            source = " ".join(inspect.getsource(cond).split())
         except (OSError, TypeError):
             return name
+        return source[source.find("lambda"):]
     return name
 
 
