@@ -19,7 +19,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
-from ctlplane import ControlPlane, wait_for, write_yaml  # noqa: E402
+from support.ctlplane import ControlPlane, write_yaml  # noqa: E402
+from support.waiting import wait_for  # noqa: E402
 
 WORKERS = os.path.join(HERE, "controlworkers")
 IMAGE = "sedna-bench/control:v1"

@@ -26,7 +26,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
-from ctlplane import free_port, wait_for  # noqa: E402
+from support.ctlplane import free_port  # noqa: E402
+from support.waiting import wait_for  # noqa: E402
 
 NS = "default"
 TASKS = ("real/aachen.model", "real/bremen.model", "sim/synthia.model", "real/garden.model", "real/zurich.model")

@@ -23,7 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
-from ctlplane import ControlPlane, wait_for  # noqa: E402
+from support.ctlplane import ControlPlane  # noqa: E402
+from support.waiting import wait_for  # noqa: E402
 
 API = "/apis/sedna.io/v1alpha1/namespaces/default"
 

@@ -22,7 +22,8 @@ from bench_dashboard import fill, p95, timings  # noqa: E402 - same folder: the 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
-from ctlplane import free_port, wait_for  # noqa: E402
+from support.ctlplane import free_port  # noqa: E402
+from support.waiting import wait_for  # noqa: E402
 
 
 def serve(state):

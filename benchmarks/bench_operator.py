@@ -33,9 +33,10 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
-from ctlplane import stop_process, wait_for  # noqa: E402
+from support.ctlplane import stop_process  # noqa: E402
+from support.waiting import wait_for  # noqa: E402
 
-MANIFESTS = os.path.join(HERE, "..", "tests", "manifests")
+MANIFESTS = os.path.join(HERE, "..", "tests", "data", "manifests")
 NS = "default"
 THRESHOLD = 100
 LINES = 130  # the sample count the "agent" reports when it crosses the threshold

@@ -59,10 +59,10 @@ kubectl -n sedna-system rollout status deployment/sedna-operator --timeout=300s
 kubectl -n sedna-system rollout status daemonset/sedna-agent --timeout=300s
 
 echo "== the tutorial's manifests (our robot image; requests cut to fit a laptop's kind node)"
-kubectl apply -f tests/manifests/tutorial-dataset.yaml
+kubectl apply -f tests/data/manifests/tutorial-dataset.yaml
 sed -e "s#docker.io/luosiqi/sedna-robo:v0.1.2#$ROBO_IMAGE#" \
     -e "s#nodeName: sedna-mini-control-plane#nodeName: $NODE#" \
-    -e "s#cpu: [46]\$#cpu: 1#" -e "s#memory: 12Gi#memory: 4Gi#" tests/manifests/tutorial-job.yaml \
+    -e "s#cpu: [46]\$#cpu: 1#" -e "s#memory: 12Gi#memory: 4Gi#" tests/data/manifests/tutorial-job.yaml \
   | kubectl apply -f -
 cat "$WORK/all.txt" >> "$WORK/data/segmentation_data/data.txt"
 

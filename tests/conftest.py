@@ -1,4 +1,9 @@
+"""Fixtures of every test; the helpers they use live in ``tests/support/``."""
+
 import pytest
+
+from support.ctlplane import ControlPlane
+from support.waiting import wait_for as poll
 
 # Environment variables of the worker contract that would change library behaviour.
 _CONTRACT_ENV = ("OUTPUT_URL", "MODEL_URLS", "MODEL_URL", "CLOUD_KB_INDEX", "HAS_COMPLETED_INITIAL_TRAINING",
@@ -52,13 +57,12 @@ def digits():
 
 
 # --------------------------------------------------------------- shared helpers
-# The helpers live in tests/ctlplane.py (existing tests import them from there);
-# new tests take them as fixtures.
+# The helpers live in tests/support/ (``from support.waiting import wait_for``);
+# the same ones as fixtures.
 @pytest.fixture
 def wait_for():
-    """``wait_for(cond, timeout=60, interval=0.1, what=...)``: poll until ``cond()`` is truthy."""
-    from ctlplane import wait_for as poll
-
+    """``wait_for(cond, timeout=60, interval=0.1, what=None)``: poll until ``cond()`` is truthy
+    (support.waiting.wait_for)."""
     return poll
 
 
@@ -83,10 +87,8 @@ def sedna(user_config):
 
 @pytest.fixture
 def control_plane(tmp_path, user_config):
-    """A real ``sedna up`` (tests/ctlplane.ControlPlane) on a free loopback port,
+    """A real ``sedna up`` (support.ctlplane.ControlPlane) on a free loopback port,
     stopped after the test; its ``cli(...)`` runs commands against it."""
-    from ctlplane import ControlPlane
-
     cp = ControlPlane(str(tmp_path)).start()
     try:
         yield cp

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +19,8 @@ import pytest
 import yaml
 
 from sedna.control.resources import load_manifests
+from support.paths import MANIFESTS
+from support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,17 +34,6 @@ def kubectl(*args, stdin=None, check=True, timeout=120):
     if check and p.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)} failed: {p.stderr.strip()}")
     return p
-
-
-def wait_for(what, check, timeout=180, period=2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(period)
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +61,8 @@ def _node():
 
 def _tutorial(ns):
     node = _node()
-    ds = load_manifests(REPO / "tests" / "manifests" / "tutorial-dataset.yaml")[0]
-    job = load_manifests(REPO / "tests" / "manifests" / "tutorial-job.yaml")[0]
+    ds = load_manifests(MANIFESTS / "tutorial-dataset.yaml")[0]
+    job = load_manifests(MANIFESTS / "tutorial-job.yaml")[0]
     for m in (ds, job):
         m["metadata"]["namespace"] = ns
     ds["spec"]["nodeName"] = node
@@ -109,7 +99,7 @@ def test_the_operator_writes_the_jobs_state_and_kubectl_shows_it(namespace):
         conds = (json.loads(out).get("status") or {}).get("conditions") or []
         return conds[-1] if conds else None
 
-    last = wait_for("the operator to write the job's first condition", state)
+    last = wait_for(state, timeout=180, interval=2, what="the operator to write the job's first condition")
     assert last["stage"] == "Train" and last["type"] in ("Waiting", "Ready", "Starting", "Running")
     header = kubectl("-n", namespace, "get", "ll").stdout.splitlines()[0].split()
     assert header[:5] == ["NAME", "STAGE", "STATUS", "ROUND", "AGE"]

@@ -8,7 +8,8 @@ import subprocess
 import sys
 import urllib.request
 
-from ctlplane import ControlPlane, free_port, wait_for
+from support.ctlplane import ControlPlane, free_port
+from support.waiting import wait_for
 
 
 def sedna(*args, env=None, timeout=60):

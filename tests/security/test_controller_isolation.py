@@ -17,7 +17,8 @@ import threading
 
 import pytest
 
-from ctlplane import ControlPlane, DigitsIndex, manifests, wait_for
+from support.ctlplane import ControlPlane, DigitsIndex, manifests
+from support.waiting import wait_for
 from sedna.runtimes.local.store import Store
 
 pytest.importorskip("sklearn")

@@ -14,7 +14,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from ctlplane import free_port, moto_s3
+from support.ctlplane import free_port, moto_s3
+from support.paths import MANIFESTS
 
 MB = 1 << 20
 
@@ -170,8 +171,7 @@ NO_SERVER = ("--server", "http://127.0.0.1:9")  # nothing listens on port 9 (dis
 
 
 def _job_with_affinity(extra):
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    text = open(os.path.join(here, "manifests", "tutorial-job.yaml")).read()
+    text = open(MANIFESTS / "tutorial-job.yaml").read()
     anchor = "        nodeName: sedna-mini-control-plane\n"
     assert anchor in text
     return text.replace(anchor, anchor + "        affinity:\n" + extra, 1)
@@ -239,7 +239,7 @@ def test_down_leaves_alone_a_process_that_is_not_our_server(tmp_path, started):
 
 
 def test_down_after_the_server_was_killed_says_no_server_running(tmp_path):
-    from ctlplane import ControlPlane
+    from support.ctlplane import ControlPlane
 
     cp = ControlPlane(str(tmp_path)).start()
     cp.kill9()
@@ -258,7 +258,7 @@ def test_multi_document_apply_is_all_or_nothing(tmp_path):
     the first, valid on its own, must not be stored either."""
     import yaml
 
-    from ctlplane import ControlPlane
+    from support.ctlplane import ControlPlane
 
     index = tmp_path / "data.txt"
     index.write_text("a.png 0\n")

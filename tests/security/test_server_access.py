@@ -11,7 +11,8 @@ import urllib.request
 
 import pytest
 
-from ctlplane import ControlPlane, wait_for
+from support.ctlplane import ControlPlane
+from support.waiting import wait_for
 from sedna.runtimes.local.store import Store
 
 API = "/apis/sedna.io/v1alpha1"
@@ -258,7 +259,7 @@ def test_a_full_disk_is_a_507_simulated_in_process():
 
     import uvicorn
 
-    from ctlplane import free_port
+    from support.ctlplane import free_port
     from sedna.server.app import create_app
 
     class FullStore:  # a runtime whose storage is full

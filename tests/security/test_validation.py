@@ -12,18 +12,18 @@ import os
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-from ctlplane import ControlPlane, DigitsIndex, manifests, wait_for, write_yaml
 from sedna.common.exceptions import ManifestError
 from sedna.control.conditions import record_error
 from sedna.control.names import NAME_MAX, max_job_name_length
 from sedna.control.reconcile import DatasetObs, WorkerObs, reconcile
 from sedna.control.resources import MAX_CHECK_PERIOD, load_manifests, validate, validate_status
+from support.ctlplane import ControlPlane, DigitsIndex, manifests, write_yaml
+from support.paths import MANIFESTS
+from support.waiting import wait_for
 
-MANIFESTS = Path(__file__).resolve().parents[1] / "manifests"
 (JOB,) = load_manifests(MANIFESTS / "tutorial-job.yaml")
 (DATASET,) = load_manifests(MANIFESTS / "tutorial-dataset.yaml")
 TRIGGER = ("spec", "trainSpec", "trigger")

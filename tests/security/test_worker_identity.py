@@ -4,14 +4,15 @@ admin token: it can report for itself and can read nothing (issue 8)."""
 import json
 import os
 
-from ctlplane import ControlPlane, wait_for
+from support.ctlplane import ControlPlane
+from support.paths import DATA
+from support.waiting import wait_for
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGE = "sedna-test/envworker:v1"
 
 
 def test_a_worker_gets_its_own_token_that_reports_and_reads_nothing(tmp_path):
-    cp = ControlPlane(str(tmp_path), extra_args=["--image", f"{IMAGE}={os.path.join(HERE, 'envworker')}"]).start()
+    cp = ControlPlane(str(tmp_path), extra_args=["--image", f"{IMAGE}={DATA / 'envworker'}"]).start()
     try:
         admin = open(os.path.join(cp.state_dir, "token")).read().strip()
         index = tmp_path / "data.txt"
