@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("PIL")
 
-from ctlplane import ControlPlane  # noqa: E402
+from support.ctlplane import ControlPlane  # noqa: E402
 from sedna.examples.robo import demo  # noqa: E402
 
 

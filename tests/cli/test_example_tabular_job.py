@@ -19,7 +19,7 @@ pytest.importorskip("pandas")
 pytest.importorskip("sklearn")
 pytest.importorskip("skops")
 
-from ctlplane import ControlPlane, last_round  # noqa: E402
+from support.ctlplane import ControlPlane, last_round  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(ROOT, "examples", "tabular-job")

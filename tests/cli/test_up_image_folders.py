@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from ctlplane import free_port
+from support.ctlplane import free_port
 
 
 @pytest.mark.parametrize("detach", [False, True])

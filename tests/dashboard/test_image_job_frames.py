@@ -10,10 +10,8 @@ import re
 
 import numpy as np
 import pytest
-from ctlplane import manifests, write_yaml
-
-# the browser fixtures of tests/browser (Debian's Chromium driven by Playwright)
-from browser.conftest import browser_page, chromium_browser, login, screenshot  # noqa: F401
+from support.ctlplane import manifests, write_yaml
+from support.dashboard import login
 
 pytest.importorskip("PIL")
 

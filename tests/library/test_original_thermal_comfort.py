@@ -21,7 +21,7 @@ import pytest
 pytest.importorskip("pandas")
 pytest.importorskip("skops")
 
-from ctlplane import wait_for  # noqa: E402
+from support.waiting import wait_for  # noqa: E402
 
 WORKERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "thermal_comfort")
 LABEL = "Thermal preference"

@@ -49,7 +49,7 @@ def _cmd_demo_manifests(args):
         import PIL  # noqa: F401
     except ImportError:
         raise UserError("rendering the demo's frames needs pillow: pip install 'sedna[robo]'") from None
-    from sedna.examples.robo.demo import (  # lazy: the robot example needs the [robo] extra (torch, pillow)
+    from sedna.examples.robo.demo import (  # lazy: [robo] extra
         HERE,
         IMAGE,
         write_manifests,
@@ -79,7 +79,7 @@ def _render_demo_frames(work, frames, size):
     """Render the seen scenes' training frames and every scene's camera frames under
     ``work/segmentation_data`` (the Dataset of the written manifests); the index starts
     empty. Returns (the index, round 1's lines, the camera frames' lines)."""
-    from sedna.examples.robo import datagen  # lazy: the robot example needs the [robo] extra (torch, pillow)
+    from sedna.examples.robo import datagen  # lazy: [robo] extra
 
     root = os.path.join(work, "segmentation_data")
     counts = {d: {"train": frames, "val": 10} for d in datagen.SEEN}
@@ -101,7 +101,7 @@ def _cmd_demo(args):
     except ImportError as e:
         raise UserError(f"the demo needs {e.name}: pip install torch==2.13.0 && pip install 'sedna[robo,server]'") \
             from None
-    from sedna.examples.robo.demo import (  # lazy: the robot example needs the [robo] extra (torch, pillow)
+    from sedna.examples.robo.demo import (  # lazy: [robo] extra
         DemoError,
         run_demo,
     )

@@ -19,15 +19,8 @@ from sedna.common.exceptions import UserError
 from sedna.common.log import setup
 from sedna.common.procs import cmdline, start_time
 from sedna.control.reconcile import Settings
-from sedna.runtimes.local.runtime import (
-    DEFAULT_PORT,
-    DEFAULT_STATE_DIR,
-    LocalRuntime,
-    StateDirInUse,
-    lock_holder,
-    port_free,
-    state_paths,
-)
+from sedna.runtimes.local.runtime import (DEFAULT_PORT, DEFAULT_STATE_DIR, LocalRuntime, StateDirInUse, lock_holder,
+                                          port_free, state_paths)
 from sedna.runtimes.local.store import Store, StoreCorrupt, repair
 from sedna.runtimes.local.workers import ImageMap
 from sedna.server.auth import is_loopback
@@ -68,7 +61,7 @@ def cmd_up(args):
     print(f"sedna control plane on {rt.url} (state in {rt.state_dir}); context {name!r}; kubectl: {kubectl}; "
           f"dashboard: {rt.url}/ui/ (its token: {os.path.join(rt.state_dir, 'token')}); Ctrl-C to stop", flush=True)
     _warn_host(args.host)
-    from sedna.server.app import create_app  # lazy: the server needs the [server] extra (fastapi, uvicorn)
+    from sedna.server.app import create_app  # lazy: [server] extra (fastapi)
 
     return rt.serve(create_app)
 

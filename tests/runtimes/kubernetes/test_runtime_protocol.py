@@ -62,7 +62,8 @@ def test_the_server_runs_on_the_kubernetes_runtime(api_emulator, tmp_path):
 
     import uvicorn
 
-    from ctlplane import free_port, wait_for
+    from support.ctlplane import free_port
+    from support.waiting import wait_for
     from sedna.runtimes.kubernetes.runtime import KubernetesRuntime
     from sedna.server.app import create_app
 

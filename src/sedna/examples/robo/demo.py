@@ -246,13 +246,9 @@ def _evaluate_kb(index_url, data_root, test_index, size, domains):
     import sedna.examples.robo.plugins  # noqa: F401
     from sedna.core.lifelong_learning import LifelongLearning  # lazy: the engine loads only when the demo runs
     from sedna.datasources import BaseDataSource  # lazy: loaded only when the demo runs
-    from sedna.examples.robo.imageio import (
-        read_label,  # lazy: pillow, from the [robo] extra, only where images are read
-    )
-    from sedna.examples.robo.interface import (
-        Estimator,  # lazy: the robot example needs the [robo] extra (torch, pillow)
-    )
-    from sedna.examples.robo.metrics import Evaluator  # lazy: the robot example needs the [robo] extra (torch, pillow)
+    from sedna.examples.robo.imageio import read_label  # lazy: pillow ([robo] extra)
+    from sedna.examples.robo.interface import Estimator  # lazy: [robo] extra
+    from sedna.examples.robo.metrics import Evaluator  # lazy: [robo] extra
 
     saved = os.environ.get("MODEL_URLS")
     os.environ["MODEL_URLS"] = index_url  # serve this version, as an inference worker would
@@ -280,13 +276,9 @@ def _evaluate_kb(index_url, data_root, test_index, size, domains):
 def _untrained_miou(data_root, test_index, size, domains):
     import numpy as np
 
-    from sedna.examples.robo.imageio import (
-        read_label,  # lazy: pillow, from the [robo] extra, only where images are read
-    )
-    from sedna.examples.robo.interface import (
-        Estimator,  # lazy: the robot example needs the [robo] extra (torch, pillow)
-    )
-    from sedna.examples.robo.metrics import Evaluator  # lazy: the robot example needs the [robo] extra (torch, pillow)
+    from sedna.examples.robo.imageio import read_label  # lazy: pillow ([robo] extra)
+    from sedna.examples.robo.interface import Estimator  # lazy: [robo] extra
+    from sedna.examples.robo.metrics import Evaluator  # lazy: [robo] extra
 
     est = Estimator(num_class=24, size=size, seed=1)
     out = {}
@@ -304,7 +296,7 @@ def _untrained_miou(data_root, test_index, size, domains):
 def _render(work, frames, stream_seen, heldout_frames, test_frames, size, seed, progress):
     """The scenes rendered under ``work``: ``{data_root, index, train_lines, test_index, stream, domains}``;
     the Dataset's index left empty (appending is what triggers rounds)."""
-    from sedna.examples.robo import datagen  # lazy: the robot example needs the [robo] extra (torch, pillow)
+    from sedna.examples.robo import datagen  # lazy: [robo] extra
 
     data_root = os.path.join(work, "segmentation_data")
     seen, held = list(datagen.SEEN), datagen.HELDOUT
@@ -331,7 +323,7 @@ def _render(work, frames, stream_seen, heldout_frames, test_frames, size, seed, 
 def _stream_camera(work, d, seed, progress):
     """Every camera frame to the inference worker, in a shuffled order; the
     unseen flags scored against the held-out scene: ``{precision, recall, tp, fp, fn}``."""
-    from sedna.examples.robo import datagen  # lazy: the robot example needs the [robo] extra (torch, pillow)
+    from sedna.examples.robo import datagen  # lazy: [robo] extra
 
     camera, stream = os.path.join(work, "camera"), d["stream"]
     results = os.path.join(work, "infer_results", "results.jsonl")

@@ -57,7 +57,7 @@ def depth_array(depth, size):
     """A depth array or path -> normalised float32 (1, H, W) at ``size``, as load_sample does."""
     from PIL import Image
 
-    from sedna.examples.robo.imageio import (  # lazy: pillow, from the [robo] extra, only where images are read
+    from sedna.examples.robo.imageio import (  # lazy: pillow ([robo] extra)
         normalise_depth,
         png_to_disparity,
         read_depth,
@@ -78,7 +78,7 @@ def depth_array(depth, size):
 
 def load_input(item, size):
     """One item -> (rgb float32 (3,h,w), depth float32 (1,h,w) or None, original (H, W))."""
-    from sedna.examples.robo.imageio import read_rgb  # lazy: pillow, from the [robo] extra, only where images are read
+    from sedna.examples.robo.imageio import read_rgb  # lazy: pillow ([robo] extra)
 
     if isinstance(item, dict):
         rgb = item.get("rgb", item.get("image", item.get("img")))
@@ -98,9 +98,7 @@ def load_input(item, size):
     if len(paths) >= 2 and paths[1] != paths[0]:  # [rgb, rgb] = "no depth" (predict.py's fallback)
         from PIL import Image
 
-        from sedna.examples.robo.imageio import (
-            load_sample,  # lazy: pillow, from the [robo] extra, only where images are read
-        )
+        from sedna.examples.robo.imageio import load_sample  # lazy: pillow ([robo] extra)
 
         with Image.open(paths[0]) as img:  # header only: the original size
             w, h = img.size
@@ -115,9 +113,7 @@ def load_input(item, size):
 
 def label_array(y):
     """A label map given as an array or a path -> ``uint8 (H, W)``."""
-    from sedna.examples.robo.imageio import (
-        read_label,  # lazy: pillow, from the [robo] extra, only where images are read
-    )
+    from sedna.examples.robo.imageio import read_label  # lazy: pillow ([robo] extra)
 
     if isinstance(y, np.ndarray) and y.ndim == 2:
         return y

@@ -22,16 +22,8 @@ import torch.nn.functional as F
 from sedna.common.config import BaseConfig, Context
 from sedna.common.log import LOGGER
 from sedna.examples.robo.classes import IGNORE, NUM_CLASSES
-from sedna.examples.robo.inputs import (
-    as_items,
-    as_str,
-    frame_to_uint8,
-    is_frame,
-    label_array,
-    load_input,
-    resize_rgb,
-    row_paths,
-)
+from sedna.examples.robo.inputs import (as_items, as_str, frame_to_uint8, is_frame, label_array, load_input,
+                                        resize_rgb, row_paths)
 from sedna.examples.robo.metrics import Evaluator
 from sedna.examples.robo.rfnet import RFNetLite, count_parameters
 
@@ -172,9 +164,7 @@ class Estimator:
 
     # ----------------------------------------------------------------- train
     def _load_train_set(self, data):
-        from sedna.examples.robo.imageio import (
-            load_sample,  # lazy: pillow, from the [robo] extra, only where images are read
-        )
+        from sedna.examples.robo.imageio import load_sample  # lazy: pillow ([robo] extra)
 
         xs, ys = as_items(data), list(getattr(data, "y", []))
         if len(xs) != len(ys):
@@ -476,7 +466,7 @@ class Estimator:
         and ``merge/<name>.png`` (overlay on the frame) under ``out_dir`` (default: the
         ``INFERENCE_RESULT_DIR`` folders). ``frames``: arrays ``uint8 (H, W, 3)``, rgb
         paths or ``[rgb, depth]`` rows. Returns ``{"label": [...], "color": [...], "merge": [...]}``."""
-        from sedna.examples.robo.imageio import (  # lazy: pillow, from the [robo] extra, only where images are read
+        from sedna.examples.robo.imageio import (  # lazy: pillow ([robo] extra)
             overlay,
             read_rgb,
             write_color,

@@ -62,15 +62,13 @@ class RoboRenderer(ImageRenderer):
     Cityscapes class colours (train IDs; 255 and beyond: no class)."""
 
     def image(self, sample):
-        from sedna.examples.robo.imageio import (
-            read_rgb,  # lazy: pillow, from the [robo] extra, only where images are read
-        )
+        from sedna.examples.robo.imageio import read_rgb  # lazy: pillow ([robo] extra)
 
         sample = first_of(sample)
         return read_rgb(sample) if isinstance(sample, str) else super().image(sample)
 
     def palette(self, mask):
-        from sedna.examples.robo.classes import (  # lazy: the robot example needs the [robo] extra (torch, pillow)
+        from sedna.examples.robo.classes import (  # lazy: [robo] extra
             NUM_CLASSES,
             colorize,
         )
