@@ -61,30 +61,22 @@ def _obj(props=None, required=(), preserve=False, desc=None):
     return node
 
 
-def _str(enum=None, min_length=None, max_length=None, pattern=None, desc=None):
-    node = {"type": "string"}
+def _leaf(kind, desc=None, **facets):
+    """A schema node of ``kind`` with its description and the facets that are set."""
+    node = {"type": kind}
     if desc:
         node["description"] = desc
-    if enum is not None:
-        node["enum"] = list(enum)
-    if min_length is not None:
-        node["minLength"] = min_length
-    if max_length is not None:
-        node["maxLength"] = max_length
-    if pattern is not None:
-        node["pattern"] = pattern
+    node.update({k: v for k, v in facets.items() if v is not None})
     return node
+
+
+def _str(enum=None, min_length=None, max_length=None, pattern=None, desc=None):
+    return _leaf("string", desc, enum=None if enum is None else list(enum), minLength=min_length,
+                 maxLength=max_length, pattern=pattern)
 
 
 def _int(minimum=None, maximum=None, desc=None):
-    node = {"type": "integer"}
-    if desc:
-        node["description"] = desc
-    if minimum is not None:
-        node["minimum"] = minimum
-    if maximum is not None:
-        node["maximum"] = maximum
-    return node
+    return _leaf("integer", desc, minimum=minimum, maximum=maximum)
 
 
 def _arr(items, desc=None):

@@ -157,21 +157,14 @@ def _check_volume(c: Checker, vol, path):
             if "medium" in ed and ed["medium"] != "":
                 c.string(ed["medium"], key_path(ed_path, "medium"), choices=_EMPTYDIR_MEDIA)
             if "sizeLimit" in ed:
-                _check_memory(c, ed["sizeLimit"], key_path(ed_path, "sizeLimit"))
+                _check_quantity(c, ed["sizeLimit"], key_path(ed_path, "sizeLimit"), parse_memory)
     return name
 
 
-def _check_memory(c, q, path):
+def _check_quantity(c, q, path, parse):
+    """``parse(q)`` (a CPU or memory quantity), or None with the error recorded at ``path``."""
     try:
-        return parse_memory(q)
-    except ValueError as e:
-        c.err(path, str(e))
-        return None
-
-
-def _check_cpu(c, q, path):
-    try:
-        return parse_cpu(q)
+        return parse(q)
     except ValueError as e:
         c.err(path, str(e))
         return None
@@ -260,9 +253,9 @@ def _check_resources(c: Checker, res, path):
                 continue  # reported by mapping()
             qp = key_path(pp, name)
             if name == "cpu":
-                parsed[(part, name)] = _check_cpu(c, q, qp)
+                parsed[(part, name)] = _check_quantity(c, q, qp, parse_cpu)
             elif name in ("memory", "ephemeral-storage"):
-                parsed[(part, name)] = _check_memory(c, q, qp)
+                parsed[(part, name)] = _check_quantity(c, q, qp, parse_memory)
             else:
                 try:
                     quantity(q)
