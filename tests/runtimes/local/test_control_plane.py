@@ -122,7 +122,9 @@ def test_a_failing_worker_is_retried_then_the_job_records_the_failure(tmp_path):
         assert st["lastFailure"]["exitCode"] == 3 and "failing on purpose" in st["lastFailure"]["logTail"]
         assert st["rounds"][-1]["phase"] == "Failed"
         reasons = [c["reason"] for c in st["conditions"]]
-        assert reasons.count("Retrying") == 2 and "BackoffLimitExceeded" in reasons
+        assert "BackoffLimitExceeded" in reasons
+        # round 1's own retries (round 2, from the kept samples, may already be retrying)
+        assert reasons[:reasons.index("BackoffLimitExceeded")].count("Retrying") == 2
         names = sorted(w["name"] for w in cp.workers() if w["round"] == 1)
         assert names == ["digits-ll-train-1", "digits-ll-train-1-1", "digits-ll-train-1-2"]
         # the failed round's samples were kept: they trigger round 2 without a new line
