@@ -32,7 +32,7 @@ def _image_job(tmp_path):
     its folder, the camera's frames saved as unseen and previewed by the core."""
     from sedna.core.labelling.previews import PreviewRing, frames_dir
     from sedna.core.labelling.render import renderer
-    from sedna.core.lifelong_learning.unseen_store import save_unseen
+    from sedna.core.unseen_store import save_unseen
     from sedna.datasources import BaseDataSource
 
     data, camera, results = tmp_path / "data", tmp_path / "camera", tmp_path / "results"
@@ -58,7 +58,7 @@ def _image_job(tmp_path):
 
 def _tabular_job(tmp_path, docs):
     """A second job whose unseen samples are rows (an .npz batch), not files."""
-    from sedna.core.lifelong_learning.unseen_store import save_unseen
+    from sedna.core.unseen_store import save_unseen
     from sedna.datasources import BaseDataSource
 
     tab = tmp_path / "tab"

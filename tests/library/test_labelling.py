@@ -10,7 +10,7 @@ import pytest
 from sedna.common.class_factory import ClassFactory, ClassType
 from sedna.common.exceptions import LabelError
 from sedna.core.labelling import LabelNaming, label
-from sedna.core.lifelong_learning.unseen_store import count_unseen, discard, pending, save_unseen
+from sedna.core.unseen_store import count_unseen, discard, pending, save_unseen
 from sedna.datasources import BaseDataSource
 
 MASKS = LabelNaming.parse(label_suffix="_mask.png")

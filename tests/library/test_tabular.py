@@ -348,7 +348,7 @@ def test_the_replay_reservoir_keeps_a_frame():
 def test_unseen_dataframe_rows_are_saved_without_pickle_and_read_back(tmp_path):
     import pandas as pd
 
-    from sedna.core.lifelong_learning.unseen_store import save_unseen
+    from sedna.core.unseen_store import save_unseen
     from sedna.datasources.frames import unpack
 
     s = BaseDataSource("test")

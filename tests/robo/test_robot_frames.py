@@ -15,7 +15,7 @@ pytest.importorskip("PIL")
 from sedna.examples.robo import datagen  # noqa: E402
 from sedna.core.labelling import label  # noqa: E402
 from sedna.core.labelling.previews import PreviewRing, latest, unseen_previews  # noqa: E402
-from sedna.core.lifelong_learning.unseen_store import discard, pending  # noqa: E402
+from sedna.core.unseen_store import discard, pending  # noqa: E402
 from sedna.examples.robo.plugins import FRAME_SUFFIX, LABEL_SUFFIXES, NAMING, RoboRenderer  # noqa: E402
 
 

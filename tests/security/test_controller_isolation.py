@@ -199,7 +199,7 @@ def test_the_index_watcher_refuses_a_fifo_a_folder_and_a_device_without_blocking
 
 
 def test_counting_unseen_samples_refuses_a_fifo_without_blocking(tmp_path):
-    from sedna.core.lifelong_learning.unseen_store import count_unseen
+    from sedna.core.unseen_store import count_unseen
 
     (tmp_path / "unseen.jsonl").write_text('{"n": 3}\n')
     os.mkfifo(tmp_path / "unseen.txt")

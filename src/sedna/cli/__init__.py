@@ -14,7 +14,6 @@ import os
 import sys
 
 from sedna import __version__
-from sedna.cli import cluster, context, control, examples, kb, plugins
 from sedna.common.exceptions import UserError  # noqa: F401 - re-exported
 
 
@@ -31,6 +30,8 @@ def _cmd_version(args):
 
 
 def build_parser():
+    from sedna.cli import cluster, context, control, examples, kb, plugins  # lazy: keeps `sedna` start-up light
+
     p = Parser(prog="sedna", description="Lifelong learning for robots and smart environments.")
     p.add_argument("--version", action="version", version=f"sedna {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

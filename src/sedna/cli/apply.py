@@ -5,16 +5,17 @@ all or nothing. ``sedna delete -f`` reads its files here too."""
 import os
 import sys
 
+from sedna.cli import UserError
 from sedna.cli.client import Client
-from sedna.common import yaml_input
 from sedna.common.api_paths import API
-from sedna.common.exceptions import ManifestError, UserError
-from sedna.control.resources import KINDS, load_manifests, validate
 
 
 def read_manifests(files):
     """``[(file, document)]`` of every manifest in ``files`` (paths, folders or ``-``);
     text that is not UTF-8, nested too deep or an alias bomb is refused before loading."""
+    from sedna.common import yaml_input  # lazy: keeps `sedna` start-up light
+    from sedna.common.exceptions import ManifestError  # lazy: keeps `sedna` start-up light
+    from sedna.control.resources import load_manifests  # lazy: keeps `sedna` start-up light
 
     docs = []
     for f in files:
@@ -78,6 +79,8 @@ def cmd_apply(args):
 def _checked_documents(args):
     """``[(where, object)]``: every manifest of ``-f``, validated, ``where``
     naming its file and document number."""
+    from sedna.common.exceptions import ManifestError  # lazy: keeps `sedna` start-up light
+    from sedna.control.resources import validate  # lazy: keeps `sedna` start-up light
 
     checked, counts = [], {}
     for src, d in read_manifests(args.filename):
@@ -95,11 +98,15 @@ def _checked_documents(args):
 
 
 def _singular(obj):
+    from sedna.control.resources import KINDS  # lazy: keeps `sedna` start-up light
+
     return KINDS[obj["kind"]]["singular"]
 
 
 def _put(client, obj, where, dry_run=False):
     """PUT one object (a dry run: validated and checked, not stored)."""
+    from sedna.control.resources import KINDS  # lazy: keeps `sedna` start-up light
+
     plural = KINDS[obj["kind"]]["plural"]
     ns, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
     path = f"{API}/namespaces/{ns}/{plural}/{name}" + ("?dryRun=All" if dry_run else "")

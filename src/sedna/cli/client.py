@@ -6,18 +6,20 @@ import os
 import urllib.error
 import urllib.request
 
-from sedna.cli.context import resolve
-from sedna.common.exceptions import UserError
-from sedna.runtimes.local.runtime import lock_holder
+from sedna.cli import UserError
 
 
 class Client:
     def __init__(self, state_dir=None, server=None, context=None, target=None):
+        from sedna.cli.context import resolve  # lazy: keeps `sedna` start-up light
+
         self.target = target or resolve(server=server, state_dir=state_dir, context=context)
         self.url, self.token = self.target.url.rstrip("/"), self.target.token
 
     def unreachable(self, why):
         """The one-line error when nothing answers at :attr:`url`."""
+        from sedna.runtimes.local.runtime import lock_holder  # lazy: keeps `sedna` start-up light
+
         start = "start one with `sedna up`"
         sd = self.target.state_dir
         if sd and os.path.isdir(sd) and lock_holder(sd) is None:  # the server of that folder has stopped

@@ -11,13 +11,14 @@ import importlib
 import os
 import sys
 
-from sedna.common.constants import DEFAULT_PORT
-from sedna.common.exceptions import UserError
-from sedna.control import crds
+from sedna.cli import UserError
 from sedna.runtimes.kubernetes import add_api_flags, add_metrics_flags
+from sedna.common.constants import DEFAULT_PORT
 
 
 def _cmd_crds(args):
+    from sedna.control import crds  # lazy: keeps `sedna` start-up light
+
     if args.output_dir:
         for kind, name in crds.FILES.items():
             path = os.path.join(args.output_dir, name)
@@ -76,7 +77,8 @@ def add_commands(sub):
     p.add_argument("--node-name", metavar="NAME", default=os.environ.get("NODE_NAME"),
                    help="this node's name (default: $NODE_NAME, set from the downward API)")
     p.add_argument("--host", metavar="H", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
-    p.add_argument("--port", metavar="PORT", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
+    p.add_argument("--port", metavar="PORT", type=int, default=DEFAULT_PORT,
+                   help=f"port to listen on (default {DEFAULT_PORT})")
     p.add_argument("--state-dir", metavar="DIR", default=None, help="where the Datasets' sample logs are kept")
     add_api_flags(p)
     p.set_defaults(func=_run("agent", "run_agent", "agent"))

@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from sedna.common.exceptions import UserError
+from sedna.cli import UserError
 from sedna.runtimes.local.runtime import DEFAULT_STATE_DIR, state_paths
 
 RESOLUTION_HELP = ("Which server: --server URL or --state-dir DIR, else SEDNA_SERVER (token from SEDNA_TOKEN), "

@@ -8,20 +8,17 @@ import sys
 import time
 import urllib.parse
 
-from sedna.cli import server as updown
-from sedna.cli.apply import cmd_apply as apply_all
-from sedna.cli.apply import read_manifests
+from sedna.cli import UserError
 from sedna.cli.client import Client
-from sedna.cli.context import RESOLUTION_HELP
 from sedna.cli.views import HEADERS, age, job_workers_text, plural_of, table, to_yaml, worker_row
 from sedna.common.api_paths import API
 from sedna.common.constants import JOB
-from sedna.common.exceptions import UserError
-from sedna.control.resources import KINDS, validate
 
 
 # ---------------------------------------------------------------------- commands
 def cmd_apply(args):
+    from sedna.cli.apply import cmd_apply as apply_all  # all-or-nothing apply, with its file reading
+
     return apply_all(args)
 
 
@@ -139,6 +136,10 @@ def cmd_delete(args):
     client = Client(args.state_dir, args.server, args.context)
     targets = []
     if args.filename:
+        from sedna.control.resources import KINDS, validate  # lazy: keeps `sedna` start-up light
+
+        from sedna.cli.apply import read_manifests  # lazy: keeps `sedna` start-up light
+
         for src, d in read_manifests(args.filename):
             try:
                 obj = validate(d, source=src)
@@ -157,8 +158,9 @@ def cmd_delete(args):
         print(f"{plural[:-1] if plural != 'lifelonglearningjobs' else 'lifelonglearningjob'}.sedna.io/{name} deleted")
     return 0
 
-
 def add_commands(sub):
+    from sedna.cli import server as updown  # lazy: keeps `sedna` start-up light
+    from sedna.cli.context import RESOLUTION_HELP  # lazy: keeps `sedna` start-up light
 
     def common(p, server=True):
         p.add_argument("--state-dir", default=None, help="the state folder of a server started here "

@@ -4,10 +4,7 @@ import contextlib
 import os
 import sys
 
-from sedna.common.exceptions import LabelError, UserError
-from sedna.common.log import setup
-from sedna.core.labelling import LabelNaming, label
-from sedna.runtimes.local.runtime import lock_holder
+from sedna.cli import UserError
 
 
 def _cmd_quickstart(args):
@@ -15,7 +12,8 @@ def _cmd_quickstart(args):
         import sklearn  # noqa: F401
     except ImportError:
         raise UserError("quickstart needs scikit-learn: pip install 'sedna[sklearn]'") from None
-    from sedna.examples.digits import DOMAINS, run_quickstart  # lazy: the digits example needs scikit-learn
+    from sedna.common.log import setup  # lazy: keeps `sedna` start-up light
+    from sedna.examples.digits import DOMAINS, run_quickstart  # lazy: the example's extra
 
     for d in (args.unseen, *args.seen):
         if d not in DOMAINS:
@@ -49,11 +47,7 @@ def _cmd_demo_manifests(args):
         import PIL  # noqa: F401
     except ImportError:
         raise UserError("rendering the demo's frames needs pillow: pip install 'sedna[robo]'") from None
-    from sedna.examples.robo.demo import (  # lazy: [robo] extra
-        HERE,
-        IMAGE,
-        write_manifests,
-    )
+    from sedna.examples.robo.demo import HERE, IMAGE, write_manifests  # lazy: the example's extra
 
     work = os.path.abspath(args.workdir)
     size = _demo_size(args.size)
@@ -79,7 +73,7 @@ def _render_demo_frames(work, frames, size):
     """Render the seen scenes' training frames and every scene's camera frames under
     ``work/segmentation_data`` (the Dataset of the written manifests); the index starts
     empty. Returns (the index, round 1's lines, the camera frames' lines)."""
-    from sedna.examples.robo import datagen  # lazy: [robo] extra
+    from sedna.examples.robo import datagen  # lazy: the example's extra
 
     root = os.path.join(work, "segmentation_data")
     counts = {d: {"train": frames, "val": 10} for d in datagen.SEEN}
@@ -95,16 +89,13 @@ def _cmd_demo(args):
     if args.manifests:
         return _cmd_demo_manifests(args)
     try:
-        import fastapi  # noqa: F401
         import PIL  # noqa: F401
         import torch  # noqa: F401
+        import fastapi  # noqa: F401
     except ImportError as e:
         raise UserError(f"the demo needs {e.name}: pip install torch==2.13.0 && pip install 'sedna[robo,server]'") \
             from None
-    from sedna.examples.robo.demo import (  # lazy: [robo] extra
-        DemoError,
-        run_demo,
-    )
+    from sedna.examples.robo.demo import DemoError, run_demo  # lazy: the example's extra
 
     h, w = _demo_size(args.size)
     if args.frames < 12 or args.epochs < 1:
@@ -158,6 +149,8 @@ def _stop_leftover(state):
     """Stop a demo control plane an interruption left running (one caught while it was starting)."""
     import subprocess
 
+    from sedna.runtimes.local.runtime import lock_holder  # lazy: keeps `sedna` start-up light
+
     if lock_holder(state) is not None:
         subprocess.run([sys.executable, "-m", "sedna.cli", "down", "--state-dir", state], capture_output=True,
                        timeout=60)
@@ -171,6 +164,8 @@ def _gone(started, keep):
 
 
 def _cmd_label(args):
+    from sedna.common.exceptions import LabelError  # lazy: keeps `sedna` start-up light
+    from sedna.core.labelling import LabelNaming, label  # lazy: keeps `sedna` start-up light
 
     if (args.truth is None) == (args.labels is None):
         raise UserError("give exactly one of --truth DIR (label files already under the Dataset's folder) "

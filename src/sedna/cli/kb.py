@@ -11,12 +11,7 @@ knowledge base is, in one line; nothing here ends in a traceback.
 import json
 import os
 
-from sedna.cli.views import table
-from sedna.common.exceptions import UserError
-from sedna.control.deploy import NotDeployable, roll_back, served_version
-from sedna.core.lifelong_learning.kb_doc import group_change, group_served_by, kb_root_of
-from sedna.knowledge import KnowledgeBase
-from sedna.knowledge.index import KBVersion
+from sedna.cli import UserError
 
 JOB_KB = "kb"
 
@@ -32,6 +27,8 @@ def _read_json(path):
 
 def _kb_of_index(doc, path):
     """The knowledge base an index document (a version, an eval output) came from."""
+    from sedna.core.lifelong_learning.kb_doc import kb_root_of  # lazy: keeps `sedna` start-up light
+    from sedna.knowledge.index import KBVersion  # lazy: keeps `sedna` start-up light
 
     source = (doc.get("evaluation") or {}).get("source_index")
     if source:
@@ -75,6 +72,8 @@ def _kb_root(path):
 
 
 def _open_kb(path):
+    from sedna.knowledge import KnowledgeBase  # lazy: keeps `sedna` start-up light
+
     root = _kb_root(path)
     try:
         return root, KnowledgeBase(root)
@@ -125,6 +124,7 @@ def _cmd_kb_show(args):
     if args.json:
         print(json.dumps(v.doc, indent=1))
         return 0
+    from sedna.core.lifelong_learning.kb_doc import group_change, group_served_by  # lazy: keeps `sedna` start-up light
 
     print(f"version {v.number} ({v.url}), parent {v.parent_version}, created {v.created_at}")
     refreshed = (v.doc.get("update") or {}).get("refreshed") or {}
@@ -135,6 +135,7 @@ def _cmd_kb_show(args):
         url = v.resolve(m["url"]) if m.get("url") else "-"
         rows.append((g["entry"], g.get("n_samples", 0), group_change(g, v.number, refreshed),
                      group_served_by(g), ", ".join(f"{k}={_num(x)}" for k, x in metrics.items()) or "-", url))
+    from sedna.cli.views import table  # lazy: keeps `sedna` start-up light
 
     # the model path last, whole and absolute (a version may use models an earlier version wrote)
     print(table(rows, ["TASK", "SAMPLES", "THIS VERSION", "SERVED BY", "METRICS", "MODEL"]))
@@ -158,6 +159,8 @@ def _cmd_kb_rollback(args):
     root, kb = _open_kb(args.path)
     out = _job_output_dir(root)
     if args.deploy:
+        from sedna.control.deploy import NotDeployable, roll_back  # lazy: keeps `sedna` start-up light
+
         if out is None:
             raise UserError(f"--deploy: {root} is not a job's knowledge base (outputDir/{JOB_KB}), so it has no "
                             "deployed index; roll back without --deploy")
@@ -173,6 +176,8 @@ def _cmd_kb_rollback(args):
     v = kb.rollback(args.version)
     print(f"{root}: current version is now {v.number}")
     if out is not None:
+        from sedna.control.deploy import served_version  # lazy: keeps `sedna` start-up light
+
         served = served_version(out)
         if served is not None and served != v.number:
             print(f"the inference worker still serves version {served}; `sedna kb rollback --deploy` serves "

@@ -5,15 +5,14 @@ still lists that type's names as they are registered."""
 
 import inspect
 
-from sedna.algorithms.registry import SLOTS
-from sedna.common.class_factory import ClassFactory, ClassType
-from sedna.common.exceptions import UserError
-from sedna.core.lifelong_learning.slots import _leading_args
+from sedna.cli import UserError
 
 
 def _slot_members(slot, info, pattern):
     """``[(name, class)]`` registered under the slot's type whose class is a
     subclass of the slot's base class."""
+    from sedna.common.class_factory import ClassFactory  # lazy: keeps `sedna` start-up light
+
     out = []
     for name in ClassFactory.list(info.type, pattern=pattern):
         cls = ClassFactory.get_cls(info.type, name)
@@ -25,6 +24,8 @@ def _slot_members(slot, info, pattern):
 def _params(cls, slot):
     """The parameters a user may give in the slot's ``param``, as ``a, b=1``
     (not ``self`` nor what the engine passes first)."""
+    from sedna.core.lifelong_learning.slots import _leading_args  # lazy: keeps `sedna` start-up light
+
     if cls.__init__ is object.__init__:
         return ""
     try:
@@ -42,6 +43,8 @@ def _params(cls, slot):
 
 
 def _print_slot(slot, info, pattern):
+    from sedna.common.class_factory import ClassFactory  # lazy: keeps `sedna` start-up light
+
     members = _slot_members(slot, info, pattern)
     print(f"{slot}:")
     if not members:
@@ -67,6 +70,8 @@ def _print_slot(slot, info, pattern):
 
 
 def _cmd_plugins(args):
+    from sedna.algorithms.registry import SLOTS  # lazy: keeps `sedna` start-up light
+    from sedna.common.class_factory import ClassFactory, ClassType  # lazy: keeps `sedna` start-up light
 
     types = ClassType.all()
     if args.type and args.type not in SLOTS and args.type not in types:

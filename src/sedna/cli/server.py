@@ -12,26 +12,19 @@ import subprocess
 import sys
 import time
 
-from sedna.cli import context
+from sedna.cli import UserError
 from sedna.cli.client import Client
-from sedna.cli.context import Target, _read_token, _server_json, resolve
-from sedna.common.exceptions import UserError
-from sedna.common.log import setup
-from sedna.common.procs import cmdline, start_time
-from sedna.control.reconcile import Settings
-from sedna.runtimes.local.runtime import (DEFAULT_PORT, DEFAULT_STATE_DIR, LocalRuntime, StateDirInUse, lock_holder,
-                                          port_free, state_paths)
-from sedna.runtimes.local.store import Store, StoreCorrupt, repair
-from sedna.runtimes.local.workers import ImageMap
-from sedna.server.auth import is_loopback
-
+from sedna.runtimes.local.runtime import DEFAULT_PORT, DEFAULT_STATE_DIR, state_paths
 
 def cmd_up(args):
+    from sedna.common.log import setup  # lazy: keeps `sedna` start-up light
+
     try:
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
         raise UserError("the control plane needs the server extra: pip install 'sedna[server]'") from None
+    from sedna.runtimes.local.runtime import lock_holder, port_free  # lazy: keeps `sedna` start-up light
 
     args.state_dir = args.state_dir or DEFAULT_STATE_DIR
     holder = lock_holder(os.path.abspath(args.state_dir))
@@ -45,10 +38,14 @@ def cmd_up(args):
     if args.detach:
         return _up_detached(args)
     setup()
+    from sedna.runtimes.local.runtime import LocalRuntime  # lazy: keeps `sedna` start-up light
+
+    from sedna.control.reconcile import Settings  # lazy: keeps `sedna` start-up light
 
     images = _images(args)
     if args.backoff <= 0 or args.max_attempts < 1 or args.max_failed_rounds < 1:
         raise UserError("--backoff must be > 0, --max-attempts and --max-failed-rounds >= 1")
+    from sedna.runtimes.local.runtime import StateDirInUse  # lazy: keeps `sedna` start-up light
 
     try:
         rt = LocalRuntime(args.state_dir, host=args.host, port=args.port, images=images,
@@ -68,6 +65,8 @@ def cmd_up(args):
 
 def _record(rt, name):
     """Make this server the current context and write its kubeconfig: ``(context, kubeconfig path)``."""
+    from sedna.cli import context  # lazy: keeps `sedna` start-up light
+
     try:
         name = context.record(rt.state_dir, rt.url, name)
     except OSError as e:  # an unwritable config folder must not stop the server
@@ -81,6 +80,8 @@ def _record(rt, name):
 
 
 def _warn_host(host):
+    from sedna.server.auth import is_loopback  # lazy: [server] extra (fastapi)
+
     if not is_loopback(host):
         print(f"warning: listening on {host}, beyond loopback: anyone who can reach it and holds the token "
               "controls the jobs", file=sys.stderr)
@@ -88,6 +89,8 @@ def _warn_host(host):
 
 def _check_state(args):
     """A corrupt state database stops `up` in one line, or is repaired with --repair."""
+    from sedna.runtimes.local.store import Store, StoreCorrupt, repair  # lazy: keeps `sedna` start-up light
+
     path = state_paths(os.path.abspath(args.state_dir))["db"]
     if not os.path.exists(path):
         return
@@ -104,6 +107,8 @@ def _check_state(args):
 
 
 def _images(args):
+    from sedna.runtimes.local.workers import ImageMap  # lazy: keeps `sedna` start-up light
+
     try:
         m = ImageMap.from_args(args.image or [])
         if args.config:
@@ -149,6 +154,7 @@ def _up_detached(args):
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
+    from sedna.cli.context import Target  # lazy: keeps `sedna` start-up light
 
     url = f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}"
     client = Client(target=Target(url, "", "sedna up --detach"))
@@ -172,6 +178,8 @@ def _up_detached(args):
 def cmd_down(args):
     """Stop the server: through its state folder's lock when it runs here,
     else by asking it over the API (the server stops its own workers)."""
+    from sedna.cli.context import resolve  # lazy: keeps `sedna` start-up light
+
     state = args.state_dir
     if not (state or args.server or args.context or os.environ.get("SEDNA_SERVER")):
         local = os.path.abspath(DEFAULT_STATE_DIR)
@@ -208,6 +216,8 @@ def _wait(cond, seconds):
 
 
 def _down_local(args, state):
+    from sedna.cli.context import Target, _read_token, _server_json  # lazy: keeps `sedna` start-up light
+    from sedna.runtimes.local.runtime import lock_holder  # lazy: keeps `sedna` start-up light
 
     paths = state_paths(state)
     holder = lock_holder(state)
@@ -255,6 +265,8 @@ def _not_our_server(pid, info):
     The start time the server recorded must match the process's; a file
     without one (an older server) needs a command line of ``sedna ... up``.
     Without ``/proc`` nothing can be checked and the pid is trusted."""
+    from sedna.common.procs import cmdline, start_time  # lazy: keeps `sedna` start-up light
+
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1:
         return f"server.json names no valid pid ({pid!r})"
     if not _alive(pid):

@@ -1,6 +1,6 @@
 """How the CLI prints resources: ages, tables, YAML, one row per kind."""
 
-from sedna.common.exceptions import UserError
+from sedna.cli import UserError
 from sedna.control.columns import HEADERS, age, dataset_row, job_row, worker_row  # noqa: F401 (re-exported)
 
 

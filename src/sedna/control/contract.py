@@ -9,7 +9,7 @@ knowledge base, output folder). The local launcher and the Kubernetes Pod
 builder both build it with :func:`worker_contract_env`.
 """
 
-from sedna.core.lifelong_learning.unseen_store import count_unseen
+from sedna.core.unseen_store import count_unseen
 
 #: The job's spec key holding each stage's worker template.
 TEMPLATE_KEY = {"train": "trainSpec", "eval": "evalSpec", "deploy": "deploySpec"}

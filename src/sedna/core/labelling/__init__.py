@@ -9,7 +9,7 @@
   ``sample_renderer`` plugin; ``image`` is the default for pictures and
   integer masks.
 
-The unseen samples themselves are in :mod:`sedna.core.lifelong_learning.unseen_store`.
+The unseen samples themselves are in :mod:`sedna.core.unseen_store`.
 """
 
 from sedna.core.labelling.ingest import label

@@ -1,7 +1,7 @@
 """Labelling: the annotator's step of the loop, for any job whose samples are files.
 
 The inference worker saved the samples it did not recognise in the unseen
-store (:mod:`sedna.core.lifelong_learning.unseen_store`). :func:`label`
+store (:mod:`sedna.core.unseen_store`). :func:`label`
 attaches a label file to each, found by the job's naming
 (:class:`~sedna.core.labelling.naming.LabelNaming`), and appends one line per
 sample to the Dataset's index: the sample's files then its label, relative to
@@ -28,7 +28,7 @@ from sedna.common.atomic_files import temp_name
 from sedna.common.exceptions import LabelError
 from sedna.common.regular_files import open_regular
 from sedna.core.labelling.naming import LabelNaming
-from sedna.core.lifelong_learning.unseen_store import (MAX_SAMPLE_BYTES, mark_labelled, pending, saved_file,
+from sedna.core.unseen_store import (MAX_SAMPLE_BYTES, mark_labelled, pending, saved_file,
                                                        unseen_entries)
 
 LABELLED_DIR = "labelled"

@@ -27,7 +27,7 @@ import re
 from sedna.common.atomic_files import write_private
 from sedna.common.regular_files import open_regular
 from sedna.core.labelling.render import renderer, to_png
-from sedna.core.lifelong_learning.unseen_store import is_plain_name
+from sedna.core.unseen_store import is_plain_name
 
 RING_SIZE = 24          # samples kept in frames/latest
 UNSEEN_PREVIEWS = 500   # previews kept in frames/unseen (the oldest go first)

@@ -22,7 +22,7 @@ from sedna.common.log import LOGGER
 from sedna.core.lifelong_learning import kb_doc, settings
 from sedna.core.lifelong_learning.serve_choice import serves_base
 from sedna.core.lifelong_learning.slots import parse_slot
-from sedna.core.lifelong_learning.unseen_store import save_unseen
+from sedna.core.unseen_store import save_unseen
 from sedna.datasources import BaseDataSource
 from sedna.datasources.ops import subset
 from sedna.knowledge import EdgeKBCache, KnowledgeBase

@@ -6,15 +6,11 @@ import secrets
 import signal
 import threading
 
-from sedna.common.constants import DATASET, DEFAULT_PORT, JOB
 from sedna.common.exceptions import NotFound, StateDirInUse  # noqa: F401 - some re-exported
 from sedna.common.log import LOGGER
-from sedna.common.procs import start_time
 from sedna.control.reports import fit_errors
 from sedna.control.runtime import ReportRefused
-from sedna.runtimes.local.controller import Controller
-from sedna.runtimes.local.store import Store
-from sedna.runtimes.local.workers import ImageMap, LocalLauncher, WorkerRecord
+from sedna.common.constants import DATASET, DEFAULT_PORT, JOB
 
 LOG = LOGGER.getChild("runtime")
 DEFAULT_STATE_DIR = ".sedna"
@@ -190,6 +186,10 @@ def ensure_token(state_dir):
 class LocalRuntime:
     def __init__(self, state_dir=DEFAULT_STATE_DIR, host="127.0.0.1", port=DEFAULT_PORT, images=None,
                  settings=None):
+        from sedna.runtimes.local.controller import Controller  # lazy: keeps `sedna` start-up light
+        from sedna.runtimes.local.store import Store  # lazy: keeps `sedna` start-up light
+        from sedna.runtimes.local.workers import ImageMap, LocalLauncher  # lazy: keeps `sedna` start-up light
+
         self.state_dir = private_dir(os.path.abspath(state_dir))
         self.host, self.port = host, int(port)
         self.paths = state_paths(self.state_dir)
@@ -245,6 +245,8 @@ class LocalRuntime:
         """Run until SIGTERM/SIGINT (foreground ``sedna up``); ``create_app(runtime, kube=False)``
         builds the server's app around this runtime (:func:`sedna.server.app.create_app`)."""
         import uvicorn
+
+        from sedna.common.procs import start_time  # lazy: keeps `sedna` start-up light
 
         app = create_app(self)
         config = uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", access_log=False)
@@ -351,6 +353,8 @@ class LocalRuntime:
         return stopped
 
     def stop_workers(self):
+        from sedna.runtimes.local.workers import WorkerRecord  # lazy: keeps `sedna` start-up light
+
         stopped = []
         for w in self.store.workers():
             if w["phase"] in ("Running", "Pending", "Unknown") and w["record"].get("pid"):

@@ -27,7 +27,7 @@ from sedna.common.exceptions import LabelError, NotFound
 from sedna.control.rounds import RoundFiles
 from sedna.core.labelling.naming import LabelNaming
 from sedna.core.labelling.previews import frames_dir, has_previews
-from sedna.core.lifelong_learning.unseen_store import pending
+from sedna.core.unseen_store import pending
 from sedna.runtimes.local.mounts import rewrite, under
 
 MAX_SELECTED = 500  # frames one label/discard may name

@@ -34,7 +34,7 @@ from sedna.common.exceptions import LabelError, NotFound, NotRegularFile, SednaE
 from sedna.common.regular_files import open_regular
 from sedna.core.labelling import label
 from sedna.core.labelling.previews import forget_unseen, latest, unseen_previews
-from sedna.core.lifelong_learning.unseen_store import discard, pending, saved_file
+from sedna.core.unseen_store import discard, pending, saved_file
 from sedna.server.common import kind_of, runtime_of
 from sedna.server.dashboard.frame_files import (FieldError, frame_files, image_path, labels_folder, selected_frames,
                                                 shows_images)
