@@ -42,6 +42,7 @@ def test_an_interrupted_demo_keeps_the_users_context_and_stops_its_server(tmp_pa
     write_config(user_config)
     work = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "SEDNA_"))}
+    env["PYTHONUNBUFFERED"] = "1"  # the dashboard line reaches the log while the demo runs, not at its end
     log = open(tmp_path / "demo.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "sedna.cli", "demo", "--workdir", str(work), "--frames", "12",
                              "--epochs", "1", "--size", "32x64"], stdout=log, stderr=subprocess.STDOUT, env=env)
