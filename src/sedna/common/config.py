@@ -38,33 +38,27 @@ class Context:
 
     @staticmethod
     def get_float(param, default=None):
-        val = _env(param)
-        if val is None:
-            return default
-        try:
-            return float(val)
-        except ValueError:
-            raise ValueError(f"environment variable {param}={val!r}: expected a number") from None
+        return _parsed(param, default, float, "expected a number")
 
     @staticmethod
     def get_int(param, default=None):
-        val = _env(param)
-        if val is None:
-            return default
-        try:
-            return int(val)
-        except ValueError:
-            raise ValueError(f"environment variable {param}={val!r}: expected an integer") from None
+        return _parsed(param, default, int, "expected an integer")
 
     @staticmethod
     def get_json(param, default=None):
-        val = _env(param)
-        if val is None:
-            return default
-        try:
-            return json.loads(val)
-        except ValueError as e:
-            raise ValueError(f"environment variable {param}: invalid JSON ({e})") from None
+        return _parsed(param, default, json.loads, "invalid JSON")
+
+
+def _parsed(param, default, parse, expected):
+    """``param``'s value through ``parse``; a bad value names the variable."""
+    val = _env(param)
+    if val is None:
+        return default
+    try:
+        return parse(val)
+    except ValueError as e:
+        detail = f" ({e})" if parse is json.loads else ""
+        raise ValueError(f"environment variable {param}={val!r}: {expected}{detail}") from None
 
 
 class _EnvAttr:

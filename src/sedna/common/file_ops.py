@@ -141,33 +141,39 @@ class FileOps:
     @classmethod
     def exists(cls, url):
         """Whether a file or folder exists at ``url`` (HTTP: a HEAD/GET below 400)."""
-        if cls.is_local(url):
-            return os.path.exists(cls._local(url))
         if cls._is_http(url):
-            import urllib.error
-
-            for method in ("HEAD", "GET"):
-                try:
-                    with cls._http(url, method):
-                        return True
-                except DataFileNotFoundError:
-                    return False
-                except urllib.error.HTTPError as err:
-                    if err.code != 405 or method == "GET":
-                        raise
-            return False
-        fs, path = cls._fs(url)
-        return fs.exists(path)
+            return cls._http_exists(url)
+        return cls._probe(url, "exists")
 
     @classmethod
     def isdir(cls, url):
         """Whether ``url`` is a folder (always False for HTTP)."""
-        if cls.is_local(url):
-            return os.path.isdir(cls._local(url))
         if cls._is_http(url):
             return False
+        return cls._probe(url, "isdir")
+
+    @classmethod
+    def _probe(cls, url, name):
+        """``os.path.<name>`` on a local path, the filesystem's ``<name>`` on a remote one."""
+        if cls.is_local(url):
+            return getattr(os.path, name)(cls._local(url))
         fs, path = cls._fs(url)
-        return fs.isdir(path)
+        return getattr(fs, name)(path)
+
+    @classmethod
+    def _http_exists(cls, url):
+        import urllib.error  # lazy: HTTP only
+
+        for method in ("HEAD", "GET"):
+            try:
+                with cls._http(url, method):
+                    return True
+            except DataFileNotFoundError:
+                return False
+            except urllib.error.HTTPError as err:
+                if err.code != 405 or method == "GET":
+                    raise
+        return False
 
     @classmethod
     def listdir(cls, url):
@@ -268,10 +274,15 @@ class FileOps:
         return path
 
     @classmethod
-    def _write_remote(cls, url, blob):
+    def _writable_fs(cls, url, verb):
+        """The filesystem and path of a remote URL that can be written (not HTTP)."""
         if cls._is_http(url):
-            raise ValueError(f"cannot write to an HTTP URL: {url}")
-        fs, path = cls._fs(url)
+            raise ValueError(f"cannot {verb} an HTTP URL: {url}")
+        return cls._fs(url)
+
+    @classmethod
+    def _write_remote(cls, url, blob):
+        fs, path = cls._writable_fs(url, "write to")
         parent = path.rstrip("/").rsplit("/", 1)[0]
         if parent:
             fs.makedirs(parent, exist_ok=True)
@@ -463,9 +474,7 @@ class FileOps:
     @classmethod
     def _put_remote(cls, path, dst):
         """Upload a local file or folder to a remote URL; returns the URL written."""
-        if cls._is_http(dst):
-            raise ValueError(f"cannot upload to an HTTP URL: {dst}")
-        fs, rpath = cls._fs(dst)
+        fs, rpath = cls._writable_fs(dst, "upload to")
         if os.path.isfile(path):
             dst_is_dir = str(dst).endswith("/") or fs.isdir(rpath)
             target = cls._target(path, dst, dst_is_dir)
