@@ -83,14 +83,43 @@ def _trusted(sio, path):
     return list(names)
 
 
+#: shapes of estimators whose saved files held only accepted types (see :func:`_shape`)
+_VERIFIED = set()
+
+
+def _name(obj):
+    return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
+
+
+def _shape(est):
+    """What decides the types a saved scikit-learn estimator holds: its class and, for each of its
+    parameters, the class (or, for a function or class given as a value, its name). None for a class
+    defined outside scikit-learn, whose fitted state may hold anything: such a file is always checked."""
+    if not _sklearn_class(_name(type(est))):
+        return None
+    try:
+        params = est.get_params(deep=True)
+    except Exception:  # noqa: BLE001 - a broken get_params: check the file
+        return None
+    return _name(type(est)), tuple(sorted(
+        (k, _name(v) if callable(v) else _name(type(v))) for k, v in params.items()))
+
+
 def save(est, path):
-    """Write ``est`` to ``path`` (``.skops``); returns the path."""
+    """Write ``est`` to ``path`` (``.skops``); returns the path.
+
+    The file's types are checked once per estimator shape (class and parameter types): a second
+    model of the same shape holds the same types, so its check is skipped."""
     if not hasattr(est, "get_params"):
         raise EstimatorError(f"{type(est).__qualname__} has no save() and is not a scikit-learn estimator; {_HINT}")
     sio = _skops_io()
     try:
         sio.dump(est, path)
-        _trusted(sio, path)
+        shape = _shape(est)
+        if shape is None or shape not in _VERIFIED:
+            _trusted(sio, path)
+            if shape is not None:
+                _VERIFIED.add(shape)
     except EstimatorError as e:
         os.remove(path)
         raise EstimatorError(f"{type(est).__qualname__} cannot be saved with skops: "

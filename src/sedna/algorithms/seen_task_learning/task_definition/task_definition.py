@@ -19,9 +19,10 @@ def group_by_values(samples, values, order=None):
     first appearance). Only values that some row has get a task and an index,
     so every index in the extractor names a returned task.
     """
-    rows = {}
-    for i, v in enumerate(values):
-        rows.setdefault(str(v), []).append(i)
+    keys = np.asarray(values, dtype=object).ravel().astype(str)  # str(v) per row, in C
+    names, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    by_key = np.split(np.argsort(inverse, kind="stable"), np.cumsum(np.bincount(inverse))[:-1])
+    rows = {str(names[k]): by_key[k] for k in np.argsort(first, kind="stable")}
     ranked = [str(v) for v in (order or []) if str(v) in rows] + [v for v in rows if v not in set(map(str, order or []))]
     extractor = {v: i for i, v in enumerate(ranked)}
     tasks = []
