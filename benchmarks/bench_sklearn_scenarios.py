@@ -35,6 +35,9 @@ learner, forgetting (per earlier task, its best accuracy in earlier rounds minus
 now; averaged), training seconds, and for sedna the share of each task's test
 rows the allocation routes to the task's own model without the attribute.
 Summary over scenario-rounds 1-3 per estimator. Progress on stderr, tables on stdout.
+The development half (scenarios 0-7, seeds 0,1, four estimators: 256 rounds) took
+2,420 s on two CPU cores shared with other jobs (load about 5), HistGradientBoosting
+on digits the largest part; results in ``benchmarks/results/sklearn_scenarios_dev.*``.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_sklearn_scenarios.py [--scenarios 0-7] [--seeds 0,1]
         [--estimators logreg,mlp,rf,hgb] [--json OUT] [--reported]
@@ -44,24 +47,24 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy / scikit-learn start their thread pools
 
-import argparse  # noqa: E402
-import copy  # noqa: E402
-import inspect  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
+import argparse
+import copy
+import inspect
+import json
+import logging
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import warnings
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_lifelong as bl  # noqa: E402
-import sk_report  # noqa: E402
-import sk_scenarios as sks  # noqa: E402
+import bench_lifelong as bl
+import sk_report
+import sk_scenarios as sks
 
 ESTIMATORS = ("logreg", "mlp", "rf", "hgb")
 LEARNERS = ("finetune", "joint", "jmem", "sedna", "sedna-", "iso")  # sedna-: without the attribute at inference
@@ -222,7 +225,7 @@ def run_sequence(data, est_name, budget, out_dir):
         rec = {"scenario": data.scenario, "seed": seed, "dataset": data.dataset, "estimator": est_name, "round": r,
                "new": names, "families": {n: data.tasks[n]["family"] for n in names}, "acc": acc,
                "mean": {m: float(np.mean(list(acc[m].values()))) for m in LEARNERS}, "forgetting": forgetting,
-               "train_s": secs, "rows": {"joint": int(sum(len(train[n][0]) for n in seen)), "jmem": int(len(xm))},
+               "train_s": secs, "rows": {"joint": int(sum(len(train[n][0]) for n in seen)), "jmem": len(xm)},
                "routing": routing, "sedna": sedna_groups(ll, res)}
         records.append(rec)
         bl.log(sk_report.progress_line(rec))

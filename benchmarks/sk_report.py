@@ -84,10 +84,10 @@ def _f(v, fmt="{:.3f}"):
 
 
 def tables(records, summary, estimators):
-    lines = ["## After rounds 1–3 (mean over scenario-rounds); sedna: task attribute at inference, "
-             "sedna-: without it", "",
-             "| estimator | rounds | finetune | joint | jmem | sedna | sedna- | iso | sedna−joint mean / worst / ≥−0.005 "
-             "| sedna-−joint mean / worst / ≥−0.005 | sedna−jmem | sedna−finetune |",
+    lines = [("## After rounds 1–3 (mean over scenario-rounds); sedna: task attribute at inference, "
+             "sedna-: without it"), "",
+             ("| estimator | rounds | finetune | joint | jmem | sedna | sedna- | iso | sedna−joint mean / worst / ≥−0.005 "
+             "| sedna-−joint mean / worst / ≥−0.005 | sedna−jmem | sedna−finetune |"),
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for est in estimators:
         s = summary.get(est)
@@ -100,9 +100,9 @@ def tables(records, summary, estimators):
                      + f" | {dn['mean']:+.3f} / {dn['worst']:+.3f} / {dn['frac_ge_minus_tol']:.0%}"
                      + f" | {s['sedna_vs_jmem']['mean']:+.3f} | {s['sedna_vs_finetune']['mean']:+.3f} |")
     lines += ["", "## New tasks when they arrive, forgetting, cost", "",
-              "| estimator | new: finetune | joint | jmem | sedna | sedna- | iso | sedna ≥ ft−0.02 "
+              ("| estimator | new: finetune | joint | jmem | sedna | sedna- | iso | sedna ≥ ft−0.02 "
               "| forgetting mean ft / joint / jmem / sedna / sedna- / iso | worst drop sedna / sedna- "
-              "| train s per sequence ft / joint / jmem / sedna / iso | sedna/joint time |",
+              "| train s per sequence ft / joint / jmem / sedna / iso | sedna/joint time |"),
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for est in estimators:
         s = summary.get(est)
@@ -116,8 +116,8 @@ def tables(records, summary, estimators):
                      + " | " + " / ".join(f"{ts[m]:.1f}" for m in TRAINED)
                      + f" | {s['train_s_sedna_over_joint']:.2f} |")
     lines += ["", "## Without the attribute: where sedna- loses (rows of every seen task, rounds 1–3)", "",
-              "| estimator | rows routed to their own task | sedna- accuracy on those | on the others "
-              "| sedna (attr) | sedna − sedna- (all from mis-routed rows) |", "|---|---|---|---|---|---|"]
+              ("| estimator | rows routed to their own task | sedna- accuracy on those | on the others "
+              "| sedna (attr) | sedna − sedna- (all from mis-routed rows) |"), "|---|---|---|---|---|---|"]
     for est in estimators:
         s = summary.get(est)
         if s:
@@ -135,8 +135,8 @@ def tables(records, summary, estimators):
                     f"{np.mean([x['mean'][m] - x['mean']['joint'] for x in recs]):+.3f}" for m in SEDNA))
             if any(c != "–" for c in cells):
                 lines.append(f"| {est} | {ds} | " + " | ".join(cells) + " |")
-    lines += ["", "## Each shift family as a new task (accuracy in its first round; routed: share of its test "
-              "rows the allocation sends to its own model without the attribute)", "",
+    lines += ["", ("## Each shift family as a new task (accuracy in its first round; routed: share of its test "
+              "rows the allocation sends to its own model without the attribute)"), "",
               "| data | family | n | routed | " + " | ".join(f"{e} ft / joint / sedna / sedna-" for e in estimators)
               + " |", "|---|---|---|---|" + "---|" * len(estimators)]
     fams = sorted({(r["dataset"], f) for r in records for f in r["families"].values()})
@@ -153,8 +153,24 @@ def tables(records, summary, estimators):
     return "\n".join(lines)
 
 
-def rounded(records, nd=4):
-    """The records with floats rounded, for a small JSON."""
+def compact_sedna(info):
+    """What the version did, counted over its groups (the per-group detail repeats every round)."""
+    groups = info["groups"].values()
+
+    def count(key):
+        out = {}
+        for g in groups:
+            out[str(g[key])] = out.get(str(g[key]), 0) + 1
+        return out
+    return {"version": info["version"], "base_model": info["base_model"], "groups": len(info["groups"]),
+            "strategy": count("strategy"), "init_from": count("init_from"), "serve": count("serve"),
+            "n_buffer": count("n_buffer"), "refreshed": info["refreshed"]}
+
+
+def rounded(records, nd=3):
+    """The records with floats rounded and sedna's per-group detail counted, for a small JSON."""
+    records = [dict(r, sedna=compact_sedna(r["sedna"])) if "groups" in r.get("sedna", {})
+               and isinstance(r["sedna"]["groups"], dict) else r for r in records]
     def r(v):
         if isinstance(v, float):
             return round(v, nd)

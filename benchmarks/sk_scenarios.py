@@ -28,15 +28,15 @@ import math
 
 import numpy as np
 
-__all__ = ("FAMILIES", "DEV", "REPORTED", "ROUNDS", "TRAIN_ROWS", "scenario_spec", "ScenarioData")
+__all__ = ("DEV", "FAMILIES", "REPORTED", "ROUNDS", "TRAIN_ROWS", "ScenarioData", "scenario_spec")
 
 FAMILIES = ("translation", "noise", "inversion", "rotation", "scaling", "missing")
-DEV = tuple(range(0, 8))        # development scenarios: tune on these
+DEV = tuple(range(8))        # development scenarios: tune on these
 REPORTED = tuple(range(8, 16))  # reported scenarios: never looked at before the defaults are frozen
 ROUNDS = 3                      # update rounds after the initial (plain) task
 TRAIN_ROWS = 800                # training rows per task (above the replay budget, so memory matters)
-TABLE = dict(n_samples=3000, n_features=20, n_informative=8, n_redundant=4, n_classes=4,
-             n_clusters_per_class=2, class_sep=1.0, flip_y=0.01)
+TABLE = {"n_samples": 3000, "n_features": 20, "n_informative": 8, "n_redundant": 4, "n_classes": 4,
+         "n_clusters_per_class": 2, "class_sep": 1.0, "flip_y": 0.01}
 TABLE_TEST = 1000
 
 
