@@ -54,15 +54,15 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import bench_lifelong as BL  # noqa: E402  (the robot scenario, the sedna learner, AUROC)
-import scenarios as S  # noqa: E402
+import bench_lifelong as BL
+import scenarios as S
 
 METHODS = ("sedna", "finetune", "joint", "jointmem")
 SINGLE = ("finetune", "joint", "jointmem")
 SIZES = {
-    "tiny": dict(frames=4, test_frames=3, eval_frames=3, epochs=1, size=(32, 64)),
-    "small": dict(frames=16, test_frames=8, eval_frames=8, epochs=6, size=(64, 128)),
-    "full": dict(frames=40, test_frames=16, eval_frames=10, epochs=10, size=(96, 192)),
+    "tiny": {"frames": 4, "test_frames": 3, "eval_frames": 3, "epochs": 1, "size": (32, 64)},
+    "small": {"frames": 16, "test_frames": 8, "eval_frames": 8, "epochs": 6, "size": (64, 128)},
+    "full": {"frames": 40, "test_frames": 16, "eval_frames": 10, "epochs": 10, "size": (96, 192)},
 }
 log = BL.log
 
@@ -83,9 +83,9 @@ class PlaceData(BL.RoboScenario):
         S.render(scenario, root, seed, {"train": frames, "test": test_frames, "val": eval_frames}, self.size)
         log(f"[s{scenario.index} seed {seed}] rendered {len(scenario.places)} places in "
             f"{time.perf_counter() - t:.0f} s")
-        self.slots = dict(task_definition=jobspec.TASK_DEFINITION, task_allocation=jobspec.TASK_ALLOCATION,
-                          unseen_sample_recognition=jobspec.UNSEEN_RECOGNITION,
-                          task_update_decision=jobspec.TASK_UPDATE_DECISION)
+        self.slots = {"task_definition": jobspec.TASK_DEFINITION, "task_allocation": jobspec.TASK_ALLOCATION,
+                      "unseen_sample_recognition": jobspec.UNSEEN_RECOGNITION,
+                      "task_update_decision": jobspec.TASK_UPDATE_DECISION}
         self._labels = {}
 
     def subset_source(self, domains, budget):
@@ -326,8 +326,8 @@ def _mw(vals):
 def summary_text(s, methods):
     n = s["scenario_rounds"]
     out = [f"## summary over {n} scenario-rounds (rounds 1-4)", "",
-           "| method | mean mIoU | sedna - method: mean / worst | forgetting mean / max | train s per sequence "
-           "| cost sedna / method |", "|---|---|---|---|---|---|"]
+           ("| method | mean mIoU | sedna - method: mean / worst | forgetting mean / max | train s per sequence "
+            "| cost sedna / method |"), "|---|---|---|---|---|---|"]
     for m in methods:
         diff = np.asarray(s["mean"]["sedna"]) - np.asarray(s["mean"][m]) if "sedna" in methods else []
         cost = (np.mean(s["cost"]["sedna"]) / max(np.mean(s["cost"][m]), 1e-9)) if "sedna" in methods else None

@@ -35,7 +35,7 @@ import numpy as np
 N_INITIAL = 2
 N_ROUNDS = 4
 NEW_PER_ROUND = (1, 4)
-DEVELOPMENT = tuple(range(0, 8))
+DEVELOPMENT = tuple(range(8))
 REPORTED = tuple(range(8, 16))
 BASES = ("real/aachen", "real/bremen", "sim/synthia", "real/zurich", "real/aachenlow", "real/bremennight")
 GROUPS = ("camera", "layout", "palette", "light", "sensor", "weather", "objects")
@@ -83,8 +83,8 @@ class Scenario:
         return self.index in REPORTED
 
     def describe(self):
-        lines = [f"scenario {self.index} ({'REPORTED' if self.reported else 'development'}): "
-                 f"{len(self.places)} places, new per round {[len(r) for r in self.rounds]}",
+        lines = [(f"scenario {self.index} ({'REPORTED' if self.reported else 'development'}): "
+                  f"{len(self.places)} places, new per round {[len(r) for r in self.rounds]}"),
                  "  initial: " + "; ".join(p.describe() for p in self.initial)]
         for k, r in enumerate(self.rounds, 1):
             lines += [f"  round {k}: " + "; ".join(p.describe() for p in r)]
@@ -94,7 +94,7 @@ class Scenario:
 # ------------------------------------------------------------------ drawing
 def _colour(rng, sat=(0.1, 0.8), val=(0.25, 0.95)):
     h, s, v = rng.uniform(0, 1), rng.uniform(*sat), rng.uniform(*val)
-    return tuple(int(round(255 * c)) for c in colorsys.hsv_to_rgb(h, s, v))
+    return tuple(round(255 * c) for c in colorsys.hsv_to_rgb(h, s, v))
 
 
 def _shifted(rng, colour, spread):

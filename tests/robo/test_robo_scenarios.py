@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from support.modules import load_benchmark
 
 
