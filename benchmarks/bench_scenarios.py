@@ -375,7 +375,11 @@ def main(argv=None):
     p.add_argument("--json", default=None, help="write the raw results here")
     p.add_argument("--out", default=None, help="work folder (rendered frames, knowledge bases); default a temp dir")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--summarize", nargs="+", default=None, metavar="JSON",
+                   help="run nothing: print the summary of the runs saved in these --json files (together)")
     a = p.parse_args(argv)
+    if a.summarize:
+        return summarize_files(a.summarize, a.json)
     try:
         indices = S.parse_indices(a.scenarios)
         S.check_reported(indices, a.reported)
@@ -417,6 +421,30 @@ def main(argv=None):
     print(f"\n{len(runs)} run(s) in {time.perf_counter() - t0:.0f} s; work folder {work}")
     if a.json:
         _write_json(a.json, a, cfg, methods, runs, summary=s)
+    return 0
+
+
+def summarize_files(paths, out=None):
+    """The summary of the runs of several ``--json`` files (of one size and one set of methods)."""
+    docs = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            docs.append(json.load(f))
+    sizes = {json.dumps(d["size"], sort_keys=True) for d in docs}
+    methods = docs[0]["methods"]
+    if len(sizes) > 1 or any(d["methods"] != methods for d in docs):
+        print("refused: the files differ in size or methods", file=sys.stderr)
+        return 2
+    runs = [r for d in docs for r in d["runs"]]
+    print(f"{len(runs)} run(s) from {', '.join(paths)}; size {docs[0]['size']}")
+    for r in runs:
+        print(f"  scenario {r['scenario']} seed {r['seed']}: {r.get('wall_seconds', float('nan')):.0f} s")
+    s = summarize(runs, methods)
+    print("\n" + summary_text(s, methods))
+    if out:
+        doc = dict(docs[0], scenarios=",".join(str(d["scenarios"]) for d in docs), runs=runs, summary=s)
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=1, default=float)
     return 0
 
 
