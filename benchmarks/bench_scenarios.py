@@ -149,6 +149,25 @@ def deployed_detection(sc, ll, seen, new, out):
     return {"flagged": flagged, "auroc": auc}
 
 
+def routing(ll, sc, places):
+    """How the served knowledge base routes each place's test frames: ``{place: {"own": share
+    allocated to the place's own task group, "base": share predicted by the shared base}}``
+    (None when the serving internals are not reachable)."""
+    try:
+        kb = ll._serving()
+        entries = [str(e) for e in kb.entries]
+        out = {}
+        for d in places:
+            groups = np.asarray(kb.allocate(BL.data_source(sc.test_x(d))))
+            own = [g >= 0 and entries[g].split(".model")[0] == d for g in groups]
+            base = [g >= 0 and kb.base is not None and kb.predictors[g] is kb.base for g in groups]
+            out[d] = {"own": float(np.mean(own)), "base": float(np.mean(base))}
+        return out
+    except Exception as e:  # noqa: BLE001 - a diagnostic: the engine's internals may change under it
+        log(f"routing diagnostic unavailable: {e!r}")
+        return None
+
+
 # ------------------------------------------------------------------ one scenario, one seed
 def _score_all(sc, method, model, places):
     pred = BL.predictor(sc, model)
@@ -225,6 +244,8 @@ def run_one(scenario, seed, cfg, methods, work):
         rec["times"], rec["cumulative"] = times, dict(cum)
         t = time.perf_counter()
         rec["scores"] = {m: _score_all(sc, m, models[m], seen) for m in methods}
+        if "sedna" in methods:
+            rec["routing"] = routing(models["sedna"], sc, seen)
         rec["eval_seconds"] = time.perf_counter() - t
         rounds.append(rec)
         print_round(tag, rec, rounds, methods)
@@ -263,6 +284,12 @@ def print_round(tag, rec, rounds, methods):
             f = forgetting(rounds, k, m)
             parts.append(f"{m} {np.mean(list(f.values())):+.3f} (max {max(f.values()):+.3f})")
         lines.append("  forgetting (seen places' drop from their best; mean, max): " + " | ".join(parts))
+    rt = rec.get("routing")
+    if rt:
+        lines.append("  sedna routing of test frames to the place's own task (new places / all places): "
+                     f"{100 * np.mean([rt[d]['own'] for d in rec['new']]):.0f} % / "
+                     f"{100 * np.mean([v['own'] for v in rt.values()]):.0f} %; served by the shared base "
+                     f"{100 * np.mean([v['base'] for v in rt.values()]):.0f} %")
     lines.append("  cumulative train s: " + " | ".join(f"{m} {rec['cumulative'][m]:.1f}" for m in methods))
     det = rec.get("detection")
     if det:
@@ -289,7 +316,8 @@ def summarize(runs, methods):
     """The issue's figures over scenario-rounds (rounds 1-4 of every run)."""
     s = {"scenario_rounds": 0, "mean": {m: [] for m in methods}, "forget_mean": {m: [] for m in methods},
          "forget_max": {m: [] for m in methods}, "cost": {m: [] for m in methods}, "new_vs_ft": [],
-         "far": [], "recall": [], "recall_hard": [], "auroc": [], "far_scenario": []}
+         "far": [], "recall": [], "recall_hard": [], "auroc": [], "far_scenario": [], "own_new": [], "own_all": [],
+         "base_all": []}
     for run in runs:
         rounds = run["rounds"]
         for m in methods:
@@ -305,6 +333,11 @@ def summarize(runs, methods):
                 s["forget_max"][m].append(float(max(f.values())))
             if "sedna" in methods and "finetune" in methods:
                 s["new_vs_ft"] += [rec["scores"]["sedna"][d] - rec["scores"]["finetune"][d] for d in rec["new"]]
+            rt = rec.get("routing")
+            if rt:
+                s["own_new"] += [rt[d]["own"] for d in rec["new"]]
+                s["own_all"] += [v["own"] for v in rt.values()]
+                s["base_all"] += [v["base"] for v in rt.values()]
             det = rec.get("detection")
             if det:
                 fl = det["flagged"]
@@ -355,6 +388,11 @@ def summary_text(s, methods):
                        f"{100 * np.min(s['recall']):.0f} %; on hard new places ({len(s['recall_hard'])}): "
                        + (f"min {100 * np.min(s['recall_hard']):.0f} %" if s["recall_hard"] else "none")
                        + " (issue: >= 80 % on every hard one)")
+            if s["own_all"]:
+                out.append(f"- sedna's allocation: test frames routed to their place's own task: new places "
+                           f"{100 * np.mean(s['own_new']):.0f} % (min {100 * np.min(s['own_new']):.0f} %), all "
+                           f"places {100 * np.mean(s['own_all']):.0f} %; served by the shared base "
+                           f"{100 * np.mean(s['base_all']):.0f} %")
             if s["auroc"]:
                 out.append(f"- AUROC seen vs new test frames: mean {np.mean(s['auroc']):.2f}, "
                            f"min {np.min(s['auroc']):.2f}")
