@@ -482,7 +482,7 @@ def summarize_files(paths, out=None):
     if out:
         doc = dict(docs[0], scenarios=",".join(str(d["scenarios"]) for d in docs), runs=runs, summary=s)
         with open(out, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1, default=float)
+            json.dump(doc, f, separators=(",", ":"), default=float)
     return 0
 
 
