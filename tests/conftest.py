@@ -1,9 +1,19 @@
 """Fixtures of every test; the helpers they use live in ``tests/support/``."""
 
-import pytest
+import os
 
-from support.ctlplane import ControlPlane
-from support.waiting import wait_for as poll
+# Several test processes on the machine's cores (pytest-xdist): one math thread per process,
+# workers included (the local runtime passes the thread counts on). A process that starts a
+# thread per core on cores another test keeps busy spins in OpenMP's waits: the toy robot demo
+# took 4 to 5 minutes beside one busy core, against one minute with one thread.
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
+import pytest  # noqa: E402
+
+from support.ctlplane import ControlPlane  # noqa: E402
+from support.waiting import wait_for as poll  # noqa: E402
 
 # Environment variables of the worker contract that would change library behaviour.
 _CONTRACT_ENV = ("OUTPUT_URL", "MODEL_URLS", "MODEL_URL", "CLOUD_KB_INDEX", "HAS_COMPLETED_INITIAL_TRAINING",

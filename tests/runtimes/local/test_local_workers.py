@@ -151,11 +151,13 @@ def test_success_env_and_python(launcher, tmp_path):
 
 def test_command_python_and_clean_env(tmp_path, monkeypatch):
     monkeypatch.setenv("SOME_CONTROLLER_SECRET", "x")
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the thread count the user chose is passed on
     la = LocalLauncher(tmp_path / "s", ImageMap({"*": str(SCRIPTS)}))
     rec = la.start(WorkerSpec("w", "ns1", template=template(["printenv.py", "--flag"], command=["python3"])))
     assert finished(la, rec).phase == "Succeeded"
     out = printed_json(la, rec)
     assert "SOME_CONTROLLER_SECRET" not in out["env"]
+    assert out["env"]["OMP_NUM_THREADS"] == "3"
     assert out["argv"][1:] == ["--flag"]
     assert rec.log_path.endswith("ns1_w.log")
 

@@ -79,9 +79,11 @@ from sedna.runtimes.local.wrapper import write_exit_file
 
 LOG = sedna_logger(__name__)
 
-#: Variables of the controller's environment that workers inherit.
+#: Variables of the controller's environment that workers inherit (the thread counts
+#: too: a worker that starts one thread per core on cores others are busy on spins in
+#: OpenMP's waits, several times slower than with the thread count its user set).
 BASE_ENV_KEYS = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME",
-                 "PYTHONPATH", "VIRTUAL_ENV")
+                 "PYTHONPATH", "VIRTUAL_ENV", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 #: Smallest RLIMIT_AS given to a worker.
 MIN_MEMORY_LIMIT = 256 * 1024 ** 2
 #: Lines of log returned by :meth:`LocalLauncher.poll`.
