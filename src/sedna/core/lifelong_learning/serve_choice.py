@@ -68,18 +68,19 @@ def _holdouts(trainer, group_docs, prev):
     return out
 
 
-def choose(trainer, loaded, base, prev=None):
+def choose(trainer, loaded, base, prev=None, fresh_base=False):
     """Decide, per group of ``loaded`` (a version being written), which model serves
     it, and record it in ``loaded.doc``. ``base``: the shared base Estimator or None;
-    ``prev``: the previous version (for the held-out rows of groups kept from it).
-    Returns ``{entry: decision}``."""
+    ``prev``: the previous version (for the held-out rows of groups kept from it);
+    ``fresh_base``: the base learned this round's samples, so no group keeps a
+    previous choice (each takes the better scorer). Returns ``{entry: decision}``."""
     groups = loaded.doc["task_groups"]
     # the choice a group starts from: a kept group's previous one; in an update, a group
     # trained now starts from its own model (the base never learned its new samples)
     previous = {}
     for gd in groups:
         kept = gd.pop(SERVE_KEY, None) if gd["entry"] not in trainer.holdouts else None
-        previous[gd["entry"]] = kept or (None if prev is None else "own")
+        previous[gd["entry"]] = None if fresh_base else kept or (None if prev is None else "own")
         gd.pop(SCORES_KEY, None)
     parts = [h for h in _holdouts(trainer, groups, prev) if h is not None]
     if base is None or not parts:
