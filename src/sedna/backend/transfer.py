@@ -99,5 +99,16 @@ def start_from(dst, src):
     if mode == "warm_start" and (hasattr(src, "coef_") or hasattr(src, "coefs_")):
         warm = copy.deepcopy(src)
         warm.set_params(warm_start=True)
+        _forget_convergence(warm)
         return warm, {}
     return dst, {}
+
+
+def _forget_convergence(est):
+    """Forget when ``est`` last stopped improving: a warm-started MLP keeps its best loss on the
+    data it learned, so on new data (a higher loss) every epoch counts as "no improvement" and it
+    stops after ``n_iter_no_change`` epochs, having learned next to nothing."""
+    if hasattr(est, "best_loss_") and est.best_loss_ is not None:
+        est.best_loss_ = float("inf")
+    if hasattr(est, "_no_improvement_count"):
+        est._no_improvement_count = 0
