@@ -98,8 +98,9 @@ class LifelongLearning:
     task_epochs : float
         Share of the estimator's ``epochs`` a task model trains for when it
         is specialised from the shared base on samples the base learned
-        already (first round; estimators with an integer ``epochs``). New and
-        retrained tasks learn new samples: full epochs.
+        already (the first round, and a new task of an update whose base has
+        learned its samples; estimators with an integer ``epochs``). Retrained
+        tasks learn new samples: full epochs.
     base_epochs : float
         Share of the estimator's ``epochs`` the shared base trains for.
     replay_size : int or None

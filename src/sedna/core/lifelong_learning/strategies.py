@@ -157,6 +157,7 @@ class Transfer(Strategy):
                                            recognizer=rnd.recognizer, previous=rnd.base if rnd.base[0] else None)
             if base[0] is not None:
                 rnd.base, rnd.base_trained = base, True
+                rnd.trainer.base_learned = True
         rnd.sources.update(self.update_sources(rnd))
 
     @staticmethod

@@ -107,6 +107,7 @@ class Trainer:
         self.min_train_sample = min_train_sample
         self.calibration_split = calibration_split
         self.shared = bool(transfer)  # a shared base model is trained (from scratch where it cannot transfer)
+        self.base_learned = False  # this round's base has learned the round's new rows
         self.transfer = self.shared and transfer_mode(estimator) is not None
         self.task_epochs = float(task_epochs)
         self.base_epochs = float(base_epochs)
@@ -163,6 +164,8 @@ class Trainer:
             # specialising the base on samples it has learned already needs fewer epochs; a
             # new or retrained task learns samples no model has seen: full epochs
             share = {"train": self.task_epochs, "refresh": self.refresh}.get(strategy, 1)
+            if strategy == "new" and self.base_learned:  # the base it starts from has learned its rows
+                share = self.task_epochs
             fit_kwargs = self._scaled(kwargs, share)
             metrics = est.train_from(source, samples, valid_data, teacher=teacher, **fit_kwargs)
         else:
