@@ -44,8 +44,11 @@ def test_an_interrupted_demo_keeps_the_users_context_and_stops_its_server(tmp_pa
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "SEDNA_"))}
     env["PYTHONUNBUFFERED"] = "1"  # the dashboard line reaches the log while the demo runs, not at its end
     log = open(tmp_path / "demo.log", "w+")
+    # a test run started in the background by a shell without job control (`.ci/run &`) ignores
+    # SIGINT, and a child inherits that: the demo gets Ctrl-C's default handling, as in a terminal
     proc = subprocess.Popen([sys.executable, "-m", "sedna.cli", "demo", "--workdir", str(work), "--frames", "12",
-                             "--epochs", "1", "--size", "32x64"], stdout=log, stderr=subprocess.STDOUT, env=env)
+                             "--epochs", "1", "--size", "32x64"], stdout=log, stderr=subprocess.STDOUT, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         def dashboard():
             text = (tmp_path / "demo.log").read_text()

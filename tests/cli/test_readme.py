@@ -55,7 +55,7 @@ def test_the_two_commands_come_first():
     cmds = two_commands()
     assert sorted(cmds) == [1, 2]
     assert cmds[1][-1].endswith("&& sedna demo")
-    assert cmds[2][-1].endswith("&& python -m pytest -q")
+    assert cmds[2][-1].endswith("&& python -m pytest -q -n auto --dist loadscope --no-loadscope-reorder")
     for lines in cmds.values():
         assert any(["pip", "install", "torch==2.13.0"] in chain(line) for line in lines)
 

@@ -25,7 +25,7 @@ def api_job(job):
         return json.load(r)
 
 
-def stream_new_scenes(job, tmp_path, per_scene=6):
+def stream_new_scenes(job, tmp_path, per_scene=10):
     """Render frames of scenes the job never saw, add their truth to the demo's
     data tree (not to its index) and put them in front of the camera."""
     from sedna.examples.robo import datagen
@@ -71,7 +71,7 @@ def test_the_robot_page_shows_frames_and_labelling_two_starts_the_next_round(
     def gallery():
         page.goto(robot)
         return page.locator("form.gallery img.thumb").count() >= 2
-    wait_for(gallery, timeout=120, what="the inference worker to flag two new frames as unseen (with previews)")
+    wait_for(gallery, timeout=180, what="the inference worker to flag two new frames as unseen (with previews)")
     picks = page.locator("form.gallery label.frame")
     assert picks.first.locator("img.thumb").evaluate(LOADED)
     assert re.search(r"\d+\.\d\d / \d+\.\d\d", picks.first.locator(".score").inner_text())
