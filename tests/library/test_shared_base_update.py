@@ -2,7 +2,6 @@
 new rows with as many old rows replayed from the tasks' buffers (``base_replay``), and a
 new task starts from it. Small torch nets that record what each training saw."""
 
-import numpy as np
 import pytest
 
 pytest.importorskip("torch")
@@ -64,19 +63,3 @@ def test_without_update_base_the_first_rounds_base_is_kept(tmp_path):
     doc = _update(tmp_path, _round1(tmp_path), update_base=False)
     assert not _base_trainings()
     assert doc["base_model"]["trained_version"] == 1
-
-
-def test_a_warm_started_mlp_learns_new_data():
-    sklearn = pytest.importorskip("sklearn.neural_network")
-    from sedna.backend.transfer import start_from
-
-    rng = np.random.default_rng(0)
-    x_old = rng.normal(size=(400, 8))
-    y_old = (x_old[:, 0] > 0).astype(int)
-    x_new = rng.normal(size=(400, 8))
-    y_new = (x_new[:, 1] > 0).astype(int)  # another rule: the old model is wrong on half the rows
-    old = sklearn.MLPClassifier((16,), max_iter=200, random_state=0).fit(x_old, y_old)
-    warm, _ = start_from(sklearn.MLPClassifier((16,), max_iter=200, random_state=0), old)
-    warm.fit(x_new, y_new)
-    assert warm.n_iter_ > 20  # it did not stop after 10 epochs without "improvement" on the old data's loss
-    assert (warm.predict(x_new) == y_new).mean() > 0.9
