@@ -114,7 +114,9 @@ def save(est, path):
         raise EstimatorError(f"{type(est).__qualname__} has no save() and is not a scikit-learn estimator; {_HINT}")
     sio = _skops_io()
     try:
-        sio.dump(est, path)
+        data = sio.dumps(est)  # in memory, then one write: zipfile's seeks on a file cost more
+        with open(path, "wb") as f:
+            f.write(data)
         shape = _shape(est)
         if shape is None or shape not in _VERIFIED:
             _trusted(sio, path)

@@ -46,18 +46,19 @@ class Context:
 
     @staticmethod
     def get_json(param, default=None):
-        return _parsed(param, default, json.loads, "invalid JSON")
+        return _parsed(param, default, json.loads, "invalid JSON", explain=True)
 
 
-def _parsed(param, default, parse, expected):
-    """``param``'s value through ``parse``; a bad value names the variable."""
+def _parsed(param, default, parse, expected, explain=False):
+    """``param``'s value through ``parse``; a bad value names the variable (``explain``: and
+    the parser's reason, where the value alone does not show what is wrong)."""
     val = _env(param)
     if val is None:
         return default
     try:
         return parse(val)
     except ValueError as e:
-        detail = f" ({e})" if parse is json.loads else ""
+        detail = f" ({e})" if explain else ""
         raise ValueError(f"environment variable {param}={val!r}: {expected}{detail}") from None
 
 

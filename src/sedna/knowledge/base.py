@@ -30,8 +30,8 @@ from sedna.common.file_ops import FileOps, _fsync_dir, _json_default
 from sedna.common.log import sedna_logger
 from sedna.knowledge._paths import default_catalog_path
 from sedna.knowledge.catalog import Catalog, sample_rows
-from sedna.knowledge.index import (INDEX_NAME, INDEX_SCHEMA_VERSION, is_absolute, read_index,
-                                   validate_doc)
+from sedna.knowledge.index import (INDEX_NAME, INDEX_SCHEMA_VERSION, KBVersion, is_absolute,
+                                   read_index, validate_doc)
 
 try:
     import fcntl
@@ -105,6 +105,7 @@ class VersionWriter:
         self.number = number
         self.parent = parent
         self._lock = None
+        self._made = set()
         if kb.is_remote:
             self.staging = tempfile.mkdtemp(prefix="sedna-kb-stage-")
         else:
@@ -131,14 +132,19 @@ class VersionWriter:
     def artifact_dir(self, relpath):
         """A local folder (created) for this version's files under ``relpath``."""
         path = self._staged(relpath)
-        os.makedirs(path, exist_ok=True)
+        self._makedirs(path)
         return path
 
     def path(self, relpath):
         """Local path of a file inside the staging folder (parent folders created)."""
         path = self._staged(relpath)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self._makedirs(os.path.dirname(path))
         return path
+
+    def _makedirs(self, folder):
+        if folder not in self._made:  # a version writes many files into few folders
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
 
     def copy_from(self, version, relpath, dst_relpath=None):
         """Copy an artifact (file or folder) of another version into this one."""
@@ -148,17 +154,19 @@ class VersionWriter:
 
     # ---------------------------------------------------------------- commit
     def _prepare(self, doc):
-        """The document to publish: a JSON copy of ``doc`` plus the KB's own fields."""
-        try:
-            doc = json.loads(_json_bytes(doc))
-        except (TypeError, ValueError) as err:
-            raise KnowledgeBaseError(f"index document is not JSON-serializable: {err}") from err
+        """The document to publish and its bytes: ``doc`` plus the KB's own fields, as JSON
+        reads it back (one encode, one decode)."""
         if not isinstance(doc, dict):
             raise CorruptKnowledgeBaseError("index document must be a JSON object")
-        doc.pop("base_url", None)
+        doc = {k: v for k, v in doc.items() if k != "base_url"}
         doc.update(schema_version=INDEX_SCHEMA_VERSION, version=self.number,
                    created_at=_utc_now(),
                    parent_version=self.parent.number if self.parent is not None else None)
+        try:
+            raw = _json_bytes(doc)
+            doc = json.loads(raw)
+        except (TypeError, ValueError) as err:
+            raise KnowledgeBaseError(f"index document is not JSON-serializable: {err}") from err
         problem = validate_doc(doc)
         if problem:
             raise CorruptKnowledgeBaseError(f"index document of version {self.number}: {problem}")
@@ -168,22 +176,23 @@ class VersionWriter:
                 raise CorruptKnowledgeBaseError(
                     f"version {self.number}: model of task group {group['entry']!r} "
                     f"was not written: {url} (expected {self._staged(url)})")
-        return doc
+        return doc, raw
 
     def commit(self, doc, samples=None):
         """Validate, publish atomically, point the root at it, mirror it in the catalog."""
-        doc = self._prepare(doc)
         rows = sample_rows(samples) if samples else None
         if rows:
-            doc["samples_url"] = SAMPLES_NAME
+            doc = dict(doc, samples_url=SAMPLES_NAME)
+        doc, raw = self._prepare(doc)
+        if rows:
             FileOps.write_atomic(os.path.join(self.staging, SAMPLES_NAME), _json_bytes(rows))
-        FileOps.write_atomic(os.path.join(self.staging, INDEX_NAME), _json_bytes(doc))
+        FileOps.write_atomic(os.path.join(self.staging, INDEX_NAME), raw)
         hook = getattr(self.kb, "_before_publish", None)
         if hook is not None:  # test seam: simulate a crash between staging and publish
             hook(self)
-        version = self.kb._publish(self)
+        version = self.kb._publish(self, doc)
         self._close()
-        self.kb._set_pointer(version)
+        self.kb._set_pointer(version, raw)
         self.kb._mirror(version, rows)
         return version
 
@@ -331,17 +340,18 @@ class KnowledgeBase:
         shutil.rmtree(entry.path, ignore_errors=True)
         lock.release()
 
-    def _publish(self, writer):
-        """Make the staged version visible; returns it as a KBVersion."""
+    def _publish(self, writer, doc):
+        """Make the staged version (index document ``doc``) visible; returns it as a KBVersion."""
         target = self.version_url(writer.number)
         if self.is_remote:
             self._upload_version(writer.staging, target)
-        else:
-            if os.path.exists(target):
-                raise KnowledgeBaseError(f"version {writer.number} already exists: {target}")
-            os.rename(writer.staging, target)
-            _fsync_dir(self._versions_url)
-        return read_index(FileOps.join_path(target, INDEX_NAME), check_files=False)
+            return read_index(FileOps.join_path(target, INDEX_NAME), check_files=False)
+        if os.path.exists(target):
+            raise KnowledgeBaseError(f"version {writer.number} already exists: {target}")
+        os.rename(writer.staging, target)
+        _fsync_dir(self._versions_url)
+        target = os.path.abspath(target)
+        return KBVersion(os.path.join(target, INDEX_NAME), target, doc)
 
     def _upload_version(self, staging, target):
         """Upload every artifact, then the version's index.json last."""
@@ -356,10 +366,14 @@ class KnowledgeBase:
                                    FileOps.join_path(target, *parts, name))
         FileOps.upload(os.path.join(staging, INDEX_NAME), FileOps.join_path(target, INDEX_NAME))
 
-    def _set_pointer(self, version):
-        """Atomically point ``root/index.json`` at ``version``."""
-        doc = dict(version.doc, base_url=version.base_url)
-        FileOps.write_atomic(self.index_url, _json_bytes(doc))
+    def _set_pointer(self, version, raw=None):
+        """Atomically point ``root/index.json`` at ``version`` (``raw``: its index's bytes,
+        when the caller has them)."""
+        if raw is None:
+            raw = _json_bytes({k: v for k, v in version.doc.items() if k != "base_url"})
+        # the version's document plus its folder: one field spliced in, not a second encode
+        FileOps.write_atomic(self.index_url, raw[:raw.rindex(b"}")] + b', "base_url": '
+                             + _json_bytes(version.base_url) + b"}")
 
     def rollback(self, number):
         """Point the root at an existing version (nothing is deleted); returns it."""
@@ -372,17 +386,21 @@ class KnowledgeBase:
     def catalog(self):
         """The :class:`Catalog`, synchronized with the version folders on first use."""
         if self._catalog is None:
-            catalog = Catalog(self.catalog_path)
-            try:
-                catalog.ensure_schema()
-                known = catalog.version_numbers()
-            except sqlite3.DatabaseError as err:
-                LOG.warning("catalog %s is unreadable (%s); rebuilding it", self.catalog_path, err)
-                catalog.reset()
-                known = set()
-            self._sync(catalog, known)
-            self._catalog = catalog
+            self._catalog = self._open_catalog()
         return self._catalog
+
+    def _open_catalog(self, fresh=None):
+        """A synchronized :class:`Catalog`; ``fresh``: ``{number: (KBVersion, rows)}`` of
+        versions just written, recorded from memory instead of read back."""
+        catalog = Catalog(self.catalog_path)
+        try:
+            known = catalog.ensure_schema()
+        except sqlite3.DatabaseError as err:
+            LOG.warning("catalog %s is unreadable (%s); rebuilding it", self.catalog_path, err)
+            catalog.reset()
+            known = set()
+        self._sync(catalog, known, fresh)
+        return catalog
 
     def sync_catalog(self):
         """Bring the catalog in line with the version folders now; returns it."""
@@ -390,17 +408,19 @@ class KnowledgeBase:
         self._sync(catalog, catalog.version_numbers())
         return catalog
 
-    def _sync(self, catalog, known):
+    def _sync(self, catalog, known, fresh=None):
         """Ingest versions missing from the catalog; drop rows of vanished versions."""
+        fresh = fresh or {}
         on_disk = {}
         for n, folder in self._folders().items():
-            version = self._try_load(n, folder)
+            version = fresh[n][0] if n in fresh else self._try_load(n, folder)
             if version is not None:
                 on_disk[n] = version
         for n in known - set(on_disk):
             catalog.forget(n)
         for n in sorted(set(on_disk) - known):
-            catalog.record(on_disk[n], self._stored_samples(on_disk[n]))
+            rows = fresh[n][1] if n in fresh else self._stored_samples(on_disk[n])
+            catalog.record(on_disk[n], rows)
 
     @staticmethod
     def _stored_samples(version):
@@ -418,7 +438,10 @@ class KnowledgeBase:
         """Record a freshly published version; a catalog failure is logged, not fatal:
         the version is committed and the catalog resynchronizes on next use."""
         try:
-            self.catalog.record(version, rows)
+            if self._catalog is None:  # first use: the sync records this version from memory
+                self._catalog = self._open_catalog({version.number: (version, rows)})
+            else:
+                self._catalog.record(version, rows)
         except sqlite3.Error as err:
             LOG.error("catalog %s not updated for version %s: %s",
                       self.catalog_path, version.number, err)

@@ -110,11 +110,12 @@ class Catalog:
             conn.close()
 
     def ensure_schema(self):
-        """Create the tables; raises ``sqlite3.DatabaseError`` for a corrupt file."""
+        """Create the tables; returns the version numbers present. Raises
+        ``sqlite3.DatabaseError`` for a corrupt file."""
         conn = self._connect()
         try:
             conn.executescript("BEGIN;\n" + _SCHEMA + "\nCOMMIT;")
-            conn.execute("SELECT count(*) FROM versions").fetchone()
+            return {r[0] for r in conn.execute("SELECT number FROM versions")}
         finally:
             conn.close()
 
