@@ -164,6 +164,20 @@ def test_an_update_that_retrains_the_base_judges_every_group_afresh(mirrored, di
     assert _accuracy(up, held) >= _own_model_accuracy(up._serving(), held)
 
 
+def test_a_base_that_learned_all_memory_is_the_incumbent_a_task_model_must_beat(mirrored, digits, tmp_path):
+    # base_replay=None: the update's base is joint training continued on every stored row,
+    # so each group serves it unless its own model scores better by the margin
+    up = _ll(tmp_path, _sgd(), base_replay=None)
+    up.update(_src(digits, ["rotated"]))
+    doc = up._serving().doc
+    assert doc["base_model"]["trained_version"] == 2
+    for g in doc["task_groups"]:
+        s = g["serve_scores"]
+        assert g["serve"] == ("own" if s["own"] >= s["base"] + SWITCH_MARGIN else "base"), g["entry"]
+    held = _held_out(up._serving().version)
+    assert _accuracy(up, held) >= _own_model_accuracy(up._serving(), held) - SWITCH_MARGIN
+
+
 # --------------------------------------------------------------- own model better: kept
 def test_a_task_whose_own_model_is_better_keeps_it(tmp_path, digits):
     # a linear base cannot fit digits and their inversion at once: the task models win

@@ -77,10 +77,13 @@ def choose(trainer, loaded, base, prev=None, fresh_base=False):
     groups = loaded.doc["task_groups"]
     # the choice a group starts from: a kept group's previous one; in an update, a group
     # trained now starts from its own model (the base never learned its new samples)
+    # a base that has just learned every stored row is joint retraining on the knowledge
+    # base's memory: the incumbent, which a group's own model must beat by the margin
+    incumbent = "base" if fresh_base and getattr(trainer, "base_replay", 1.0) is None else None
     previous = {}
     for gd in groups:
         kept = gd.pop(SERVE_KEY, None) if gd["entry"] not in trainer.holdouts else None
-        previous[gd["entry"]] = None if fresh_base else kept or (None if prev is None else "own")
+        previous[gd["entry"]] = incumbent if fresh_base else kept or (None if prev is None else "own")
         gd.pop(SCORES_KEY, None)
     parts = [h for h in _holdouts(trainer, groups, prev) if h is not None]
     if base is None or not parts:
@@ -90,8 +93,12 @@ def choose(trainer, loaded, base, prev=None, fresh_base=False):
     out = {}
     for gi, gd in enumerate(groups):
         rows = np.flatnonzero(ids == gi)
-        if gd.get("model", {}).get("shared") or len(rows) < MIN_ROWS:
-            continue  # served by the base already, or too few rows to judge
+        if gd.get("model", {}).get("shared"):
+            continue  # served by the base already
+        if len(rows) < MIN_ROWS:  # too few rows to judge: the incumbent, if any
+            if incumbent is not None:
+                gd[SERVE_KEY] = out[gd["entry"]] = incumbent
+            continue
         part = subset(pooled, rows)
         own, on_base = trainer.score(loaded.models[gi], part), trainer.score(base, part)
         if own is None or on_base is None:
