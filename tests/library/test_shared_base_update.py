@@ -34,7 +34,7 @@ def _base_trainings():
 
 
 def test_an_update_continues_the_base_on_the_new_rows_and_as_many_old_ones(tmp_path):
-    doc = _update(tmp_path, _round1(tmp_path))
+    doc = _update(tmp_path, _round1(tmp_path), base_replay=1.0)
     ((metas, rows, warm),) = _base_trainings()
     assert metas == ("a", "b", "c")  # old tasks' rows replayed with the new task's
     assert rows == 2 * 40  # the 40 new rows and 40 replayed (base_replay 1.0)
@@ -51,8 +51,8 @@ def test_a_new_task_starts_from_the_base_that_learned_its_rows(tmp_path):
     assert order.index(("a", "b", "c")) < order.index(("c",))  # the base first, then the task from it
 
 
-def test_base_replay_none_replays_every_stored_row(tmp_path):
-    doc = _update(tmp_path, _round1(tmp_path), base_replay=None)
+def test_by_default_the_base_replays_every_stored_row(tmp_path):
+    doc = _update(tmp_path, _round1(tmp_path))
     ((_, rows, _),) = _base_trainings()
     assert rows == doc["base_model"]["n_samples"] > 80  # a's and b's buffers whole, minus held-out rows
     with pytest.raises(ValueError, match="base_replay"):

@@ -136,8 +136,10 @@ class LifelongLearning:
         task's buffer, so that what all tasks share keeps up and new tasks
         start from it.
     base_replay : float or None
-        Old rows replayed per new row when the base is updated (None: every
-        stored row, as joint retraining on the knowledge base's memory).
+        Old rows replayed per new row when the base is updated. None (the
+        default): every stored row, so the updated base is joint training on
+        the knowledge base's memory, continued; each group is then served by
+        it unless its own model scores better by the serving margin.
     strategies : list of :class:`~.strategies.Strategy`, optional
         More learning strategies, called at the hooks of every round after
         the ones the flags above make (:mod:`.strategies`); one with the
@@ -155,7 +157,7 @@ class LifelongLearning:
                  seen_estimator=None, output_url=None, min_train_sample=None, calibration_split=0.1,
                  transfer=True, task_epochs=0.5, replay_size=replay.DEFAULT_SIZE, distill=False,
                  base_epochs=0.8, refresh=0.5, refresh_budget=0.5, serve_choice=None, update_base=True,
-                 base_replay=1.0, strategies=None, task_mining=None, unseen_task_detect=None):
+                 base_replay=None, strategies=None, task_mining=None, unseen_task_detect=None):
         estimator = seen_estimator if estimator is None else estimator
         _check_estimator(estimator)
         self.estimator = estimator

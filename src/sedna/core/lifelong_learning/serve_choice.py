@@ -8,12 +8,16 @@ served*: every group's held-out rows (rows no model trained on) are pooled
 and allocated as inference allocates them; the rows a group receives are
 predicted by the group's own model and by the base. The group is served by
 the base when the base scores strictly better on at least :data:`MIN_ROWS`
-rows. In an update the margin is :data:`SWITCH_MARGIN`: a group kept from
+rows (numeric rows; one frame of an image task, whose pixels are many
+labels). In an update the margin is :data:`SWITCH_MARGIN`: a group kept from
 the previous version keeps its previous choice, and a group trained in the
 update its own model (the base, kept from an earlier version, never learned
 its new samples), unless the other scores better by that much: a hundred
 held-out rows are a noisy judge, and every change of the serving model risks
-forgetting. The decision and both scores go into the group's index entry
+forgetting. When the update's base has learned every stored row
+(``base_replay=None``, the default) it is joint training on the knowledge
+base's memory, continued: then it is every group's incumbent, and a group's
+own model serves only where it scores better by the margin. The decision and both scores go into the group's index entry
 (``serve``: ``"own"`` or ``"base"``, ``serve_scores``), so a reload serves
 the same way; :class:`~.serving.LoadedKB` honours it.
 
@@ -26,6 +30,7 @@ import numpy as np
 
 from sedna.common.log import LOGGER
 from sedna.core.lifelong_learning.training import stored_samples
+from sedna.algorithms._util import is_numeric
 from sedna.datasources.ops import concat, subset
 
 __all__ = ("SERVE_KEY", "SCORES_KEY", "MIN_ROWS", "SWITCH_MARGIN", "decide", "choose", "serves_base")
@@ -90,20 +95,18 @@ def choose(trainer, loaded, base, prev=None, fresh_base=False):
         return {}
     pooled = concat(parts, data_type="eval")
     ids = loaded.allocate(pooled)
+    # a numeric row is one label; a frame holds one per pixel, so one frame judges
+    need = MIN_ROWS if is_numeric(pooled) else 1
     out = {}
     for gi, gd in enumerate(groups):
         rows = np.flatnonzero(ids == gi)
-        if gd.get("model", {}).get("shared"):
-            continue  # served by the base already
-        if len(rows) < MIN_ROWS:  # too few rows to judge: the incumbent, if any
-            if incumbent is not None:
-                gd[SERVE_KEY] = out[gd["entry"]] = incumbent
-            continue
+        if gd.get("model", {}).get("shared") or len(rows) < need:
+            continue  # served by the base already, or too few rows to judge
         part = subset(pooled, rows)
         own, on_base = trainer.score(loaded.models[gi], part), trainer.score(base, part)
         if own is None or on_base is None:
             continue
-        gd[SERVE_KEY] = out[gd["entry"]] = decide(own, on_base, len(rows), previous[gd["entry"]])
+        gd[SERVE_KEY] = out[gd["entry"]] = decide(own, on_base, len(rows), previous[gd["entry"]], min_rows=need)
         gd[SCORES_KEY] = {"own": own, "base": on_base, "n": int(len(rows))}
         LOGGER.info("task %s: served by %s (held-out rows allocated to it: %d; own model %.4f, base %.4f)",
                     gd["entry"], "the shared base" if out[gd["entry"]] == "base" else "its own model",

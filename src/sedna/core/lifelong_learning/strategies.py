@@ -113,8 +113,8 @@ class Transfer(Strategy):
 
     The base: in the first round one model on every group's rows (for
     ``base_epochs`` of the epochs); in every update (``update_base``) the
-    previous base trained again on the round's new rows with ``base_replay``
-    old rows per new one from every group's buffer. It serves groups too
+    previous base trained again on the round's new rows with every row of the
+    groups' buffers (``base_replay`` None) or ``base_replay`` old rows per new one. It serves groups too
     small for their own model, and any group it scores better on
     (:class:`ServeChoice`). Where the estimator can start from another
     (:mod:`sedna.backend.transfer`), a first-round group is specialised from
@@ -125,7 +125,7 @@ class Transfer(Strategy):
 
     name = "transfer"
 
-    def __init__(self, task_epochs=0.5, base_epochs=0.8, update_base=True, base_replay=1.0):
+    def __init__(self, task_epochs=0.5, base_epochs=0.8, update_base=True, base_replay=None):
         for what, share in (("task_epochs", task_epochs), ("base_epochs", base_epochs)):
             if not 0 < float(share) <= 1:
                 raise ValueError(f"{what} must be in (0, 1]")
@@ -272,7 +272,7 @@ class ServeChoice(Strategy):
 
 
 def from_flags(transfer=True, task_epochs=0.5, base_epochs=0.8, replay_size=500, distill=False, refresh=0.5,
-               refresh_budget=0.5, serve_choice=None, update_base=True, base_replay=1.0):
+               refresh_budget=0.5, serve_choice=None, update_base=True, base_replay=None):
     """The built-in strategies the constructor's keyword flags stand for."""
     shares = Transfer(task_epochs, base_epochs, update_base, base_replay)  # the shares are checked even without transfer
     out = [shares] if transfer else []
