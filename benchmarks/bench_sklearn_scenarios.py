@@ -69,6 +69,8 @@ import sk_scenarios as sks
 ESTIMATORS = ("logreg", "mlp", "rf", "hgb")
 LEARNERS = ("finetune", "joint", "jmem", "sedna", "sedna-", "iso")  # sedna-: without the attribute at inference
 BASELINES = ("finetune", "joint", "jmem")
+#: LifelongLearning keywords given to sedna (--sedna-options); empty: every default
+SEDNA_OPTIONS = {}
 
 
 def make_estimator(name, seed):
@@ -176,7 +178,7 @@ def run_sequence(data, est_name, budget, out_dir):
     test = {t["name"]: data.test(t["name"]) for r in rounds for t in r}
     models, iso = {"finetune": None, "joint": None, "jmem": None}, {}
     kb = os.path.join(out_dir, f"kb-{data.scenario}-{seed}-{est_name}")
-    ll = LifelongLearning(make_estimator(est_name, seed), output_url=kb)
+    ll = LifelongLearning(make_estimator(est_name, seed), output_url=kb, **SEDNA_OPTIONS)
     seen, history, records = [], {m: {} for m in LEARNERS}, []
     for r, new in enumerate(rounds):
         names = [t["name"] for t in new]
@@ -258,8 +260,11 @@ def main(argv=None):
     p.add_argument("--json", help="write every round's record and the summary here")
     p.add_argument("--reported", action="store_true",
                    help="allow the reported scenarios 8-15 (only once the defaults are frozen)")
+    p.add_argument("--sedna-options", default="{}", type=json.loads,
+                   help='LifelongLearning keywords for sedna, as JSON, e.g. \'{"base_replay": null}\'')
     p.add_argument("--verbose", action="store_true", help="keep sedna's INFO log lines")
     a = p.parse_args(argv)
+    SEDNA_OPTIONS.update(a.sedna_options)
     scenarios, seeds = parse_ids(a.scenarios), parse_ids(a.seeds)
     estimators = [e.strip() for e in a.estimators.split(",") if e.strip()]
     if set(estimators) - set(ESTIMATORS):

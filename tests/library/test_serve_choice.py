@@ -135,8 +135,9 @@ def test_the_decision_is_in_the_index_and_survives_a_reload(mirrored, digits, tm
 
 
 def test_an_update_keeps_the_choice_of_kept_groups_and_judges_the_new_one(mirrored, digits, tmp_path):
+    # without update_base the base is the first round's: a kept group's choice stands unless beaten by a margin
     r1 = {g["entry"]: g["serve"] for g in mirrored._serving().doc["task_groups"]}
-    up = _ll(tmp_path, _sgd())
+    up = _ll(tmp_path, _sgd(), update_base=False)
     up.update(_src(digits, ["rotated"]))
     doc = up._serving().doc
     by_entry = {g["entry"]: g for g in doc["task_groups"]}
@@ -149,6 +150,32 @@ def test_an_update_keeps_the_choice_of_kept_groups_and_judges_the_new_one(mirror
     held = _held_out(up._serving().version)  # kept groups' held-out rows come from version 1
     assert len(held.x) == sum(int(0.1 * g["n_samples"]) for g in doc["task_groups"])
     assert _accuracy(up, held) >= _own_model_accuracy(up._serving(), held)
+
+
+def test_an_update_that_retrains_the_base_on_part_of_memory_judges_every_group_afresh(mirrored, digits, tmp_path):
+    up = _ll(tmp_path, _sgd(), base_replay=1.0)
+    up.update(_src(digits, ["rotated"]))
+    doc = up._serving().doc
+    assert doc["base_model"]["trained_version"] == 2  # the base learned the rotated digits too
+    for g in doc["task_groups"]:  # no previous choice holds: each group takes the better scorer
+        s = g["serve_scores"]
+        assert g["serve"] == ("base" if s["base"] > s["own"] else "own"), g["entry"]
+    held = _held_out(up._serving().version)
+    assert _accuracy(up, held) >= _own_model_accuracy(up._serving(), held)
+
+
+def test_a_base_that_learned_all_memory_is_the_incumbent_a_task_model_must_beat(mirrored, digits, tmp_path):
+    # base_replay=None: the update's base is joint training continued on every stored row,
+    # so each group serves it unless its own model scores better by the margin
+    up = _ll(tmp_path, _sgd())  # base_replay=None: the default
+    up.update(_src(digits, ["rotated"]))
+    doc = up._serving().doc
+    assert doc["base_model"]["trained_version"] == 2
+    for g in doc["task_groups"]:
+        s = g["serve_scores"]
+        assert g["serve"] == ("own" if s["own"] >= s["base"] + SWITCH_MARGIN else "base"), g["entry"]
+    held = _held_out(up._serving().version)
+    assert _accuracy(up, held) >= _own_model_accuracy(up._serving(), held) - SWITCH_MARGIN
 
 
 # --------------------------------------------------------------- own model better: kept

@@ -98,8 +98,9 @@ class LifelongLearning:
     task_epochs : float
         Share of the estimator's ``epochs`` a task model trains for when it
         is specialised from the shared base on samples the base learned
-        already (first round; estimators with an integer ``epochs``). New and
-        retrained tasks learn new samples: full epochs.
+        already (the first round, and a new task of an update whose base has
+        learned its samples; estimators with an integer ``epochs``). Retrained
+        tasks learn new samples: full epochs.
     base_epochs : float
         Share of the estimator's ``epochs`` the shared base trains for.
     replay_size : int or None
@@ -125,8 +126,20 @@ class LifelongLearning:
         model or the shared base serves the samples allocated to it, by which
         scores better on the held-out rows (``calibration_split`` of every
         task's samples, then not trained on) as the allocation routes them
-        (:mod:`.serve_choice`; recorded as ``serve`` in the index). None: only
-        for numeric samples; False: every group serves its own model.
+        (:mod:`.serve_choice`; recorded as ``serve`` in the index). None: for
+        numeric samples, and for others when rows are held out anyway (a
+        recognizer that calibrates on model outputs); False: every group serves
+        its own model.
+    update_base : bool
+        With transfer, every update trains the shared base again, from the
+        previous base, on the round's new samples with rows replayed from every
+        task's buffer, so that what all tasks share keeps up and new tasks
+        start from it.
+    base_replay : float or None
+        Old rows replayed per new row when the base is updated. None (the
+        default): every stored row, so the updated base is joint training on
+        the knowledge base's memory, continued; each group is then served by
+        it unless its own model scores better by the serving margin.
     strategies : list of :class:`~.strategies.Strategy`, optional
         More learning strategies, called at the hooks of every round after
         the ones the flags above make (:mod:`.strategies`); one with the
@@ -143,8 +156,8 @@ class LifelongLearning:
                  unseen_sample_recognition=None, unseen_sample_re_recognition=None, *,
                  seen_estimator=None, output_url=None, min_train_sample=None, calibration_split=0.1,
                  transfer=True, task_epochs=0.5, replay_size=replay.DEFAULT_SIZE, distill=False,
-                 base_epochs=0.8, refresh=0.5, refresh_budget=0.5, serve_choice=None, strategies=None,
-                 task_mining=None, unseen_task_detect=None):
+                 base_epochs=0.8, refresh=0.5, refresh_budget=0.5, serve_choice=None, update_base=True,
+                 base_replay=None, strategies=None, task_mining=None, unseen_task_detect=None):
         estimator = seen_estimator if estimator is None else estimator
         _check_estimator(estimator)
         self.estimator = estimator
@@ -165,7 +178,8 @@ class LifelongLearning:
         self.calibration_split = float(calibration_split)
         flagged = from_flags(transfer=transfer, task_epochs=task_epochs, base_epochs=base_epochs,
                              replay_size=replay_size, distill=distill, refresh=refresh,
-                             refresh_budget=refresh_budget, serve_choice=serve_choice)
+                             refresh_budget=refresh_budget, serve_choice=serve_choice, update_base=update_base,
+                             base_replay=base_replay)
         self.strategies = combine(flagged, strategies)
         self.serving = Serving(estimator, self.slots, self._explicit, unseen_estimator, output_url)
         self.log = LOGGER

@@ -8,12 +8,16 @@ served*: every group's held-out rows (rows no model trained on) are pooled
 and allocated as inference allocates them; the rows a group receives are
 predicted by the group's own model and by the base. The group is served by
 the base when the base scores strictly better on at least :data:`MIN_ROWS`
-rows. In an update the margin is :data:`SWITCH_MARGIN`: a group kept from
+rows (numeric rows; one frame of an image task, whose pixels are many
+labels). In an update the margin is :data:`SWITCH_MARGIN`: a group kept from
 the previous version keeps its previous choice, and a group trained in the
 update its own model (the base, kept from an earlier version, never learned
 its new samples), unless the other scores better by that much: a hundred
 held-out rows are a noisy judge, and every change of the serving model risks
-forgetting. The decision and both scores go into the group's index entry
+forgetting. When the update's base has learned every stored row
+(``base_replay=None``, the default) it is joint training on the knowledge
+base's memory, continued: then it is every group's incumbent, and a group's
+own model serves only where it scores better by the margin. The decision and both scores go into the group's index entry
 (``serve``: ``"own"`` or ``"base"``, ``serve_scores``), so a reload serves
 the same way; :class:`~.serving.LoadedKB` honours it.
 
@@ -26,6 +30,7 @@ import numpy as np
 
 from sedna.common.log import LOGGER
 from sedna.core.lifelong_learning.training import stored_samples
+from sedna.algorithms._util import is_numeric
 from sedna.datasources.ops import concat, subset
 
 __all__ = ("SERVE_KEY", "SCORES_KEY", "MIN_ROWS", "SWITCH_MARGIN", "decide", "choose", "serves_base")
@@ -68,34 +73,40 @@ def _holdouts(trainer, group_docs, prev):
     return out
 
 
-def choose(trainer, loaded, base, prev=None):
+def choose(trainer, loaded, base, prev=None, fresh_base=False):
     """Decide, per group of ``loaded`` (a version being written), which model serves
     it, and record it in ``loaded.doc``. ``base``: the shared base Estimator or None;
-    ``prev``: the previous version (for the held-out rows of groups kept from it).
-    Returns ``{entry: decision}``."""
+    ``prev``: the previous version (for the held-out rows of groups kept from it);
+    ``fresh_base``: the base learned this round's samples, so no group keeps a
+    previous choice (each takes the better scorer). Returns ``{entry: decision}``."""
     groups = loaded.doc["task_groups"]
     # the choice a group starts from: a kept group's previous one; in an update, a group
     # trained now starts from its own model (the base never learned its new samples)
+    # a base that has just learned every stored row is joint retraining on the knowledge
+    # base's memory: the incumbent, which a group's own model must beat by the margin
+    incumbent = "base" if fresh_base and getattr(trainer, "base_replay", 1.0) is None else None
     previous = {}
     for gd in groups:
         kept = gd.pop(SERVE_KEY, None) if gd["entry"] not in trainer.holdouts else None
-        previous[gd["entry"]] = kept or (None if prev is None else "own")
+        previous[gd["entry"]] = incumbent if fresh_base else kept or (None if prev is None else "own")
         gd.pop(SCORES_KEY, None)
     parts = [h for h in _holdouts(trainer, groups, prev) if h is not None]
     if base is None or not parts:
         return {}
     pooled = concat(parts, data_type="eval")
     ids = loaded.allocate(pooled)
+    # a numeric row is one label; a frame holds one per pixel, so one frame judges
+    need = MIN_ROWS if is_numeric(pooled) else 1
     out = {}
     for gi, gd in enumerate(groups):
         rows = np.flatnonzero(ids == gi)
-        if gd.get("model", {}).get("shared") or len(rows) < MIN_ROWS:
+        if gd.get("model", {}).get("shared") or len(rows) < need:
             continue  # served by the base already, or too few rows to judge
         part = subset(pooled, rows)
         own, on_base = trainer.score(loaded.models[gi], part), trainer.score(base, part)
         if own is None or on_base is None:
             continue
-        gd[SERVE_KEY] = out[gd["entry"]] = decide(own, on_base, len(rows), previous[gd["entry"]])
+        gd[SERVE_KEY] = out[gd["entry"]] = decide(own, on_base, len(rows), previous[gd["entry"]], min_rows=need)
         gd[SCORES_KEY] = {"own": own, "base": on_base, "n": int(len(rows))}
         LOGGER.info("task %s: served by %s (held-out rows allocated to it: %d; own model %.4f, base %.4f)",
                     gd["entry"], "the shared base" if out[gd["entry"]] == "base" else "its own model",

@@ -60,7 +60,9 @@ class Round:
     plan: list = None  # update: (entry, members, incoming, strategy, old group index)
     kept: dict = None  # update: {entry: (old group index, absorbed samples or None)}
     specs: list = None  # train: (entry, members, samples); update: + (strategy, old group index)
+    kept_parts: list = None  # update: the samples of the groups kept (stored buffers)
     base: tuple = (None, None)  # the shared base: (Estimator, model doc)
+    base_trained: bool = False  # the base learned this round's samples
     sources: dict = field(default_factory=dict)  # {entry: (Estimator, name)} a group starts from
     mix: dict = field(default_factory=dict)  # {entry: own training rows -> rows trained on}
     docs: list = None
@@ -107,27 +109,39 @@ def call(strategies, hook, *args):
 
 
 class Transfer(Strategy):
-    """Task models start from a related trained model: in the first round a
-    shared base trained on every group's rows (for ``base_epochs`` of the
-    epochs; a group specialised from it trains for ``task_epochs``), later
-    the group's own previous model (retrained, refreshed) or the model the
-    allocation sends most of a new group's samples to (else the base).
-    Only for estimators that can start from another (:mod:`sedna.backend.transfer`)."""
+    """A shared base model, and task models that start from a related trained model.
+
+    The base: in the first round one model on every group's rows (for
+    ``base_epochs`` of the epochs); in every update (``update_base``) the
+    previous base trained again on the round's new rows with every row of the
+    groups' buffers (``base_replay`` None) or ``base_replay`` old rows per new one. It serves groups too
+    small for their own model, and any group it scores better on
+    (:class:`ServeChoice`). Where the estimator can start from another
+    (:mod:`sedna.backend.transfer`), a first-round group is specialised from
+    the base (for ``task_epochs``), a retrained or refreshed group starts from
+    its own previous model, and a new group from the base that has just
+    learned its rows (without ``update_base``: from the model the allocation
+    sends most of its samples to); otherwise every model trains from scratch."""
 
     name = "transfer"
 
-    def __init__(self, task_epochs=0.5, base_epochs=0.8):
+    def __init__(self, task_epochs=0.5, base_epochs=0.8, update_base=True, base_replay=None):
         for what, share in (("task_epochs", task_epochs), ("base_epochs", base_epochs)):
             if not 0 < float(share) <= 1:
                 raise ValueError(f"{what} must be in (0, 1]")
+        if base_replay is not None and not float(base_replay) >= 0:
+            raise ValueError("base_replay must be a number >= 0, or None to replay every stored sample")
         self.task_epochs, self.base_epochs = float(task_epochs), float(base_epochs)
+        self.update_base, self.base_replay = bool(update_base), None if base_replay is None else float(base_replay)
 
     def configure(self, trainer):
+        trainer.shared = True
         trainer.transfer = transfer_mode(trainer.estimator) is not None
         trainer.task_epochs, trainer.base_epochs = self.task_epochs, self.base_epochs
+        trainer.base_replay = self.base_replay
 
     def before_fit(self, rnd):
-        if not rnd.trainer.transfer:
+        if not rnd.trainer.shared:
             return
         if rnd.kind == "train":
             rnd.base = rnd.trainer.train_base(rnd.writer, rnd.specs, rnd.valid_data, rnd.kwargs,
@@ -136,6 +150,14 @@ class Transfer(Strategy):
                 rnd.sources.update({e: (rnd.base[0], kb_doc.BASE_ENTRY) for e, _, _ in rnd.specs})
             return
         rnd.base = self.previous_base(rnd)
+        if self.update_base:  # every update: the base learns the new rows with replayed old ones
+            new = [t.samples for ts in rnd.notes["new_samples"].values() for t in ts]
+            parts = list(rnd.kept_parts or []) + [s for _, _, s, _, _ in rnd.specs]
+            base = rnd.trainer.update_base(rnd.writer, parts, new, rnd.valid_data, rnd.kwargs,
+                                           recognizer=rnd.recognizer, previous=rnd.base if rnd.base[0] else None)
+            if base[0] is not None:
+                rnd.base, rnd.base_trained = base, True
+                rnd.trainer.base_learned = True
         rnd.sources.update(self.update_sources(rnd))
 
     @staticmethod
@@ -156,6 +178,8 @@ class Transfer(Strategy):
         for entry, _, samples, strategy, gi in rnd.specs:
             if strategy in ("refresh", "retrain") and gi is not None:
                 sources[entry] = (loaded.models[gi], entry)
+            elif strategy == "new" and rnd.base_trained:  # the base has learned its samples
+                sources[entry] = (rnd.base[0], kb_doc.BASE_ENTRY)
             elif strategy == "new":
                 ids = loaded.allocate(samples) if len(samples.x) else np.zeros(0, dtype=np.int64)
                 ids = ids[ids >= 0]
@@ -244,13 +268,13 @@ class ServeChoice(Strategy):
         trainer.serve_choice = self.mode
 
     def before_commit(self, rnd):
-        serve_choice.choose(rnd.trainer, rnd.loaded_new, rnd.base[0], rnd.prev)
+        serve_choice.choose(rnd.trainer, rnd.loaded_new, rnd.base[0], rnd.prev, fresh_base=rnd.base_trained)
 
 
 def from_flags(transfer=True, task_epochs=0.5, base_epochs=0.8, replay_size=500, distill=False, refresh=0.5,
-               refresh_budget=0.5, serve_choice=None):
+               refresh_budget=0.5, serve_choice=None, update_base=True, base_replay=None):
     """The built-in strategies the constructor's keyword flags stand for."""
-    shares = Transfer(task_epochs, base_epochs)  # the shares are checked even without transfer
+    shares = Transfer(task_epochs, base_epochs, update_base, base_replay)  # the shares are checked even without transfer
     out = [shares] if transfer else []
     out.append(Replay(replay_size))
     if distill:

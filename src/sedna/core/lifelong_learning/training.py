@@ -97,15 +97,18 @@ class Trainer:
 
     def __init__(self, estimator, min_train_sample, calibration_split, transfer=False, task_epochs=0.5,
                  replay_size=None, distill=False, base_epochs=0.8, refresh=0.0, refresh_budget=None,
-                 serve_choice=None):
+                 serve_choice=None, base_replay=None):
         self.estimator = estimator
+        self.base_replay = base_replay
         self.serve_choice = serve_choice
         self.holdouts = {}  # {entry: held-out rows} of the groups trained by this trainer
         self.refresh = float(refresh)
         self.refresh_budget = None if refresh_budget is None else float(refresh_budget)
         self.min_train_sample = min_train_sample
         self.calibration_split = calibration_split
-        self.transfer = bool(transfer) and transfer_mode(estimator) is not None
+        self.shared = bool(transfer)  # a shared base model is trained (from scratch where it cannot transfer)
+        self.base_learned = False  # this round's base has learned the round's new rows
+        self.transfer = self.shared and transfer_mode(estimator) is not None
         self.task_epochs = float(task_epochs)
         self.base_epochs = float(base_epochs)
         self.replay_size = replay_size
@@ -161,6 +164,8 @@ class Trainer:
             # specialising the base on samples it has learned already needs fewer epochs; a
             # new or retrained task learns samples no model has seen: full epochs
             share = {"train": self.task_epochs, "refresh": self.refresh}.get(strategy, 1)
+            if strategy == "new" and self.base_learned:  # the base it starts from has learned its rows
+                share = self.task_epochs
             fit_kwargs = self._scaled(kwargs, share)
             metrics = est.train_from(source, samples, valid_data, teacher=teacher, **fit_kwargs)
         else:
@@ -168,14 +173,17 @@ class Trainer:
             metrics = est.train(samples, valid_data, **kwargs)
         return est, {k: float(v) for k, v in (metrics or {}).items() if np.isscalar(v) and not isinstance(v, str)}
 
-    def choosing(self, samples):
+    def choosing(self, samples, recognizer=None):
         """Whether the rows held out of ``samples`` decide between the group's model
         and the shared base (:mod:`.serve_choice`): with transfer (a base exists)
-        and ``serve_choice`` True, or None and numeric samples (cheap to score;
-        image tasks keep serving their own models unless asked)."""
-        if not self.transfer or self.calibration_split <= 0 or self.serve_choice is False:
+        and ``serve_choice`` True, or None and either numeric samples (cheap to
+        score) or rows held out anyway, for a recognizer that calibrates on model
+        outputs (so no training rows are given up for the choice)."""
+        if not self.shared or self.calibration_split <= 0 or self.serve_choice is False:
             return False
-        return self.serve_choice is True or (self.serve_choice is None and is_numeric(samples))
+        if self.serve_choice is True:
+            return True
+        return is_numeric(samples) or _needs_model_holdout(recognizer, samples)
 
     def _holdout(self, samples, valid_data, recognizer):
         """Rows no model of this group trains on (see :meth:`train_rows`), or None:
@@ -213,13 +221,39 @@ class Trainer:
         models start from. ``(Estimator, model doc)``, or ``(None, None)`` without
         transfer or with a single group."""
         parts = [self.train_rows(s, valid_data, recognizer) for _, _, s in specs if _n(s)]
-        if not self.transfer or len(parts) < 2:
+        if not self.shared or len(parts) < 2:
             return None, None
         pooled = concat(parts, data_type="train")
         LOGGER.info("shared base model: train on %d samples of %d task groups", len(pooled.x), len(parts))
         est, metrics = self.fit(pooled, valid_data, self._scaled(kwargs, self.base_epochs), "base", None)
         mdoc = self.save_model(writer, est, kb_doc.BASE_ENTRY, metrics, writer.number, "base")
         mdoc["n_samples"] = int(len(pooled.x))
+        return est, mdoc
+
+    def update_base(self, writer, parts, new, valid_data, kwargs, recognizer=None, previous=None):
+        """The shared base of an update: the previous base (or a fresh model) trained
+        on this round's new rows together with rows replayed from every group's
+        buffer, ``base_replay`` times as many as the new ones (None: all of them),
+        for ``base_epochs`` of the epochs. ``parts``: every group's rows (buffers
+        and new samples); ``new``: the round's new samples. ``(Estimator, model doc)``,
+        or ``(None, None)`` without transfer or with fewer than two groups."""
+        parts = [self.train_rows(p, valid_data, recognizer) for p in parts if _n(p)]
+        if not self.shared or len(parts) < 2:
+            return None, None
+        pooled = concat(parts, data_type="train")
+        n_new = sum(_n(p) for p in new if p is not None)
+        if self.base_replay is not None and len(pooled.x) > n_new * (1 + self.base_replay):
+            rng = np.random.default_rng(len(pooled.x) * 7919 + writer.number)
+            keep = np.sort(rng.choice(len(pooled.x), int(n_new * (1 + self.base_replay)), replace=False))
+            pooled = subset(pooled, keep)
+        source = previous[0] if previous is not None else None
+        LOGGER.info("shared base model: %s on %d samples of %d task groups (%d new in this round)",
+                    "continue" if source is not None else "train", len(pooled.x), len(parts), n_new)
+        est, metrics = self.fit(pooled, valid_data, self._scaled(kwargs, self.base_epochs), "base", None, source)
+        mdoc = self.save_model(writer, est, kb_doc.BASE_ENTRY, metrics, writer.number, "base")
+        mdoc["n_samples"] = int(len(pooled.x))
+        if source is not None:
+            mdoc["init_from"] = kb_doc.BASE_ENTRY
         return est, mdoc
 
     def train_groups(self, writer, specs, valid_data, kwargs, version, strategies=None, recognizer=None,
@@ -271,7 +305,7 @@ class Trainer:
     def _store_holdout(self, writer, doc, samples, valid_data, recognizer):
         """Keep the group's held-out rows (in memory and in the version) when they
         choose its serving model: a later update judges kept groups on them."""
-        held = self.held_out(samples, valid_data, recognizer) if self.choosing(samples) else None
+        held = self.held_out(samples, valid_data, recognizer) if self.choosing(samples, recognizer) else None
         if held is not None:
             self.holdouts[doc["entry"]] = held
             doc["holdout_url"] = self.save_samples(writer, f"{doc['entry']}@holdout", held)

@@ -140,6 +140,7 @@ def _fit(job, rnd):
     rnd.plan, rnd.kept = plan_groups(rnd.prev, rnd.tasks_doc, rnd.notes["new_samples"], rnd.notes["strategies"])
     call(job.strategies, "after_plan", rnd)
     docs, models, kept_parts = rnd.trainer.keep_groups(rnd.writer, rnd.prev, rnd.kept, rnd.loaded)
+    rnd.kept_parts = kept_parts
     rnd.specs, buffers = training_sets(rnd.prev, rnd.plan)
     call(job.strategies, "before_fit", rnd)
     rnd.docs, rnd.models = rnd.trainer.train_groups(
