@@ -153,7 +153,7 @@ def test_an_update_keeps_the_choice_of_kept_groups_and_judges_the_new_one(mirror
 
 
 def test_an_update_that_retrains_the_base_on_part_of_memory_judges_every_group_afresh(mirrored, digits, tmp_path):
-    up = _ll(tmp_path, _sgd(), base_replay=1.0)
+    up = _ll(tmp_path, _sgd(), update_base=True, base_replay=1.0)
     up.update(_src(digits, ["rotated"]))
     doc = up._serving().doc
     assert doc["base_model"]["trained_version"] == 2  # the base learned the rotated digits too
@@ -167,7 +167,7 @@ def test_an_update_that_retrains_the_base_on_part_of_memory_judges_every_group_a
 def test_a_base_that_learned_all_memory_is_the_incumbent_a_task_model_must_beat(mirrored, digits, tmp_path):
     # base_replay=None: the update's base is joint training continued on every stored row,
     # so each group serves it unless its own model scores better by the margin
-    up = _ll(tmp_path, _sgd())  # base_replay=None: the default
+    up = _ll(tmp_path, _sgd(), update_base=True)  # base_replay=None: the default
     up.update(_src(digits, ["rotated"]))
     doc = up._serving().doc
     assert doc["base_model"]["trained_version"] == 2

@@ -1,4 +1,4 @@
-"""The shared base learns in every update: the previous base continues on the round's
+"""With ``update_base=True`` the shared base learns in every update: the previous base continues on the round's
 new rows with as many old rows replayed from the tasks' buffers (``base_replay``), and a
 new task starts from it. Small torch nets that record what each training saw."""
 
@@ -22,6 +22,7 @@ def _round1(tmp_path, **kw):
 
 
 def _update(tmp_path, index, **kw):
+    kw.setdefault("update_base", True)
     ll = _ll(tmp_path, CountingNet(epochs=4), **kw)
     CountingNet.trainings.clear()
     ll.update(_tasks(("c", 40, 0.6)), index_url=index)
@@ -51,7 +52,7 @@ def test_a_new_task_starts_from_the_base_that_learned_its_rows(tmp_path):
     assert order.index(("a", "b", "c")) < order.index(("c",))  # the base first, then the task from it
 
 
-def test_by_default_the_base_replays_every_stored_row(tmp_path):
+def test_by_default_an_updated_base_replays_every_stored_row(tmp_path):
     doc = _update(tmp_path, _round1(tmp_path))
     ((_, rows, _),) = _base_trainings()
     assert rows == doc["base_model"]["n_samples"] > 80  # a's and b's buffers whole, minus held-out rows
@@ -59,7 +60,7 @@ def test_by_default_the_base_replays_every_stored_row(tmp_path):
         _ll(tmp_path, CountingNet(), base_replay=-1)
 
 
-def test_without_update_base_the_first_rounds_base_is_kept(tmp_path):
+def test_without_update_base_the_default_the_first_rounds_base_is_kept(tmp_path):
     doc = _update(tmp_path, _round1(tmp_path), update_base=False)
     assert not _base_trainings()
     assert doc["base_model"]["trained_version"] == 1

@@ -197,7 +197,7 @@ def test_kb_with_transfer_has_a_base_and_task_models_start_from_it(tmp_path, mon
                  allow_pickle=False) as z:
         assert len(z["x"]) == 25
     # round 2: the base learns the new rows, a new task starts from it; task a is retrained from its own
-    ll2 = _ll(tmp_path, InitFromNet(), transfer=True, replay_size=25, min_train_sample=10)
+    ll2 = _ll(tmp_path, InitFromNet(), transfer=True, replay_size=25, min_train_sample=10, update_base=True)
     before_b = _sha(ll._serving().version.local_path(groups["b"]["model"]["url"]))
     res2 = ll2.update(_tasks(("a", 20, 0.0), ("d", 30, 0.2)), index_url=res["index_url"])
     doc2 = ll2._serving().doc

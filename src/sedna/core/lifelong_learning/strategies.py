@@ -125,7 +125,7 @@ class Transfer(Strategy):
 
     name = "transfer"
 
-    def __init__(self, task_epochs=0.5, base_epochs=0.8, update_base=True, base_replay=None):
+    def __init__(self, task_epochs=0.5, base_epochs=0.8, update_base=False, base_replay=None):
         for what, share in (("task_epochs", task_epochs), ("base_epochs", base_epochs)):
             if not 0 < float(share) <= 1:
                 raise ValueError(f"{what} must be in (0, 1]")
@@ -139,6 +139,7 @@ class Transfer(Strategy):
         trainer.transfer = transfer_mode(trainer.estimator) is not None
         trainer.task_epochs, trainer.base_epochs = self.task_epochs, self.base_epochs
         trainer.base_replay = self.base_replay
+        trainer.base_updates = self.update_base
 
     def before_fit(self, rnd):
         if not rnd.trainer.shared:
@@ -272,7 +273,7 @@ class ServeChoice(Strategy):
 
 
 def from_flags(transfer=True, task_epochs=0.5, base_epochs=0.8, replay_size=500, distill=False, refresh=0.5,
-               refresh_budget=0.5, serve_choice=None, update_base=True, base_replay=None):
+               refresh_budget=0.5, serve_choice=None, update_base=False, base_replay=None):
     """The built-in strategies the constructor's keyword flags stand for."""
     shares = Transfer(task_epochs, base_epochs, update_base, base_replay)  # the shares are checked even without transfer
     out = [shares] if transfer else []

@@ -108,6 +108,7 @@ class Trainer:
         self.calibration_split = calibration_split
         self.shared = bool(transfer)  # a shared base model is trained (from scratch where it cannot transfer)
         self.base_learned = False  # this round's base has learned the round's new rows
+        self.base_updates = False  # every update trains the base again (Transfer's update_base)
         self.transfer = self.shared and transfer_mode(estimator) is not None
         self.task_epochs = float(task_epochs)
         self.base_epochs = float(base_epochs)
@@ -177,13 +178,14 @@ class Trainer:
         """Whether the rows held out of ``samples`` decide between the group's model
         and the shared base (:mod:`.serve_choice`): with transfer (a base exists)
         and ``serve_choice`` True, or None and either numeric samples (cheap to
-        score) or rows held out anyway, for a recognizer that calibrates on model
-        outputs (so no training rows are given up for the choice)."""
+        score) or, when updates train the base (``base_updates``), rows held out
+        anyway for a recognizer that calibrates on model outputs (so no training
+        rows are given up for the choice)."""
         if not self.shared or self.calibration_split <= 0 or self.serve_choice is False:
             return False
         if self.serve_choice is True:
             return True
-        return is_numeric(samples) or _needs_model_holdout(recognizer, samples)
+        return is_numeric(samples) or (self.base_updates and _needs_model_holdout(recognizer, samples))
 
     def _holdout(self, samples, valid_data, recognizer):
         """Rows no model of this group trains on (see :meth:`train_rows`), or None:
