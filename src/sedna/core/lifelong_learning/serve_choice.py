@@ -17,9 +17,10 @@ held-out rows are a noisy judge, and every change of the serving model risks
 forgetting. When the update's base has learned every stored row
 (``base_replay=None``, the default) it is joint training on the knowledge
 base's memory, continued: then it is every group's incumbent, and a group's
-own model serves only where it scores better by the margin. The decision and both scores go into the group's index entry
-(``serve``: ``"own"`` or ``"base"``, ``serve_scores``), so a reload serves
-the same way; :class:`~.serving.LoadedKB` honours it.
+own model serves only where it scores better by the margin. The decision
+and both scores go into the group's index entry (``serve``: ``"own"`` or
+``"base"``, ``serve_scores``), so a reload serves the same way;
+:class:`~.serving.LoadedKB` honours it.
 
 Nothing is decided without a base model or held-out rows (see
 :meth:`~.training.Trainer.choosing`): the groups are then served by their own
@@ -28,9 +29,9 @@ models, as before.
 
 import numpy as np
 
+from sedna.algorithms._util import is_numeric
 from sedna.common.log import LOGGER
 from sedna.core.lifelong_learning.training import stored_samples
-from sedna.algorithms._util import is_numeric
 from sedna.datasources.ops import concat, subset
 
 __all__ = ("SERVE_KEY", "SCORES_KEY", "MIN_ROWS", "SWITCH_MARGIN", "decide", "choose", "serves_base")
@@ -84,7 +85,7 @@ def choose(trainer, loaded, base, prev=None, fresh_base=False):
     # trained now starts from its own model (the base never learned its new samples)
     # a base that has just learned every stored row is joint retraining on the knowledge
     # base's memory: the incumbent, which a group's own model must beat by the margin
-    incumbent = "base" if fresh_base and getattr(trainer, "base_replay", 1.0) is None else None
+    incumbent = "base" if fresh_base and trainer.base_replay is None else None
     previous = {}
     for gd in groups:
         kept = gd.pop(SERVE_KEY, None) if gd["entry"] not in trainer.holdouts else None

@@ -112,11 +112,11 @@ class Transfer(Strategy):
     """A shared base model, and task models that start from a related trained model.
 
     The base: in the first round one model on every group's rows (for
-    ``base_epochs`` of the epochs); in every update (``update_base``) the
-    previous base trained again on the round's new rows with every row of the
-    groups' buffers (``base_replay`` None) or ``base_replay`` old rows per new one. It serves groups too
-    small for their own model, and any group it scores better on
-    (:class:`ServeChoice`). Where the estimator can start from another
+    ``base_epochs`` of the epochs); with ``update_base`` (off by default), in
+    every update the previous base trained again on the round's new rows with
+    every row of the groups' buffers (``base_replay`` None) or ``base_replay``
+    old rows per new one. It serves groups too small for their own model, and
+    any group it scores better on (:class:`ServeChoice`). Where the estimator can start from another
     (:mod:`sedna.backend.transfer`), a first-round group is specialised from
     the base (for ``task_epochs``), a retrained or refreshed group starts from
     its own previous model, and a new group from the base that has just

@@ -19,10 +19,9 @@ def group_by_values(samples, values, order=None):
     first appearance). Only values that some row has get a task and an index,
     so every index in the extractor names a returned task.
     """
-    keys = np.asarray(values)
+    keys = np.asarray(values).ravel()
     if keys.dtype.kind != "U":  # str(v) per row, in C (text arrays are keys already)
-        keys = np.asarray(values, dtype=object).astype(str)
-    keys = keys.ravel()
+        keys = keys.astype(object).astype(str)
     names, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     by_key = np.split(np.argsort(inverse, kind="stable"), np.cumsum(np.bincount(inverse))[:-1])
     rows = {str(names[k]): by_key[k] for k in np.argsort(first, kind="stable")}
