@@ -80,6 +80,14 @@ def concat(parts, data_type="train"):
     if not parts:
         out.x, out.y = np.array([]), np.array([])
         return out
+    if len(parts) == 1 and not is_pandas(parts[0].x):  # nothing to join: share the rows
+        p = parts[0]
+        out.x = _rows(p.x)
+        y, meta = getattr(p, "y", None), getattr(p, "meta_attr", None)
+        out.y = _rows(y) if _aligned(y, len(p.x)) else np.array([])
+        if _aligned(meta, len(p.x)):
+            out.meta_attr = np.asarray(meta)
+        return out
     out.x = join([p.x for p in parts])
     ys = [p.y for p in parts]
     if all(y is not None and len(y) == len(p.x) for y, p in zip(ys, parts)):

@@ -6,7 +6,8 @@ Layout under ``root`` (a local folder or an fsspec URL)::
     root/versions/0001/index.json + artifact files
     root/versions/0002/...
     root/versions/.tmp-<uuid>/   staging of a version being written (local roots)
-    root/catalog.sqlite          SQLite mirror (local roots; remote roots cache it locally)
+    root/catalog.sqlite          SQLite mirror, made by its first reader (local roots; remote roots
+                                 cache it locally)
 
 Publishing is atomic: a local version appears by one ``os.rename`` of its
 complete staging folder, and the pointer is replaced atomically afterwards.
@@ -435,10 +436,15 @@ class KnowledgeBase:
             return None
 
     def _mirror(self, version, rows):
-        """Record a freshly published version; a catalog failure is logged, not fatal:
-        the version is committed and the catalog resynchronizes on next use."""
+        """Record a freshly published version in a catalog that exists; a catalog that
+        does not exist yet is built from the version folders by its first reader
+        (:attr:`catalog`), so a job that never queries it does not pay for one.
+        A catalog failure is logged, not fatal: the version is committed and the
+        catalog resynchronizes on next use."""
+        if self._catalog is None and not os.path.exists(self.catalog_path):
+            return
         try:
-            if self._catalog is None:  # first use: the sync records this version from memory
+            if self._catalog is None:  # first use here: the sync records this version from memory
                 self._catalog = self._open_catalog({version.number: (version, rows)})
             else:
                 self._catalog.record(version, rows)

@@ -102,6 +102,7 @@ class Trainer:
         self.base_replay = base_replay
         self.serve_choice = serve_choice
         self.holdouts = {}  # {entry: held-out rows} of the groups trained by this trainer
+        self._splits = {}  # {id(samples): (samples, training rows, held-out rows)}, see _split
         self.refresh = float(refresh)
         self.refresh_budget = None if refresh_budget is None else float(refresh_budget)
         self.min_train_sample = min_train_sample
@@ -198,14 +199,24 @@ class Trainer:
                 return mask
         return None
 
+    def _split(self, samples, valid_data, recognizer):
+        """``(rows trained on, rows held out or None)`` of ``samples``, cut once per
+        round: the base, the group's model, the serving choice and the recognizer
+        all ask for them."""
+        hit = self._splits.get(id(samples))
+        if hit is None or hit[0] is not samples:
+            mask = self._holdout(samples, valid_data, recognizer)
+            hit = (samples, samples, None) if mask is None else \
+                (samples, subset(samples, np.flatnonzero(~mask)), subset(samples, np.flatnonzero(mask)))
+            self._splits[id(samples)] = hit
+        return hit[1], hit[2]
+
     def train_rows(self, samples, valid_data, recognizer):
-        mask = self._holdout(samples, valid_data, recognizer)
-        return samples if mask is None else subset(samples, np.flatnonzero(~mask))
+        return self._split(samples, valid_data, recognizer)[0]
 
     def held_out(self, samples, valid_data, recognizer):
         """The group's rows its models never trained on, or None."""
-        mask = self._holdout(samples, valid_data, recognizer)
-        return None if mask is None else subset(samples, np.flatnonzero(mask))
+        return self._split(samples, valid_data, recognizer)[1]
 
     @staticmethod
     def score(est, data):
@@ -340,11 +351,17 @@ class Trainer:
         for p in parts:
             if p is None or p.x is None or not len(p.x):
                 continue
-            mask = holdout_mask(len(p.x), self.calibration_split) if valid_data is None \
-                else np.zeros(len(p.x), dtype=bool)
-            fit_parts.append(subset(p, np.flatnonzero(~mask)) if mask.any() else p)
-            if mask.any():
-                holds.append(subset(p, np.flatnonzero(mask)))
+            hit = self._splits.get(id(p))
+            if hit is not None and hit[0] is p and hit[2] is not None:  # cut already (the same rule)
+                fit, held = hit[1], hit[2]
+            else:
+                mask = holdout_mask(len(p.x), self.calibration_split) if valid_data is None \
+                    else np.zeros(len(p.x), dtype=bool)
+                fit = subset(p, np.flatnonzero(~mask)) if mask.any() else p
+                held = subset(p, np.flatnonzero(mask)) if mask.any() else None
+            fit_parts.append(fit)
+            if held is not None:
+                holds.append(held)
         try:
             if hasattr(rec, "fit"):
                 call_with_accepted(rec.fit, fit_parts, models=loaded.models, allocate=loaded.allocate)
