@@ -10,6 +10,8 @@ function, a lambda in a ``FunctionTransformer``) is refused with a one-line
 error: at save time, so the user learns it before the next round, and again
 at load time, for files that did not come from here.
 
+A model whose fitted state is plain data (a linear model, a scaler) is written
+by :mod:`.sklearn_plain` instead, as one ``.npz``: faster to write and read.
 Model files written by the previous JSON + ``.npz`` format
 (``sedna-sklearn-v1``) still load.
 """
@@ -23,6 +25,7 @@ import types
 
 import numpy as np
 
+from sedna.backend import sklearn_plain
 from sedna.common.exceptions import EstimatorError
 
 __all__ = ("save", "load", "EXTENSION")
@@ -106,12 +109,21 @@ def _shape(est):
 
 
 def save(est, path):
-    """Write ``est`` to ``path`` (``.skops``); returns the path.
+    """Write ``est`` to ``path`` (``.skops``), or beside it as ``.npz`` when its fitted
+    state is plain data (:mod:`.sklearn_plain`); returns the path written.
 
-    The file's types are checked once per estimator shape (class and parameter types): a second
-    model of the same shape holds the same types, so its check is skipped."""
+    A skops file's types are checked once per estimator shape (class and parameter types): a
+    second model of the same shape holds the same types, so its check is skipped."""
     if not hasattr(est, "get_params"):
         raise EstimatorError(f"{type(est).__qualname__} has no save() and is not a scikit-learn estimator; {_HINT}")
+    state = sklearn_plain.plain_state(est)
+    if state is not None:
+        if path.endswith(EXTENSION):
+            path = path[:-len(EXTENSION)] + sklearn_plain.EXTENSION
+        data = sklearn_plain.dumps(est, state)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
     sio = _skops_io()
     try:
         data = sio.dumps(est)  # in memory, then one write: zipfile's seeks on a file cost more
@@ -136,6 +148,8 @@ def save(est, path):
 
 def load(template, path):
     """The estimator saved at ``path``; its class must be ``template``'s."""
+    if path.endswith(sklearn_plain.EXTENSION):
+        return sklearn_plain.load(template, path)
     if not path.endswith(EXTENSION):
         with open(path, "rb") as f:
             head = f.read(1)
