@@ -13,6 +13,7 @@ defined outside scikit-learn, an object-dtype array) is not "plain"
 (:func:`plain_state` returns None) and goes to skops (:mod:`.sklearn_io`).
 """
 
+import functools
 import io
 import json
 import re
@@ -40,6 +41,11 @@ def _plain_array(v):
     return isinstance(v, np.ndarray) and v.dtype.kind in "biufU" and not v.dtype.hasobject
 
 
+@functools.lru_cache(maxsize=256)
+def _param_names(cls):
+    return tuple(cls._get_param_names())  # scikit-learn reads __init__'s signature on every call
+
+
 def plain_state(est):
     """``(params, scalars, arrays)`` of a fitted scikit-learn estimator whose state
     is plain data, else None. ``est``'s class must be defined in scikit-learn."""
@@ -47,11 +53,11 @@ def plain_state(est):
     if not cls.__module__.startswith("sklearn.") or not hasattr(est, "get_params"):
         return None
     try:
-        params = est.get_params(deep=False)
         state = vars(est)
-    except Exception:  # noqa: BLE001 - an unusual estimator: skops decides
+        params = {k: state[k] for k in _param_names(cls)}  # what get_params(deep=False) reads
+    except Exception:  # noqa: BLE001 - an unusual estimator (a parameter stored elsewhere): skops decides
         return None
-    if set(params) - set(state) or not all(isinstance(v, _SCALARS) for v in params.values()):
+    if not all(isinstance(v, _SCALARS) for v in params.values()):
         return None
     scalars, arrays = {}, {}
     for k, v in state.items():

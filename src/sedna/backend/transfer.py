@@ -22,20 +22,31 @@ Pure decisions (:func:`transfer_mode`) apart from the one effect
 """
 
 import copy
+import functools
 import inspect
 import sys
 
 __all__ = ("transfer_mode", "start_from", "accepts_keyword", "torch_module")
 
 
-def accepts_keyword(func, name):
-    """Whether ``func`` names the keyword ``name`` (``**kwargs`` alone does not count)."""
+@functools.lru_cache(maxsize=512)
+def _keywords(func):
+    """The names ``func`` takes as keywords (an empty set when its signature is unknown)."""
     try:
         params = inspect.signature(func).parameters
     except (TypeError, ValueError):
-        return False
-    p = params.get(name)
-    return p is not None and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        return frozenset()
+    return frozenset(n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
+def accepts_keyword(func, name):
+    """Whether ``func`` names the keyword ``name`` (``**kwargs`` alone does not count).
+    Signatures are read once per function: a bound method is looked up by its function."""
+    target = getattr(func, "__func__", func)
+    try:
+        return name in _keywords(target)
+    except TypeError:  # unhashable callable
+        return name in _keywords.__wrapped__(func)
 
 
 def _train_method(est):

