@@ -45,7 +45,8 @@ def _ll(tmp_path, est, name="kb", **kw):
 
 def _held_out(version):
     """Every group's held-out rows, as stored in the version (x, y; no task attribute)."""
-    parts = [stored_samples(version, {"entry": g["entry"], "samples_url": g["holdout_url"]})
+    parts = [stored_samples(version, {"entry": g["entry"], "samples_url": g["holdout_url"],
+                                      "prefix": g.get("holdout_key")})
              for g in version.doc["task_groups"]]
     out = BaseDataSource(data_type="test")
     pooled = concat(parts, data_type="test")
@@ -101,6 +102,7 @@ def test_poor_allocation_serves_the_base_and_is_not_worse_on_held_out_rows(mirro
         assert g["serve"] == ("base" if s["base"] > s["own"] else "own")
     held = _held_out(loaded.version)
     assert len(held.x) == sum(int(0.1 * g["n_samples"]) for g in groups)
+    assert all(g["holdout_url"] == g["samples_url"] for g in groups)  # one file per group: buffer + held-out rows
     assert _accuracy(mirrored, held) >= _own_model_accuracy(loaded, held)
 
 

@@ -67,7 +67,8 @@ def _holdouts(trainer, group_docs, prev):
     for gd in group_docs:
         held = trainer.holdouts.get(gd["entry"])
         if held is None and gd.get("holdout_url") and prev is not None:
-            held = stored_samples(prev, {"entry": gd["entry"], "samples_url": gd["holdout_url"]})
+            held = stored_samples(prev, {"entry": gd["entry"], "samples_url": gd["holdout_url"],
+                                         "prefix": gd.get("holdout_key")})
         ok = held is not None and held.x is not None and len(held.x) and getattr(held, "y", None) is not None \
             and len(held.y) == len(held.x)
         out.append(held if ok else None)

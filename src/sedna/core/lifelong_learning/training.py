@@ -16,7 +16,7 @@ from sedna.algorithms._util import is_numeric, safe_name
 from sedna.algorithms.seen_task_learning.artifact import Task
 from sedna.backend import Estimator, call_with_accepted
 from sedna.backend.transfer import transfer_mode
-from sedna.common.exceptions import PluginParamError
+from sedna.common.exceptions import CorruptKnowledgeBaseError, PluginParamError
 from sedna.common.log import LOGGER
 from sedna.core.lifelong_learning import kb_doc, replay
 from sedna.datasources import BaseDataSource, frames
@@ -27,6 +27,7 @@ __all__ = ("Trainer", "holdout_mask", "stored_samples")
 SAMPLES_DIR = "samples"
 SCORE_KEYS = ("mIoU", "accuracy", "score")  # what compares two models of a task, first found
 MODELS_DIR = "models"
+HOLDOUT_PREFIX = "holdout."  # a group's held-out rows, in its buffer's file
 
 
 def _storable(a):
@@ -55,20 +56,38 @@ def holdout_mask(n, split):
 
 
 def stored_samples(version, group_doc):
-    """The samples a group's model was trained on, as stored in ``version``."""
+    """The samples a group's model was trained on, as stored in ``version`` (with
+    ``prefix``: the rows stored under that prefix in the same file)."""
     url = group_doc.get("samples_url")
     src = BaseDataSource(data_type="train")
     if not url:
         LOGGER.warning("task %s: no stored samples; retraining on the new samples only", group_doc["entry"])
         src.x = np.array([])
         return src
+    prefix = group_doc.get("prefix") or ""
     with np.load(version.local_path(url), allow_pickle=False) as z:
-        src.x = frames.unpack(z, "x")
-        y = frames.unpack(z, "y")
+        src.x = frames.unpack(z, f"{prefix}x")
+        y = frames.unpack(z, f"{prefix}y")
         src.y = y if y is not None else np.array([])
-        if "meta_attr" in z.files:
-            src.meta_attr = z["meta_attr"]
+        if f"{prefix}meta_attr" in z.files:
+            src.meta_attr = z[f"{prefix}meta_attr"]
+    if src.x is None:
+        raise CorruptKnowledgeBaseError(f"task {group_doc['entry']}: {url} holds no {prefix}x")
     return src
+
+
+def _arrays(samples, prefix=""):
+    """``{npz key: array}`` of storable ``samples`` (x; y and meta_attr when aligned), or None."""
+    if samples is None or not _storable(samples.x):
+        return None
+    arrays = frames.pack(f"{prefix}x", samples.x)
+    y = getattr(samples, "y", None)
+    if y is not None and len(y) == len(samples.x) and _storable(y):
+        arrays.update(frames.pack(f"{prefix}y", y))
+    meta = getattr(samples, "meta_attr", None)
+    if meta is not None and len(meta) == len(samples.x) and _storable(meta):
+        arrays[f"{prefix}meta_attr"] = np.asarray(meta)
+    return arrays
 
 
 def _needs_model_holdout(rec, samples):
@@ -118,24 +137,22 @@ class Trainer:
 
     # ------------------------------------------------------------- storage
     @staticmethod
-    def save_samples(writer, entry, samples):
-        if samples is None or not _storable(samples.x):
+    def save_samples(writer, entry, samples, held=None):
+        """Write ``samples`` to the version (and ``held``, a group's held-out rows, in the
+        same file under :data:`HOLDOUT_PREFIX`); its relative URL, or None when not storable."""
+        arrays = _arrays(samples)
+        if arrays is None:
             return None
-        y = getattr(samples, "y", None)
-        arrays = frames.pack("x", samples.x)
-        if y is not None and len(y) == len(samples.x) and _storable(y):
-            arrays.update(frames.pack("y", y))
-        meta = getattr(samples, "meta_attr", None)
-        if meta is not None and len(meta) == len(samples.x) and _storable(meta):
-            arrays["meta_attr"] = np.asarray(meta)
+        arrays.update(_arrays(held, HOLDOUT_PREFIX) or {})
         rel = f"{SAMPLES_DIR}/{safe_name(entry)}.npz"
         np.savez(writer.path(rel), **arrays)
         return rel
 
-    def store_buffer(self, writer, doc, old, n_seen, new):
-        """Bound ``old`` (standing for ``n_seen``) + ``new`` to the replay size and store it in ``doc``."""
+    def store_buffer(self, writer, doc, old, n_seen, new, held=None):
+        """Bound ``old`` (standing for ``n_seen``) + ``new`` to the replay size and store it in ``doc``
+        (with ``held``, the group's held-out rows, in the same file)."""
         buf, seen = replay.reservoir(old, n_seen, new, self.replay_size, f"{doc['entry']}@{writer.number}")
-        doc["samples_url"] = self.save_samples(writer, doc["entry"], buf)
+        doc["samples_url"] = self.save_samples(writer, doc["entry"], buf, held)
         doc["n_samples"] = int(seen)  # every sample the task has learned from
         doc["n_buffer"] = int(_n(buf))  # the ones kept for replay
         return buf
@@ -290,9 +307,8 @@ class Trainer:
             models.append(None)
             if n == 0:
                 continue
-            old, n_seen, new = (buffers or {}).get(entry, (None, 0, samples))
-            self.store_buffer(writer, doc, old, n_seen, new)
-            self._store_holdout(writer, doc, samples, valid_data, recognizer)
+            self._store_rows(writer, doc, (buffers or {}).get(entry, (None, 0, samples)), samples, valid_data,
+                             recognizer)
             if n < self.min_train_sample:
                 small.append(len(group_docs) - 1)
                 continue
@@ -315,12 +331,19 @@ class Trainer:
                 raise PluginParamError(f"task group {doc['entry']!r} has no samples")
         return group_docs, models
 
-    def _store_holdout(self, writer, doc, samples, valid_data, recognizer):
-        """Keep the group's held-out rows (in memory and in the version) when they
-        choose its serving model: a later update judges kept groups on them."""
+    def _store_rows(self, writer, doc, buffer, samples, valid_data, recognizer):
+        """Store the group's replay buffer (``buffer``: old buffer, samples it stands for,
+        new samples) and, when they choose its serving model, its held-out rows, in one
+        file (``holdout_url`` names it, ``holdout_key`` their prefix); they are kept in
+        memory too: a later update judges kept groups on them."""
         held = self.held_out(samples, valid_data, recognizer) if self.choosing(samples, recognizer) else None
-        if held is not None:
-            self.holdouts[doc["entry"]] = held
+        self.store_buffer(writer, doc, *buffer, held)
+        if held is None:
+            return
+        self.holdouts[doc["entry"]] = held
+        if doc["samples_url"]:
+            doc["holdout_url"], doc["holdout_key"] = doc["samples_url"], HOLDOUT_PREFIX
+        else:  # a buffer that cannot be stored (not numbers or strings): nor can its held-out rows
             doc["holdout_url"] = self.save_samples(writer, f"{doc['entry']}@holdout", held)
 
     def _serve_small(self, writer, specs, small, group_docs, models, valid_data, kwargs, version, base):

@@ -139,6 +139,33 @@ def _numeric(samples):
     return samples is not None and samples.x is not None and np.asarray(samples.x).dtype.kind in "biuf"
 
 
+def _stored_icov(icov):
+    """A full inverse covariance as the index stores it: float32, symmetric (see :func:`_pack_icov`);
+    the threshold is calibrated with it, so inference scores exactly as calibration did."""
+    icov = np.asarray(icov, dtype=np.float32).astype(np.float64)
+    return np.triu(icov) + np.triu(icov, 1).T
+
+
+def _pack_icov(icov, diag):
+    """A task's inverse covariance for the index: the diagonal one as it is; a full one as its
+    upper triangle in float32 (a quarter of the matrix's float64 bytes: the index stays small)."""
+    if diag:
+        return {"icov": pack_array(icov)}
+    return {"icov_upper": pack_array(np.asarray(icov, dtype=np.float32)[np.triu_indices(len(icov))]),
+            "dim": int(len(icov))}
+
+
+def _unpack_icov(s):
+    if "icov_upper" not in s:  # diagonal, or written before the upper-triangle form
+        return unpack_array(s["icov"])
+    dim, upper = int(s["dim"]), unpack_array(s["icov_upper"]).astype(np.float64)
+    if upper.shape != (dim * (dim + 1) // 2,):
+        raise ValueError(f"icov_upper: {upper.shape[0]} values for a {dim}x{dim} matrix")
+    icov = np.zeros((dim, dim))
+    icov[np.triu_indices(dim)] = upper
+    return icov + np.triu(icov, 1).T
+
+
 class SampleRecognitionByDistance(BaseSampleRecognition):
     """Unseen when a sample lies far from every task's training data.
 
@@ -164,7 +191,7 @@ class SampleRecognitionByDistance(BaseSampleRecognition):
         cal = ((self.task_index.get("unseen_sample_recognition") or {}).get("calibration") or {})
         self._stats = None
         if cal.get("kind") == "distance":
-            self._stats = [(unpack_array(s["mean"]), unpack_array(s["icov"]), bool(s["diag"])) for s in cal["stats"]]
+            self._stats = [(unpack_array(s["mean"]), _unpack_icov(s), bool(s["diag"])) for s in cal["stats"]]
         self.threshold = float(threshold) if threshold is not None else cal.get("threshold")
 
     def fit(self, parts):
@@ -185,7 +212,7 @@ class SampleRecognitionByDistance(BaseSampleRecognition):
                     icov = np.linalg.inv(cov)
                 except np.linalg.LinAlgError:
                     icov = np.linalg.pinv(cov)
-                stats.append((mean, icov, False))
+                stats.append((mean, _stored_icov(icov), False))
         self._stats = stats or None
         return self
 
@@ -213,7 +240,7 @@ class SampleRecognitionByDistance(BaseSampleRecognition):
         if not self._stats:
             return {}
         return {"kind": "distance", "threshold": self.threshold, "target_fpr": self.target_fpr,
-                "stats": [{"mean": pack_array(m), "icov": pack_array(ic), "diag": dg} for m, ic, dg in self._stats]}
+                "stats": [dict(_pack_icov(ic, dg), mean=pack_array(m), diag=dg) for m, ic, dg in self._stats]}
 
     def __call__(self, samples, models=None, allocate=None, **kwargs):
         if not self._stats or self.threshold is None or not self._usable(samples) or not len(samples.x):
