@@ -8,6 +8,7 @@ beside its model so a later update can retrain on them.
 """
 
 import copy
+import io
 import os
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = ("Trainer", "holdout_mask", "stored_samples")
 SAMPLES_DIR = "samples"
 SCORE_KEYS = ("mIoU", "accuracy", "score")  # what compares two models of a task, first found
 MODELS_DIR = "models"
+IN_MEMORY_BYTES = 64 << 20  # a buffer file up to this size is built in memory, then written once
 HOLDOUT_PREFIX = "holdout."  # a group's held-out rows, in its buffer's file
 
 
@@ -145,7 +147,13 @@ class Trainer:
             return None
         arrays.update(_arrays(held, HOLDOUT_PREFIX) or {})
         rel = f"{SAMPLES_DIR}/{safe_name(entry)}.npz"
-        np.savez(writer.path(rel), **arrays)
+        if sum(a.nbytes for a in arrays.values()) > IN_MEMORY_BYTES:
+            np.savez(writer.path(rel), **arrays)
+            return rel
+        buf = io.BytesIO()  # built in memory, written once: zipfile's seeks on a file cost more
+        np.savez(buf, **arrays)
+        with open(writer.path(rel), "wb") as f:
+            f.write(buf.getbuffer())
         return rel
 
     def store_buffer(self, writer, doc, old, n_seen, new, held=None):
