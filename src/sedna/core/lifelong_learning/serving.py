@@ -42,6 +42,13 @@ def as_source(data, data_type="test"):
     return src
 
 
+class Deferred:
+    """Something built by ``build()`` when first needed."""
+
+    def __init__(self, build):
+        self.build = build
+
+
 class LoadedKB:
     """A knowledge-base version with its models in memory, ready to serve.
 
@@ -59,13 +66,24 @@ class LoadedKB:
         self.allocation = allocation
         self.task_to_group = np.asarray(task_to_group, dtype=np.int64)
         self._identity = bool((self.task_to_group == np.arange(len(self.task_to_group))).all())
-        self.recognizer = recognizer
+        self._recognizer = recognizer     # or a Deferred one, built on first use
         self.remodeling = remodeling
         self.integrate = integrate
         self.deployed = np.asarray(deployed, dtype=bool)
         self.entries = [g["entry"] for g in doc["task_groups"]]
         sizes = [g.get("n_samples", 0) for g in doc["task_groups"]]
         self.fallback = int(np.argmax(sizes)) if sizes else 0
+
+    @property
+    def recognizer(self):
+        """The unseen-sample recognizer (built when first asked for: a training process never is)."""
+        if isinstance(self._recognizer, Deferred):
+            self._recognizer = self._recognizer.build()
+        return self._recognizer
+
+    @recognizer.setter
+    def recognizer(self, value):
+        self._recognizer = value
 
     def serve_base(self, base):
         """Predict with ``base`` for the groups whose index entry says ``serve: base``."""
@@ -192,7 +210,7 @@ class Serving:
         return LoadedKB(
             version, doc, models, self.allocation_for(doc),
             [t.get("group", -1) for t in doc.get("tasks", [])],
-            self.recognizer_slot(doc).build(doc),
+            Deferred(lambda: self.recognizer_slot(doc).build(doc)),
             s["task_remodeling"].build([]), s["inference_integrate"].build([]),
             [g.get("deployed", True) for g in doc["task_groups"]], base=base)
 
@@ -227,7 +245,8 @@ class Serving:
     def serve_committed(self, loaded, version):
         """Serve the version just written with the models still in memory."""
         loaded.version, loaded.doc = version, version.doc
-        loaded.recognizer = self.recognizer_slot(version.doc).build(version.doc)
+        doc = version.doc
+        loaded.recognizer = Deferred(lambda: self.recognizer_slot(doc).build(doc))
         with self.lock:
             self.loaded = loaded
 

@@ -206,7 +206,8 @@ class SampleRecognitionByDistance(BaseSampleRecognition):
                 var = (1 - self.shrinkage) * var + self.shrinkage * (var.mean() + 1e-6)
                 stats.append((mean, 1.0 / var, True))
             else:
-                cov = np.cov(f.T).reshape(f.shape[1], f.shape[1])
+                d = f - mean
+                cov = (d.T @ d) / (len(f) - 1)  # np.cov's result, without its checks and copies
                 cov = (1 - self.shrinkage) * cov + self.shrinkage * np.eye(len(cov)) * (np.trace(cov) / len(cov) + 1e-6)
                 try:  # shrinkage makes it positive definite; pinv only as a fallback
                     icov = np.linalg.inv(cov)
