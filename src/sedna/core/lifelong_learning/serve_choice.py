@@ -15,8 +15,9 @@ update its own model (the base, kept from an earlier version, never learned
 its new samples), unless the other scores better by that much: a hundred
 held-out rows are a noisy judge, and every change of the serving model risks
 forgetting. When the update retrains the base (``update_base``), the new base
-is a new candidate for every group: each group's incumbent is what served it
-in the previous version (a new group has none: the better scorer serves it).
+is a new candidate for every group: a group its own model served keeps it
+unless the new base scores better by the margin; a group the old base served
+(that base is gone) and a new group take the better scorer.
 For an image task the bar to change also grows with the standard error of the
 per-frame differences: three held-out frames that disagree do not move a
 group that was served well (``sedna demo`` lost 0.05 on a seen place that way,
@@ -108,9 +109,11 @@ def choose(trainer, loaded, base, prev=None, fresh_base=False):
     # trained now starts from its own model (the base never learned its new samples)
     # a base that has just learned every stored row is joint retraining on the knowledge
     # base's memory: the incumbent, which a group's own model must beat by the margin
-    # a base retrained on the round's rows is a new candidate for every group: each group's
-    # incumbent is what served it in the previous version (a new group has none)
+    # a base retrained on the round's rows is a new candidate for every group: a group its own
+    # model served keeps it unless beaten; one the old base served has no incumbent left (that
+    # base is gone), nor has a new group: the better scorer serves them
     before = {g["entry"]: g.get(SERVE_KEY, "own") for g in prev.doc["task_groups"]} if prev is not None else {}
+    before = {e: c for e, c in before.items() if c == "own"}
     previous = {}
     for gd in groups:
         kept = gd.pop(SERVE_KEY, None) if gd["entry"] not in trainer.holdouts else None
