@@ -158,6 +158,7 @@ def test_command_python_and_clean_env(tmp_path, monkeypatch):
     out = printed_json(la, rec)
     assert "SOME_CONTROLLER_SECRET" not in out["env"]
     assert out["env"]["OMP_NUM_THREADS"] == "3"
+    assert out["env"]["OMP_WAIT_POLICY"] == "PASSIVE"  # idle OpenMP threads sleep: no spinning on busy cores
     assert out["argv"][1:] == ["--flag"]
     assert rec.log_path.endswith("ns1_w.log")
 
