@@ -213,3 +213,25 @@ def test_by_default_only_numeric_samples_are_held_out_for_the_choice():
     assert not Trainer(_sgd(), 10, 0.0, transfer=True).choosing(numeric)  # no rows to judge on
     with pytest.raises(ValueError, match="serve_choice"):
         LifelongLearning(_sgd(), serve_choice="base")
+
+
+def test_a_retrained_base_never_learns_a_kept_groups_held_out_rows(digits, tmp_path, monkeypatch):
+    # the held-out rows judge the serving choice: a base that learned them (a small replay buffer
+    # keeps them at shuffled positions) would look better than it is on them
+    ll = _ll(tmp_path, _sgd(), replay_size=100)
+    ll.train(_src(digits, ["plain", "flipped"]))
+    held = _held_out(ll._serving().version)
+    seen = []
+    fit = Trainer.fit
+
+    def recording(self, samples, valid_data, kwargs, strategy, previous, source=None):
+        if strategy == "base":
+            seen.append(np.asarray(samples.x))
+        return fit(self, samples, valid_data, kwargs, strategy, previous, source)
+
+    monkeypatch.setattr(Trainer, "fit", recording)
+    up = _ll(tmp_path, _sgd(), update_base=True, replay_size=100)
+    up.update(_src(digits, ["rotated"]))
+    (base_rows,) = seen
+    learned = {r.tobytes() for r in base_rows}
+    assert len(base_rows) > 100 and not any(r.tobytes() in learned for r in np.asarray(held.x))

@@ -92,6 +92,25 @@ def _arrays(samples, prefix=""):
     return arrays
 
 
+def _row_keys(x):
+    x = np.asarray(x)
+    return [r.tobytes() for r in np.ascontiguousarray(x.reshape(len(x), -1))]
+
+
+def without_rows(samples, held):
+    """``samples`` without the rows whose ``x`` equals a row of ``held`` (its held-out
+    rows, found by content: a replay buffer keeps them, at positions it has shuffled).
+    Pandas data is returned as it is."""
+    if held is None or not _n(held) or not _n(samples) or is_pandas(samples.x) or is_pandas(held.x):
+        return samples
+    try:
+        drop = set(_row_keys(held.x))
+        keep = np.array([k not in drop for k in _row_keys(samples.x)], dtype=bool)
+    except (TypeError, ValueError):  # rows of another shape or ragged: nothing matches
+        return samples
+    return samples if keep.all() else subset(samples, np.flatnonzero(keep))
+
+
 def _needs_model_holdout(rec, samples):
     need = getattr(rec, "needs_model_holdout", False) if rec is not None else False
     return bool(need(samples) if callable(need) else need)
@@ -420,7 +439,9 @@ class Trainer:
 
     def keep_groups(self, writer, prev, kept, loaded):
         """Groups not retrained: same model artifact (by absolute URL: versions are
-        immutable); samples absorbed this round are stored with the old ones."""
+        immutable); samples absorbed this round are stored with the old ones.
+        The parts returned leave out each group's held-out rows: they judge the
+        serving choice, so a base retrained on the parts must not learn them."""
         groups_doc = prev.doc["task_groups"]
         group_docs, models, parts = [], [], []
         for entry, (gi, incoming) in kept.items():
@@ -432,9 +453,12 @@ class Trainer:
                                            concat(list(incoming), data_type="train"))
             elif gd.get("samples_url"):
                 gd["samples_url"] = prev.resolve(gd["samples_url"])
+            held = None
             if gd.get("holdout_url"):
+                held = stored_samples(prev, {"entry": entry, "samples_url": gd["holdout_url"],
+                                             "prefix": gd.get("holdout_key")})
                 gd["holdout_url"] = prev.resolve(gd["holdout_url"])
-            parts.append(stored)
+            parts.append(without_rows(stored, held))  # what a retrained base may learn from
             group_docs.append(gd)
             models.append(loaded.models[gi])
         return group_docs, models, parts
