@@ -18,7 +18,7 @@ import shutil
 
 import numpy as np
 
-from sedna.backend import sklearn_io
+from sedna.backend import sklearn_io, sklearn_plain
 from sedna.backend.transfer import accepts_keyword, start_from, transfer_mode
 from sedna.common.exceptions import EstimatorError
 
@@ -80,8 +80,7 @@ class Estimator:
 
     @property
     def name(self):
-        t = type(self.est)
-        return f"{t.__module__}.{t.__qualname__}"
+        return sklearn_plain.qualname(type(self.est))
 
     # ------------------------------------------------------------------ train
     @property

@@ -26,6 +26,7 @@ import types
 import numpy as np
 
 from sedna.backend import sklearn_plain
+from sedna.backend.sklearn_plain import qualname
 from sedna.common.exceptions import EstimatorError
 
 __all__ = ("save", "load", "EXTENSION")
@@ -163,12 +164,8 @@ def load(template, path):
     except Exception as e:
         raise EstimatorError(f"{path}: not a readable skops model file ({type(e).__name__}: {e})") from None
     if type(est) is not type(template):
-        raise EstimatorError(f"{path}: holds a {_qualname(type(est))}, the estimator is a {_qualname(type(template))}")
+        raise EstimatorError(f"{path}: holds a {qualname(type(est))}, the estimator is a {qualname(type(template))}")
     return est
-
-
-def _qualname(cls):
-    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 # --------------------------------------------------------------- old format
@@ -187,8 +184,8 @@ def _load_legacy(template, path):
         doc = json.load(f)
     if doc.get("format") != LEGACY_FORMAT:
         raise EstimatorError(f"{path}: neither a skops nor a {LEGACY_FORMAT} model file")
-    if doc["class"] != _qualname(type(template)):
-        raise EstimatorError(f"{path}: holds a {doc['class']}, the estimator is a {_qualname(type(template))}")
+    if doc["class"] != qualname(type(template)):
+        raise EstimatorError(f"{path}: holds a {doc['class']}, the estimator is a {qualname(type(template))}")
     npz = path[:-5] + ".npz" if path.endswith(".json") else path + ".npz"
     with np.load(npz, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}

@@ -23,7 +23,7 @@ import numpy as np
 
 from sedna.common.exceptions import EstimatorError
 
-__all__ = ("EXTENSION", "FORMAT", "plain_state", "dumps", "load")
+__all__ = ("EXTENSION", "FORMAT", "plain_state", "dumps", "load", "qualname")
 
 EXTENSION = ".npz"
 FORMAT = "sedna-sklearn-plain-v1"
@@ -33,7 +33,8 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$|^_[A-Za-z0-9][A-Za-z0-9_]*$")  # no
 _SCALARS = (bool, int, float, str, type(None))
 
 
-def _qualname(cls):
+def qualname(cls):
+    """``module.QualName`` of a class: how model files name the estimator's class."""
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
@@ -84,7 +85,7 @@ def dumps(est, state):
     import sklearn
 
     params, scalars, arrays = state
-    meta = {"format": FORMAT, "class": _qualname(type(est)), "params": params, "scalars": scalars,
+    meta = {"format": FORMAT, "class": qualname(type(est)), "params": params, "scalars": scalars,
             "sklearn": sklearn.__version__}
     buf = io.BytesIO()
     np.savez(buf, **{_META: np.array(json.dumps(meta))}, **{_ARRAY + k: v for k, v in arrays.items()})
@@ -102,8 +103,8 @@ def load(template, path):
         raise EstimatorError(f"{path}: not a readable {FORMAT} model file ({type(e).__name__}: {e})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise EstimatorError(f"{path}: not a {FORMAT} model file")
-    if meta.get("class") != _qualname(cls):
-        raise EstimatorError(f"{path}: holds a {meta.get('class')}, the estimator is a {_qualname(cls)}")
+    if meta.get("class") != qualname(cls):
+        raise EstimatorError(f"{path}: holds a {meta.get('class')}, the estimator is a {qualname(cls)}")
     params, scalars = meta.get("params"), meta.get("scalars")
     if not isinstance(params, dict) or not isinstance(scalars, dict):
         raise EstimatorError(f"{path}: params and scalars must be objects")
@@ -116,7 +117,7 @@ def load(template, path):
     try:
         est = cls(**params)
     except TypeError as e:
-        raise EstimatorError(f"{path}: parameters do not fit {_qualname(cls)}: {e}") from None
+        raise EstimatorError(f"{path}: parameters do not fit {qualname(cls)}: {e}") from None
     for k, v in scalars.items():
         if k not in arrays:
             setattr(est, k, v)

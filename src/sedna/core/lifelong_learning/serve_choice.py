@@ -102,22 +102,23 @@ def choose(trainer, loaded, base, prev=None, fresh_base=False):
     """Decide, per group of ``loaded`` (a version being written), which model serves
     it, and record it in ``loaded.doc``. ``base``: the shared base Estimator or None;
     ``prev``: the previous version (for the held-out rows of groups kept from it);
-    ``fresh_base``: the base learned this round's samples, so no group keeps a
-    previous choice (each takes the better scorer). Returns ``{entry: decision}``."""
+    ``fresh_base``: the base learned this round's samples, so only a group its own
+    model served keeps an incumbent (see the module's text). Returns ``{entry: decision}``."""
     groups = loaded.doc["task_groups"]
     # the choice a group starts from: a kept group's previous one; in an update, a group
-    # trained now starts from its own model (the base never learned its new samples)
-    # a base that has just learned every stored row is joint retraining on the knowledge
-    # base's memory: the incumbent, which a group's own model must beat by the margin
-    # a base retrained on the round's rows is a new candidate for every group: a group its own
+    # trained now starts from its own model (the base never learned its new samples).
+    # A base retrained on the round's rows is a new candidate for every group: a group its own
     # model served keeps it unless beaten; one the old base served has no incumbent left (that
     # base is gone), nor has a new group: the better scorer serves them
-    before = {g["entry"]: g.get(SERVE_KEY, "own") for g in prev.doc["task_groups"]} if prev is not None else {}
-    before = {e: c for e, c in before.items() if c == "own"}
+    own_before = {g["entry"] for g in prev.doc["task_groups"] if g.get(SERVE_KEY, "own") == "own"} \
+        if prev is not None else set()
     previous = {}
     for gd in groups:
         kept = gd.pop(SERVE_KEY, None) if gd["entry"] not in trainer.holdouts else None
-        previous[gd["entry"]] = before.get(gd["entry"]) if fresh_base else kept or (None if prev is None else "own")
+        if fresh_base:
+            previous[gd["entry"]] = "own" if gd["entry"] in own_before else None
+        else:
+            previous[gd["entry"]] = kept or (None if prev is None else "own")
         gd.pop(SCORES_KEY, None)
     parts = [h for h in _holdouts(trainer, groups, prev) if h is not None]
     if base is None or not parts:
