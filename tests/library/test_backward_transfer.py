@@ -44,7 +44,7 @@ def _ll(tmp_path, est, **kw):
     return LifelongLearning(est, task_definition={"method": "TaskDefinitionByDataAttr"},
                             task_allocation={"method": "TaskAllocationByDataAttr"},
                             unseen_sample_recognition={"method": "SampleRegonitionByConfidence"},
-                            output_url=str(tmp_path / "kb"), min_train_sample=10, **kw)
+                            output_url=str(tmp_path / "kb"), min_train_sample=10, **dict({"refresh": 0.5}, **kw))
 
 
 def _tasks(*specs):

@@ -78,3 +78,31 @@ def test_a_truncated_file_is_refused_in_one_line(tmp_path):
     with pytest.raises(EstimatorError) as e:
         Estimator(LogisticRegression()).load(path)
     assert "not a readable" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_new_task_model_is_an_unfitted_copy_with_the_templates_parameters():
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+
+    from sedna.backend import new_estimator
+
+    template = LogisticRegression(C=0.3, max_iter=77).fit(X[:200], Y[:200])  # even a fitted template
+    fresh = new_estimator(template)
+    assert type(fresh) is LogisticRegression and fresh is not template
+    assert fresh.get_params() == clone(template).get_params()
+    assert not hasattr(fresh, "coef_")
+    # parameters that are objects, or classes that clone themselves their own way: scikit-learn's clone
+    assert sklearn_plain.clone(make_pipeline(StandardScaler(), GaussianNB())) is None
+    piped = new_estimator(make_pipeline(StandardScaler(), GaussianNB()).fit(X, Y))
+    assert not hasattr(piped[-1], "classes_")
+
+
+def test_a_models_hits_are_its_per_row_accuracy():
+    from sedna.datasources import BaseDataSource
+
+    est = Estimator(LogisticRegression(max_iter=300).fit(X[:600], Y[:600]))
+    data = BaseDataSource(data_type="test")
+    data.x, data.y = X[600:900], Y[600:900]
+    hits = est.hits(data)
+    assert hits.shape == (300,) and hits.mean() == est.evaluate(data)["accuracy"]
+    assert 0 < hits.mean() < 1

@@ -17,13 +17,14 @@ import functools
 import io
 import json
 import re
+import sys
 import zipfile
 
 import numpy as np
 
 from sedna.common.exceptions import EstimatorError
 
-__all__ = ("EXTENSION", "FORMAT", "plain_state", "dumps", "load", "qualname")
+__all__ = ("EXTENSION", "FORMAT", "plain_state", "dumps", "load", "qualname", "clone")
 
 EXTENSION = ".npz"
 FORMAT = "sedna-sklearn-plain-v1"
@@ -45,6 +46,26 @@ def _plain_array(v):
 @functools.lru_cache(maxsize=256)
 def _param_names(cls):
     return tuple(cls._get_param_names())  # scikit-learn reads __init__'s signature on every call
+
+
+def clone(est):
+    """An unfitted copy of scikit-learn estimator ``est`` whose parameters are all
+    scalars, as ``sklearn.base.clone`` makes it (its class called with the same
+    parameters), without reading ``__init__``'s signature again; None for any
+    other estimator (one that overrides how it is cloned or lists its parameters)."""
+    cls = type(est)
+    base = sys.modules.get("sklearn.base")
+    if base is None or not cls.__module__.startswith("sklearn.") or \
+            getattr(cls, "__sklearn_clone__", None) is not base.BaseEstimator.__sklearn_clone__ or \
+            getattr(cls, "get_params", None) is not base.BaseEstimator.get_params:
+        return None
+    try:
+        params = {k: getattr(est, k) for k in _param_names(cls)}
+    except AttributeError:
+        return None
+    if not all(isinstance(v, _SCALARS) for v in params.values()):
+        return None
+    return cls(**params)
 
 
 def plain_state(est):

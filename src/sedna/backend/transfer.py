@@ -109,7 +109,7 @@ def start_from(dst, src):
         return dst, {}
     if mode == "warm_start" and (hasattr(src, "coef_") or hasattr(src, "coefs_")):
         warm = copy.deepcopy(src)
-        warm.set_params(warm_start=True)
+        warm.warm_start = True  # what set_params does, without reading the signature
         _forget_convergence(warm)
         return warm, {}
     return dst, {}

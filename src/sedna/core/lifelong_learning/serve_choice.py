@@ -78,6 +78,15 @@ def _spread(trainer, own_model, base, part):
     return float(np.std(diffs, ddof=1) / np.sqrt(n))
 
 
+def _hits(est, data):
+    """``est.hits(data)``, or None where it fails (each group is then scored apart, and the
+    failure logged there)."""
+    try:
+        return est.hits(data)
+    except (TypeError, ValueError):
+        return None
+
+
 def serves_base(group_doc):
     """Whether the index doc says this group's samples are predicted by the shared base."""
     return group_doc.get(SERVE_KEY) == "base"
@@ -127,13 +136,15 @@ def choose(trainer, loaded, base, prev=None, fresh_base=False):
     ids = loaded.allocate(pooled)
     # a numeric row is one label; a frame holds one per pixel, so one frame judges
     need = MIN_ROWS if is_numeric(pooled) else 1
+    base_hits = _hits(base, pooled)  # one prediction of the base serves every group's score
     out = {}
     for gi, gd in enumerate(groups):
         rows = np.flatnonzero(ids == gi)
         if gd.get("model", {}).get("shared") or len(rows) < need:
             continue  # served by the base already, or too few rows to judge
         part = subset(pooled, rows)
-        own, on_base = trainer.score(loaded.models[gi], part), trainer.score(base, part)
+        own = trainer.score(loaded.models[gi], part)
+        on_base = trainer.score(base, part) if base_hits is None else float(base_hits[rows].mean())
         if own is None or on_base is None:
             continue
         spread = 0.0 if need > 1 or previous[gd["entry"]] is None else _spread(trainer, loaded.models[gi], base, part)

@@ -112,7 +112,7 @@ class Transfer(Strategy):
     """A shared base model, and task models that start from a related trained model.
 
     The base: in the first round one model on every group's rows (for
-    ``base_epochs`` of the epochs); with ``update_base`` (off by default), in
+    ``base_epochs`` of the epochs); with ``update_base`` (the default), in
     every update the previous base trained again on the round's new rows with
     every row of the groups' buffers (``base_replay`` None) or ``base_replay``
     old rows per new one. It serves groups too small for their own model, and
@@ -125,7 +125,7 @@ class Transfer(Strategy):
 
     name = "transfer"
 
-    def __init__(self, task_epochs=0.5, base_epochs=0.8, update_base=False, base_replay=None):
+    def __init__(self, task_epochs=0.5, base_epochs=0.8, update_base=True, base_replay=None):
         for what, share in (("task_epochs", task_epochs), ("base_epochs", base_epochs)):
             if not 0 < float(share) <= 1:
                 raise ValueError(f"{what} must be in (0, 1]")
@@ -226,7 +226,7 @@ class Refresh(Strategy):
 
     name = "refresh"
 
-    def __init__(self, share=0.5, budget=0.5):
+    def __init__(self, share=0.0, budget=0.5):
         if not 0 <= float(share) <= 1:
             raise ValueError("refresh must be in [0, 1] (0: old tasks are never refreshed)")
         if budget is not None and not float(budget) >= 0:
@@ -272,8 +272,8 @@ class ServeChoice(Strategy):
         serve_choice.choose(rnd.trainer, rnd.loaded_new, rnd.base[0], rnd.prev, fresh_base=rnd.base_trained)
 
 
-def from_flags(transfer=True, task_epochs=0.5, base_epochs=0.8, replay_size=500, distill=False, refresh=0.5,
-               refresh_budget=0.5, serve_choice=None, update_base=False, base_replay=None):
+def from_flags(transfer=True, task_epochs=0.5, base_epochs=0.8, replay_size=500, distill=False, refresh=0.0,
+               refresh_budget=0.5, serve_choice=None, update_base=True, base_replay=None):
     """The built-in strategies the constructor's keyword flags stand for."""
     shares = Transfer(task_epochs, base_epochs, update_base, base_replay)  # the shares are checked even without transfer
     out = [shares] if transfer else []
