@@ -37,8 +37,10 @@ class Runtime(Protocol):
              limit: Optional[int] = None, after: Optional[Tuple[str, str]] = None) -> List[dict]:
         """Objects of ``kind`` by (namespace, name); ``limit``/``after`` page through them."""
 
-    def apply(self, manifest: dict, dry_run: bool = False) -> Tuple[dict, str]:
-        """Create or update (``created``/``configured``/``unchanged``); the controller looks soon."""
+    def apply(self, manifest: dict, dry_run: bool = False, create_only: bool = False) -> Tuple[dict, str]:
+        """Create or update (``created``/``configured``/``unchanged``); the controller looks soon.
+        ``create_only``: an object of that name that exists already is a Conflict, decided in
+        the same step as the write (of concurrent creates of one name, one succeeds)."""
 
     def delete(self, kind: str, namespace: str, name: str) -> None:
         """Delete an object (a job stops its workers first)."""

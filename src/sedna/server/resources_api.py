@@ -67,8 +67,8 @@ def _dry_run(value):
     return True
 
 
-def _stored(rt, obj, dry_run):
-    out, verdict = rt.apply(obj, dry_run=dry_run)
+def _stored(rt, obj, dry_run, create_only=False):
+    out, verdict = rt.apply(obj, dry_run=dry_run, create_only=create_only)
     if dry_run:
         return {"object": out, "result": verdict, "dryRun": True}
     return {"object": out, "result": verdict}
@@ -95,13 +95,8 @@ def _with_generated_name(body):
 async def create(ns: str, plural: str, request: Request, dryRun: Optional[str] = None):  # noqa: N803 - k8s name
     rt = runtime_of(request)
     obj = _validated(_with_generated_name(await body_json(request)), ns, plural)
-    dry = _dry_run(dryRun)
-    try:
-        await run_in_threadpool(rt.get, obj["kind"], ns, obj["metadata"]["name"])
-        raise Conflict(f"{obj['kind']} {ns}/{obj['metadata']['name']} already exists")
-    except NotFound:
-        pass
-    return await run_in_threadpool(_stored, rt, obj, dry)
+    # one step: of concurrent creates of one name, exactly one is told it created it
+    return await run_in_threadpool(_stored, rt, obj, _dry_run(dryRun), True)
 
 
 @router.get(API + "/namespaces/{ns}/{plural}/{name}")

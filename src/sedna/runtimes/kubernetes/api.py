@@ -18,7 +18,7 @@ from typing import Optional
 import aiohttp
 from sedna.common import constants
 from sedna.common.constants import GROUP_VERSION
-from sedna.common.exceptions import ApiError  # noqa: F401 - re-exported
+from sedna.common.exceptions import ApiError, Conflict  # noqa: F401 - ApiError re-exported
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 JOBS = (GROUP_VERSION, constants.JOBS)
@@ -149,13 +149,18 @@ class Api:
                      if all((i.get("metadata", {}).get("labels") or {}).get(k) == v for k, v in labels.items())]
         return items
 
-    async def create(self, res, namespace, body):
-        """Create; an object of that name that exists already is returned as it is (idempotent)."""
+    async def create(self, res, namespace, body, exclusive=False):
+        """Create; an object of that name that exists already is returned as it is (idempotent),
+        or with ``exclusive`` is a :class:`Conflict` (the API server decides: one of concurrent
+        creates wins)."""
         try:
             return await self._call("POST", path(*res, namespace), body)
         except ApiError as e:
             if e.status != 409:
                 raise
+            if exclusive:
+                raise Conflict(f"{body.get('kind', res[-1])} {namespace}/{body['metadata']['name']} "
+                               "already exists") from None
             return await self.get(res, namespace, body["metadata"]["name"])
 
     async def patch(self, res, namespace, name, body, sub=None):

@@ -11,7 +11,7 @@ stops no worker.
 
 import asyncio
 
-from sedna.common.exceptions import NotFound
+from sedna.common.exceptions import Conflict, NotFound
 from sedna.control.conditions import ts, utcnow
 from sedna.control.reports import fit_errors, report_entry
 from sedna.control.runtime import ReportRefused
@@ -82,15 +82,18 @@ class KubernetesRuntime:
         items = [o for o in items if after is None or _key(o) > tuple(after)]
         return [_shown(o, with_state) for o in items[:limit or None]]
 
-    def apply(self, manifest, dry_run=False):
+    def apply(self, manifest, dry_run=False, create_only=False):
         kind, meta = manifest["kind"], manifest["metadata"]
         ns, name = meta.get("namespace") or "default", meta["name"]
         body = {k: v for k, v in manifest.items() if k != "status"}
 
         async def go(api):
             old = await api.get(_res(kind), ns, name)
+            if old is not None and create_only:
+                raise Conflict(f"{kind} {ns}/{name} already exists")
             if old is None:
-                return (body, "created") if dry_run else (await api.create(_res(kind), ns, body), "created")
+                return (body, "created") if dry_run else \
+                    (await api.create(_res(kind), ns, body, exclusive=create_only), "created")
             if old.get("spec") == body.get("spec") and all(
                     (old["metadata"].get(k) or {}) == (meta.get(k) or {}) for k in ("labels", "annotations")):
                 return old, "unchanged"

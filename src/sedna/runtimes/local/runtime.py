@@ -294,8 +294,8 @@ class LocalRuntime:
     def list(self, kind, namespace=None, with_state=False, limit=None, after=None):
         return self.store.list(kind, namespace, with_state=with_state, limit=limit, after=after)
 
-    def apply(self, manifest, dry_run=False):
-        out = self.store.apply(manifest, dry_run=dry_run)
+    def apply(self, manifest, dry_run=False, create_only=False):
+        out = self.store.apply(manifest, dry_run=dry_run, create_only=create_only)
         if not dry_run:
             self.controller.wake()
         return out

@@ -197,8 +197,9 @@ class Store:
             out.append(obj)
         return out
 
-    def apply(self, manifest, dry_run=False):
+    def apply(self, manifest, dry_run=False, create_only=False):
         """Create or update (kubectl apply). Returns (object, "created"|"configured"|"unchanged").
+        ``create_only``: :class:`Conflict` if the object exists, in the write's transaction.
 
         A ``metadata.resourceVersion`` in ``manifest`` must be the stored one
         (:class:`Conflict` otherwise, as Kubernetes answers 409). ``dry_run``:
@@ -209,7 +210,7 @@ class Store:
         expect = meta.get("resourceVersion")
         try:
             with self.tx() as c:
-                verdict = self._apply_in(c, kind, ns, name, body, meta, expect)
+                verdict = self._apply_in(c, kind, ns, name, body, meta, expect, create_only)
                 obj = self._obj(c.execute("SELECT * FROM resources WHERE kind=? AND namespace=? AND name=?",
                                           (kind, ns, name)).fetchone())
                 if dry_run:
@@ -218,9 +219,11 @@ class Store:
             pass
         return obj, verdict
 
-    def _apply_in(self, c, kind, ns, name, body, meta, expect):
+    def _apply_in(self, c, kind, ns, name, body, meta, expect, create_only=False):
         row = c.execute("SELECT * FROM resources WHERE kind=? AND namespace=? AND name=?",
                         (kind, ns, name)).fetchone()
+        if row is not None and create_only:
+            raise Conflict(f"{kind} {ns}/{name} already exists")
         if row is None:
             if expect not in (None, ""):
                 raise Conflict(f"{kind} {ns}/{name} does not exist, but resourceVersion {expect} was given")
