@@ -8,6 +8,8 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
+
 from support.ctlplane import ControlPlane, free_port
 from support.waiting import wait_for
 
@@ -75,3 +77,47 @@ def test_the_beyond_loopback_warning_reaches_the_terminal_with_detach(tmp_path):
             sedna("down", "--state-dir", state)
             wait_for(lambda: not os.path.exists(os.path.join(state, "server.json")), timeout=30,
                      what="the server to stop")
+
+
+def _refused_in_one_line(state_dir, says):
+    p = sedna("up", "--state-dir", state_dir, "--port", str(free_port()), timeout=60)
+    assert p.returncode != 0 and says in p.stderr, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+    return p
+
+
+def test_a_state_folder_another_user_planted_is_refused(tmp_path):
+    """Issue 19, finding 3: another local user makes the folder and its token before the admin's
+    first `sedna up`; the server must not adopt them (as root it could chmod anything)."""
+    if os.geteuid() != 0:
+        pytest.skip("making a folder another user owns needs root")
+    planted = tmp_path / "shared" / "state"
+    planted.mkdir(parents=True)
+    (planted / "token").write_text("known-to-the-other-user")
+    for path in (planted, planted / "token"):
+        os.chown(path, 65534, 65534)
+    os.chmod(planted, 0o777)
+    _refused_in_one_line(str(planted), "belongs to uid 65534")
+    assert (planted / "token").read_text() == "known-to-the-other-user"  # nothing adopted or rewritten
+
+
+def test_a_state_folder_others_may_write_in_is_refused(tmp_path):
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    os.chmod(loose, 0o777)
+    _refused_in_one_line(str(loose), "writable by others (mode 0777)")
+    assert not (loose / "token").exists()
+
+
+def test_the_kubectl_key_is_made_private_again_on_every_start(tmp_path):
+    cp = ControlPlane(str(tmp_path)).start()
+    cp.stop()
+    key = os.path.join(cp.state_dir, "kube-tls.key")
+    if not os.path.exists(key):
+        pytest.skip("no kubectl listener here (neither cryptography nor openssl)")
+    os.chmod(key, 0o644)
+    cp.start()
+    try:
+        assert os.stat(key).st_mode & 0o777 == 0o600
+    finally:
+        cp.stop()

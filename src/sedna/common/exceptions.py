@@ -119,6 +119,10 @@ class StateDirInUse(SednaError, RuntimeError):
     """Another control plane holds the state folder's lock."""
 
 
+class StateDirUnsafe(SednaError, PermissionError):
+    """The state folder belongs to another user, or others may write in it: its token could be planted."""
+
+
 class StoreCorrupt(SednaError, RuntimeError):
     """The state database cannot be read; :func:`repair` salvages it."""
 

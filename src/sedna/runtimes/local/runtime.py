@@ -6,7 +6,7 @@ import secrets
 import signal
 import threading
 
-from sedna.common.exceptions import NotFound, StateDirInUse  # noqa: F401 - some re-exported
+from sedna.common.exceptions import NotFound, StateDirInUse, StateDirUnsafe  # noqa: F401 - some re-exported
 from sedna.common.log import LOGGER
 from sedna.control.reports import fit_errors
 from sedna.control.runtime import ReportRefused
@@ -110,6 +110,7 @@ def self_signed_cert(state_dir, host):
     with os.fdopen(fd, "wb") as f:
         f.write(pk.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                  serialization.NoEncryption()))
+    os.chmod(key, 0o600)  # O_CREAT's mode is for a new file only: one left 0644 is made private again
     pem = cert.public_bytes(serialization.Encoding.PEM)
     with open(crt, "wb") as f:
         f.write(pem)
@@ -130,6 +131,7 @@ def _openssl_cert(crt, key, names):
         raise OSError(f"cannot make a TLS certificate for kubectl (install 'cryptography' or openssl): {e}") from None
     finally:
         os.umask(old)
+    os.chmod(key, 0o600)  # an existing file keeps its mode through openssl's rewrite
     with open(crt, "rb") as f:
         return crt, key, f.read()
 
@@ -157,8 +159,17 @@ def port_free(host, port):
 
 
 def private_dir(path):
-    """``path`` as a folder only its owner can enter (0700), created if missing."""
+    """``path`` as a folder only its owner can enter (0700), created if missing. One that
+    exists must be this user's and writable by nobody else: another user who made it, or
+    could write in it, could have planted its token (:class:`StateDirUnsafe`, one line)."""
     os.makedirs(path, mode=0o700, exist_ok=True)
+    st, me = os.stat(path), os.geteuid()
+    if st.st_uid != me:
+        raise StateDirUnsafe(f"state folder {path} belongs to uid {st.st_uid}, not to you (uid {me}): "
+                             "another user could have planted its token; use a folder of your own (--state-dir)")
+    if st.st_mode & 0o022:
+        raise StateDirUnsafe(f"state folder {path} is writable by others (mode {st.st_mode & 0o777:04o}): its token "
+                             "could have been planted; check it and `chmod 700` it, or use another --state-dir")
     os.chmod(path, 0o700)
     return path
 
