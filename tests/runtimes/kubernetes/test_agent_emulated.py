@@ -174,6 +174,42 @@ def test_a_workers_token_cannot_report_for_another_worker_on_the_api_emulator(ku
     assert got["j-train-1"]["results"][0]["url"] == f"{out}/kb/index.json"
 
 
+def _raw_post(agent_url, worker, body, authorization=None):
+    """A POST with bytes as they are: a body no JSON encoder makes, a header urllib would refuse."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    u = urlsplit(agent_url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=20)
+    conn.putrequest("POST", f"/sedna/workers/{worker}/info")
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Content-Length", str(len(body)))
+    if authorization is not None:
+        conn.putheader("Authorization", authorization)
+    conn.endheaders(body)
+    r = conn.getresponse()
+    out = r.status, json.loads(r.read())
+    conn.close()
+    return out
+
+
+def test_the_agents_input_errors_are_400_and_401_never_500_on_the_api_emulator(kube, agent, tmp_path):
+    """Issue 19, finding 11: a deeply nested body and a bearer token that is not ASCII."""
+    out = str(tmp_path / "out")
+    kube.create(JOBS, NS, {"apiVersion": "sedna.io/v1alpha1", "kind": "LifelongLearningJob",
+                           "metadata": {"name": "j"},
+                           "spec": {"outputDir": out, "dataset": {"name": "d"},
+                                    "trainSpec": {"template": {"spec": {"nodeName": NODE,
+                                                                        "containers": [{"name": "c"}]}}}}})
+    token = make_worker(kube, "j", "j-train-1", out)
+    code, body = _raw_post(agent, "j-train-1", b"[" * 200000 + b"]" * 200000, f"Bearer {token}")
+    assert code == 400 and "JSON" in body["detail"]
+    good = json.dumps(report("j-train-1", "j", out)).encode()
+    code, body = _raw_post(agent, "j-train-1", good, "Bearer ".encode() + "t\u00e9t\u00e9".encode())
+    assert code == 401 and "token" in body["detail"]
+    assert _raw_post(agent, "j-train-1", good, f"Bearer {token}") == (200, {"result": "accepted"})
+
+
 def test_three_rounds_with_the_real_operator_and_agent_on_the_api_emulator(kube, api_emulator, agent, tmp_path):
     """The tutorial's Dataset + job; lines appended on the agent's node start each round's
     train Pod; the workers report through the agent with their own tokens; the test plays the

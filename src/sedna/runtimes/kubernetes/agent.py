@@ -127,8 +127,8 @@ class Reports:
         name = request.match_info["name"]
         try:
             body = await request.json()
-        except ValueError:
-            return _fail(400, "report: the body is not JSON")
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's parser goes
+            return _fail(400, "report: the body is not JSON (or nested too deeply)")
         if not isinstance(body, dict):
             return _fail(400, "report: expected a JSON object")
         errors = report_errors(body, name)
@@ -158,8 +158,8 @@ class Reports:
 
     async def _authenticate(self, request, ns, name):
         token = _bearer(request)
-        if not token:
-            return _fail(401, "a worker token (Authorization: Bearer) is required")
+        if not token or not token.isascii():  # tokens are ASCII; other bytes arrive surrogate-escaped
+            return _fail(401, "a worker token (Authorization: Bearer, ASCII) is required")
         secret = await self.api.get(SECRETS, ns, pods.token_secret_name(name))
         expected = pods.secret_token(secret) if secret else None
         if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
