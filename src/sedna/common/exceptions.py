@@ -119,6 +119,10 @@ class StateDirInUse(SednaError, RuntimeError):
     """Another control plane holds the state folder's lock."""
 
 
+class FileTooLarge(SednaError, OSError):
+    """A file someone less trusted wrote is over the size it may have."""
+
+
 class StateDirUnsafe(SednaError, PermissionError):
     """The state folder belongs to another user, or others may write in it: its token could be planted."""
 

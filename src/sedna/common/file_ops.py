@@ -29,6 +29,7 @@ from sedna.common.atomic_files import AtomicWriter as _AtomicWriter
 from sedna.common.atomic_files import fsync_dir as _fsync_dir
 from sedna.common.atomic_files import temp_name as _temp_name
 from sedna.common.exceptions import DataFileNotFoundError, DataParseError
+from sedna.common.regular_files import open_regular
 from sedna.common.remote_files import UnsafeKeyError
 from sedna.common.remote_files import scheme as _scheme
 
@@ -194,10 +195,11 @@ class FileOps:
     # ---------------------------------------------------------------- reading
     @classmethod
     def read_bytes(cls, url):
-        """The whole content of a file."""
+        """The whole content of a file (a local one must be a regular file: a FIFO is refused, never
+        waited on)."""
         if cls.is_local(url):
             try:
-                with open(cls._local(url), "rb") as f:
+                with os.fdopen(open_regular(cls._local(url)), "rb") as f:
                     return f.read()
             except (FileNotFoundError, NotADirectoryError) as err:
                 raise DataFileNotFoundError(f"file not found: {url}") from err

@@ -9,9 +9,9 @@ only if ``fstat`` on the descriptor says it is a regular file; otherwise
 import os
 import stat
 
-from sedna.common.exceptions import NotRegularFile
+from sedna.common.exceptions import FileTooLarge, NotRegularFile
 
-__all__ = ("describe_mode", "open_regular")
+__all__ = ("describe_mode", "open_regular", "read_regular")
 
 
 def describe_mode(mode):
@@ -46,3 +46,17 @@ def open_regular(path, follow_symlinks=True):
         os.close(fd)
         raise NotRegularFile(f"{os.fsdecode(path)} is {describe_mode(mode)}, not a regular file: refusing to read it")
     return fd
+
+
+def read_regular(path, limit, follow_symlinks=True):
+    """The bytes of regular file ``path`` (:func:`open_regular`), at most ``limit`` of them:
+    a longer file (a sparse one too) is :class:`FileTooLarge`, told by its size before
+    anything is read."""
+    fd = open_regular(path, follow_symlinks=follow_symlinks)
+    with os.fdopen(fd, "rb") as f:
+        size = os.fstat(fd).st_size
+        raw = f.read(limit + 1) if size <= limit else b""
+    if size > limit or len(raw) > limit:
+        raise FileTooLarge(f"{os.fsdecode(path)} is {max(size, len(raw))} bytes, over the {limit} it may have: "
+                           "refusing to read it")
+    return raw

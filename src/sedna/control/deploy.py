@@ -21,15 +21,14 @@ import posixpath
 from sedna.common.confine import inside
 from sedna.common.exceptions import DataFileNotFoundError, KnowledgeBaseError, NoSuchVersion, NotDeployable, SednaError  # noqa: F401 - NoSuchVersion, NotDeployable re-exported
 from sedna.common.file_ops import FileOps
-from sedna.control.files import NotRegularFile, open_regular, publish_copy
+from sedna.control.files import NotRegularFile, publish_copy
 from sedna.control.rounds import RoundFiles
+from sedna.common.regular_files import read_regular
 from sedna.knowledge import KnowledgeBase
+from sedna.knowledge.index import MAX_INDEX_BYTES
 
 __all__ = ("NotDeployable", "NoSuchVersion", "publish_deployment", "deploy_index_of", "deployable_indexes",
            "deployable_index", "served_version", "roll_back")
-
-_MAX_INDEX_BYTES = 64 << 20
-
 
 def _local(url):
     return url[len("file://"):] if url.startswith("file://") else url
@@ -76,11 +75,7 @@ def _read_doc(url):
         if _remote(url):
             raw = FileOps.read_bytes(url)
         else:
-            fd = open_regular(_local(url), follow_symlinks=False)
-            with os.fdopen(fd, "rb") as f:
-                raw = f.read(_MAX_INDEX_BYTES + 1)
-            if len(raw) > _MAX_INDEX_BYTES:
-                return None
+            raw = read_regular(_local(url), MAX_INDEX_BYTES, follow_symlinks=False)
         doc = json.loads(raw)
     except (OSError, NotRegularFile, ValueError, UnicodeDecodeError, SednaError):
         return None

@@ -79,7 +79,8 @@ def _save_batch(save_url, arrays, samples):
 def count_unseen(folder):
     """Unseen samples saved by the inference worker (``unseen.txt`` lines and
     ``unseen.jsonl`` batch sizes, as :mod:`sedna` writes them); None if there is no folder.
-    A file there that is not regular (a FIFO...) raises NotRegularFile, never blocks."""
+    A file there that is not regular (a FIFO...) raises NotRegularFile, never blocks; each is
+    read up to :data:`MAX_LIST_BYTES` (a sparse gigabyte costs no more)."""
     if not folder or not os.path.isdir(folder):
         return None
     n = 0
@@ -94,12 +95,12 @@ def count_unseen(folder):
 
 
 def _count_lines(f):
-    return sum(1 for line in f if line.strip())
+    return sum(1 for line in f.read(MAX_LIST_BYTES).splitlines() if line.strip())
 
 
 def _count_batches(f):
     n = 0
-    for line in f:
+    for line in f.read(MAX_LIST_BYTES).splitlines():
         try:
             n += int(json.loads(line).get("n", 0))
         except (ValueError, AttributeError, TypeError):

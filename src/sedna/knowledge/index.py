@@ -26,15 +26,17 @@ import json
 import os
 import shutil
 
-from sedna.common.exceptions import CorruptKnowledgeBaseError
+from sedna.common.exceptions import CorruptKnowledgeBaseError, DataFileNotFoundError, FileTooLarge, NotRegularFile
 from sedna.common.file_ops import FileOps
+from sedna.common.regular_files import read_regular
 from sedna.knowledge._paths import artifact_cache_dir
 
-__all__ = ("INDEX_NAME", "INDEX_SCHEMA_VERSION", "KBVersion", "validate_doc", "read_index",
+__all__ = ("INDEX_NAME", "INDEX_SCHEMA_VERSION", "MAX_INDEX_BYTES", "KBVersion", "validate_doc", "read_index",
            "is_absolute")
 
 INDEX_NAME = "index.json"
 INDEX_SCHEMA_VERSION = 1
+MAX_INDEX_BYTES = 64 << 20  # an index document over this is refused unread (tens of thousands of tasks fit)
 
 
 def is_absolute(url):
@@ -166,7 +168,14 @@ def read_index(url, check_files=True):
     """
     if FileOps.is_local(url):
         url = os.path.abspath(FileOps._local(url))
-    raw = FileOps.read_bytes(url)
+        try:  # a worker writes this file: a FIFO must not block, a sparse gigabyte must not be read
+            raw = read_regular(url, MAX_INDEX_BYTES)
+        except (FileNotFoundError, NotADirectoryError) as err:
+            raise DataFileNotFoundError(f"file not found: {url}") from err
+        except (NotRegularFile, FileTooLarge) as err:
+            raise CorruptKnowledgeBaseError(str(err)) from None
+    else:
+        raw = FileOps.read_bytes(url)
     try:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as err:

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from sedna.common.api_paths import API, GROUP_VERSION
 from sedna.control import resources
-from sedna.common.exceptions import Conflict, ManifestError, NotFound
+from sedna.common.exceptions import ManifestError
 from sedna.server.common import body_json, kind_of, paged, runtime_of
 
 router = APIRouter()
