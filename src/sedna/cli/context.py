@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from sedna.cli import UserError
+from sedna.common.config import user_config_dir
 from sedna.runtimes.local.runtime import DEFAULT_STATE_DIR, state_paths
 
 RESOLUTION_HELP = ("Which server: --server URL or --state-dir DIR, else SEDNA_SERVER (token from SEDNA_TOKEN), "
@@ -38,8 +39,7 @@ class Target:
 
 # ------------------------------------------------------------------ the user config
 def config_path():
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return os.path.join(base, "sedna", "config.yaml")
+    return os.path.join(user_config_dir(), "config.yaml")
 
 
 def load_config():

@@ -48,7 +48,7 @@ def cmd_up(args):
     from sedna.runtimes.local.runtime import StateDirInUse  # lazy: keeps `sedna` start-up light
 
     try:
-        rt = LocalRuntime(args.state_dir, host=args.host, port=args.port, images=images,
+        rt = LocalRuntime(args.state_dir, host=args.host, port=args.port, images=images, confine=not args.no_confine,
                           settings=Settings(max_attempts=args.max_attempts, backoff_base=args.backoff,
                                             max_failed_rounds=args.max_failed_rounds))
     except (OSError, StateDirInUse) as e:
@@ -146,6 +146,8 @@ def _up_detached(args):
         cmd += ["--image", im]
     cmd += ["--backoff", str(args.backoff), "--max-attempts", str(args.max_attempts),
             "--max-failed-rounds", str(args.max_failed_rounds)]
+    if args.no_confine:
+        cmd.append("--no-confine")
     if args.config:
         cmd += ["--config", args.config]
     if args.context:
@@ -323,6 +325,9 @@ def add_commands(sub, common):
     up.add_argument("--max-attempts", type=int, default=3, help="tries of one stage per round (default 3)")
     up.add_argument("--max-failed-rounds", type=int, default=2,
                     help="rounds failed in a row before a job is Failed, until its spec changes (default 2)")
+    up.add_argument("--no-confine", action="store_true",
+                    help="run workers without Landlock confinement (they can then read all this user can, "
+                         "the admin token included: see docs/security.md)")
     up.set_defaults(func=cmd_up)
 
     down = sub.add_parser("down", help="stop the control plane and its workers",

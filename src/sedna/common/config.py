@@ -11,7 +11,13 @@ in the tutorial), each read from ``os.environ`` at the moment of access.
 import json
 import os
 
-__all__ = ("Context", "BaseConfig")
+__all__ = ("Context", "BaseConfig", "user_config_dir")
+
+
+def user_config_dir():
+    """Where the CLI records its contexts (``$XDG_CONFIG_HOME/sedna``, default ``~/.config/sedna``)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "sedna")
 
 
 def _env(name, default=None):

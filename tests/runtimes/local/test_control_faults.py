@@ -14,7 +14,8 @@ pytest.importorskip("sklearn")
 def test_kill9_during_training_then_restart_resumes_without_losing_or_repeating(tmp_path):
     data = DigitsIndex(str(tmp_path / "data"))
     out = str(tmp_path / "output" / "digits-ll")
-    flag, starts = str(tmp_path / "training"), str(tmp_path / "starts.log")
+    (tmp_path / "probe").mkdir()  # the workers' own folder: the one above holds the state folder
+    flag, starts = str(tmp_path / "probe" / "training"), str(tmp_path / "probe" / "starts.log")
     os.makedirs(tmp_path / "test_data")
     docs = manifests(data.index, out, str(tmp_path / "test_data"), str(tmp_path / "results"), threshold=10,
                      extra_env={"WORKER_SLEEP": "4", "WORKER_SLEEP_FLAG": flag, "START_LOG": starts})

@@ -222,7 +222,7 @@ def test_host_path_rewrite_and_empty_dir(launcher, tmp_path):
                  {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "256Mi"}}])
     rec = launcher.start(WorkerSpec("infer", template=tpl))
     assert host.is_dir()  # DirectoryOrCreate
-    assert len(rec.temp_dirs) == 2 and all(os.path.isdir(d) for d in rec.temp_dirs)
+    assert len(rec.temp_dirs) == 3 and all(os.path.isdir(d) for d in rec.temp_dirs)  # 2 emptyDirs, its scratch HOME
     cache = [d for d in rec.temp_dirs if d.endswith("cache")][0]
     wait_for(lambda: os.path.exists(os.path.join(cache, "pids")))  # the worker wrote into the emptyDir
     worker_pid = int(Path(cache, "pids").read_text().split()[0])
@@ -266,7 +266,8 @@ def _gone(pid):
 
 
 def test_stop_kills_worker_and_children(launcher, tmp_path):
-    pidfile = tmp_path / "pids"
+    (tmp_path / "out").mkdir()  # a folder of the worker's own: the one above holds the state folder
+    pidfile = tmp_path / "out" / "pids"
     rec = launcher.start(WorkerSpec("sleepy", template=template(["sleeper.py"], env={"CHILD_PID_FILE": str(pidfile)})))
     wait_for(pidfile.exists)
     worker, child = map(int, pidfile.read_text().split())
@@ -323,7 +324,8 @@ def test_adoption_after_restart(tmp_path):
 
 
 def test_adopted_stop(tmp_path):
-    pidfile = tmp_path / "pids"
+    (tmp_path / "out").mkdir()  # a folder of the worker's own: the one above holds the state folder
+    pidfile = tmp_path / "out" / "pids"
     a = LocalLauncher(tmp_path / "state", ImageMap({IMAGE: str(SCRIPTS)}))
     rec = a.start(WorkerSpec("s", template=template(["sleeper.py"], env={"CHILD_PID_FILE": str(pidfile)})))
     wait_for(pidfile.exists)

@@ -326,7 +326,7 @@ class Controller:
                                        self.store.mint_worker_token(ns, wname), env)
         template = job["spec"][TEMPLATE_KEY[stage]]["template"]
         spec = WorkerSpec(name=wname, namespace=ns, job=name, stage=stage, round=round_no, template=template,
-                          env=contract)
+                          env=contract, output_dir=str(job["spec"].get("outputDir") or ""))
         try:
             record = self.launcher.start(spec)
         except Exception as e:  # noqa: BLE001 - whatever stops a start fails the worker, with the reason

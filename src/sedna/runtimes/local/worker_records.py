@@ -9,7 +9,8 @@ class WorkerSpec:
     """What to start: one worker of a job.
 
     ``template`` is a pod template (``{"spec": {"containers": [...], "volumes": [...]}}``);
-    ``env`` the contract variables (see the module docstring for precedence).
+    ``env`` the contract variables (see the module docstring for precedence);
+    ``output_dir`` the job's ``outputDir`` (a confined worker may read and write all of it).
     """
 
     name: str
@@ -19,6 +20,7 @@ class WorkerSpec:
     round: int = 0
     template: dict = dataclasses.field(default_factory=dict)
     env: dict = dataclasses.field(default_factory=dict)
+    output_dir: str = ""
 
 
 @dataclasses.dataclass

@@ -65,12 +65,15 @@ import time
 import uuid
 from pathlib import Path
 
+from sedna.common import landlock
+from sedna.common.config import user_config_dir
 from sedna.common.exceptions import WorkerError
 from sedna.common.log import sedna_logger
 from sedna.common.procs import boot_id, kill_session, proc_stat, start_time
 from sedna.control import quantities as _quantities
 from sedna.control.contract import PROTECTED_ENV
 from sedna.control.files import open_regular
+from sedna.runtimes.local import confinement
 from sedna.runtimes.local.images import ImageMap  # noqa: F401 (re-exported)
 from sedna.runtimes.local.mounts import rewrite
 from sedna.runtimes.local.worker_records import WorkerRecord, WorkerSpec, WorkerStatus  # noqa: F401 (re-exported)
@@ -129,8 +132,13 @@ class LocalLauncher:
     (default: the :data:`BASE_ENV_KEYS` of ``os.environ``).
     """
 
-    def __init__(self, state_dir, images=None, python=sys.executable, base_env=None, enforce_memory=True):
+    def __init__(self, state_dir, images=None, python=sys.executable, base_env=None, enforce_memory=True,
+                 confine=True):
         self.state_dir = Path(state_dir).absolute()
+        self.confine = bool(confine) and landlock.abi() >= 1
+        if confine and not self.confine:
+            LOG.warning("this kernel offers no Landlock: workers run unconfined and can read all this user "
+                        "can, the admin token included (docs/security.md)")
         self.images = images if images is not None else ImageMap()
         self.python = python
         self.base_env = base_env
@@ -170,9 +178,11 @@ class LocalLauncher:
                 workdir = rewrite(workdir, rewrites)
             cwd = self.images.resolve(c.get("image"), workdir)
             env = self._env(spec, c, rewrites)
+            scratch = self._scratch(worker_key, env, temp_dirs)
             argv = self._argv(spec, c, cwd, env, rewrites)
             memory = self._memory(spec, c)
-            return self._spawn(spec, argv, cwd, env, memory, temp_dirs)
+            confined = self._confinement(spec, env, argv, cwd, rewrites, scratch) if self.confine else None
+            return self._spawn(spec, argv, cwd, env, memory, temp_dirs, confined)
         except BaseException:
             for d in temp_dirs:
                 shutil.rmtree(d, ignore_errors=True)
@@ -290,6 +300,35 @@ class LocalLauncher:
             argv[script_at] = os.path.abspath(path)
         return argv
 
+    def _scratch(self, worker_key, env, temp_dirs):
+        """The worker's own folder, its ``HOME`` and ``TMPDIR`` unless its template names others
+        (never the server user's home: its sedna config names the admin token's file)."""
+        scratch = str(self.state_dir / "tmp" / f"{worker_key}.home")  # beside its emptyDir volumes' folder
+        shutil.rmtree(scratch, ignore_errors=True)
+        os.makedirs(os.path.join(scratch, "tmp"), mode=0o700)
+        temp_dirs.append(scratch)
+        inherited = self.base_env if self.base_env is not None else os.environ
+        for key, value in (("HOME", scratch), ("TMPDIR", os.path.join(scratch, "tmp"))):
+            if env.get(key) in (None, "", inherited.get(key)):
+                env[key] = value
+        return scratch
+
+    def _confinement(self, spec, env, argv, cwd, rewrites, scratch):
+        """The worker's Landlock paths, as the wrapper takes them (:mod:`.confinement`)."""
+        named = [(k, v) for k, v in env.items() if k not in BASE_ENV_KEYS] + [(None, a) for a in argv]
+        named.append(("outputDir", spec.output_dir))
+        protected = [str(self.state_dir), user_config_dir()]
+        for folder in sorted(confinement.named_paths(named, protected)[1]):  # the worker could not make them
+            try:
+                os.makedirs(folder, exist_ok=True)
+                LOG.info("made %s for a worker (it lies beside the state folder: confined, the worker could not)",
+                         folder)
+            except OSError as e:
+                LOG.warning("cannot make %s for a worker: %s", folder, e)
+        read, write = confinement.worker_paths(named, env.get("PYTHONPATH", ""), str(cwd),
+                                               [host for _, host in rewrites], scratch, protected)
+        return {"read": read, "write": write}
+
     def _memory(self, spec, c):
         limit = ((c.get("resources") or {}).get("limits") or {}).get("memory")
         if limit is None or not self.enforce_memory:
@@ -301,7 +340,7 @@ class LocalLauncher:
             nbytes = MIN_MEMORY_LIMIT
         return nbytes
 
-    def _spawn(self, spec, argv, cwd, env, memory, temp_dirs):
+    def _spawn(self, spec, argv, cwd, env, memory, temp_dirs, confined=None):
         log_path = self.log_path(spec.name, spec.namespace)
         key = f"{_safe_name(spec.namespace)}_{_safe_name(spec.name)}"
         exit_file = self.state_dir / "run" / f"{key}-{uuid.uuid4().hex[:12]}.exit"
@@ -315,6 +354,8 @@ class LocalLauncher:
         pkg_root = str(Path(__file__).resolve().parents[3])
         wenv["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
         wenv["_SEDNA_WORKER_PYTHONPATH"] = env.get("PYTHONPATH", "")
+        if confined is not None:
+            wenv["_SEDNA_CONFINE"] = json.dumps(confined)
         created = time.time()
         with os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as log:
             log.write((f"===== {time.strftime('%Y-%m-%dT%H:%M:%S%z', time.localtime(created))} start "

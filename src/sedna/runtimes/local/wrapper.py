@@ -1,7 +1,9 @@
 """The wrapper every local worker runs under (``python -m sedna.runtimes.local.wrapper``).
 
 It runs the worker's command as its child in the given folder, with the
-address-space limit of ``--memory``, forwards the stop signals to it, writes
+address-space limit of ``--memory`` and, where the launcher passed them in
+``_SEDNA_CONFINE``, confined by Landlock to its paths
+(:mod:`sedna.runtimes.local.confinement`), forwards the stop signals to it, writes
 the child's exit code (``-N`` when killed by signal N) to the exit file
 atomically when it ends, then kills whatever the child left in its session:
 see :mod:`sedna.runtimes.local.workers` for the process layout.
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import time
 
+from sedna.common import capabilities, landlock
 from sedna.common.procs import kill_session
 
 __all__ = ("main", "write_exit_file")
@@ -44,6 +47,8 @@ def main(argv=None):
         parser.error("no command")
 
     env = dict(os.environ)
+    confined = env.pop("_SEDNA_CONFINE", None)
+    confined = json.loads(confined) if confined else None
     worker_pp = env.pop("_SEDNA_WORKER_PYTHONPATH", None)
     if worker_pp is not None:
         if not worker_pp:
@@ -66,17 +71,21 @@ def main(argv=None):
     for sig in _FORWARDED_SIGNALS:
         signal.signal(sig, forward)
 
-    def limit_memory():
+    def before_exec():  # in the child, between fork and exec: only it is limited and confined
         if ns.memory:
             import resource
 
             _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
             value = ns.memory if hard == resource.RLIM_INFINITY else min(ns.memory, hard)
             resource.setrlimit(resource.RLIMIT_AS, (value, hard))
+        if confined is not None:
+            capabilities.drop_all()  # root keeps CAP_SYS_PTRACE otherwise: /proc would open the server to it
+            landlock.restrict_self(confined["read"], confined["write"])
 
     try:
-        child = subprocess.Popen(cmd, cwd=ns.cwd, env=env, preexec_fn=limit_memory if ns.memory else None)
-    except OSError as e:
+        child = subprocess.Popen(cmd, cwd=ns.cwd, env=env,
+                                 preexec_fn=before_exec if ns.memory or confined is not None else None)
+    except (OSError, subprocess.SubprocessError) as e:  # SubprocessError: before_exec failed (Landlock refused)
         print(f"sedna: cannot start worker {cmd!r}: {e}", file=sys.stderr, flush=True)
         write_exit_file(ns.exit_file, 127)
         return 127
