@@ -66,14 +66,13 @@ import uuid
 from pathlib import Path
 
 from sedna.common import landlock
-from sedna.common.config import user_config_dir
 from sedna.common.exceptions import WorkerError
 from sedna.common.log import sedna_logger
 from sedna.common.procs import boot_id, kill_session, proc_stat, start_time
 from sedna.control import quantities as _quantities
 from sedna.control.contract import PROTECTED_ENV
 from sedna.control.files import open_regular
-from sedna.runtimes.local import confinement
+from sedna.runtimes.local import sandbox
 from sedna.runtimes.local.images import ImageMap  # noqa: F401 (re-exported)
 from sedna.runtimes.local.mounts import rewrite
 from sedna.runtimes.local.worker_records import WorkerRecord, WorkerSpec, WorkerStatus  # noqa: F401 (re-exported)
@@ -178,10 +177,14 @@ class LocalLauncher:
                 workdir = rewrite(workdir, rewrites)
             cwd = self.images.resolve(c.get("image"), workdir)
             env = self._env(spec, c, rewrites)
-            scratch = self._scratch(worker_key, env, temp_dirs)
+            scratch = sandbox.scratch_home(self.state_dir, worker_key, env, self.base_env, temp_dirs)
             argv = self._argv(spec, c, cwd, env, rewrites)
             memory = self._memory(spec, c)
-            confined = self._confinement(spec, env, argv, cwd, rewrites, scratch) if self.confine else None
+            confined = None
+            if self.confine:
+                named = [(k, v) for k, v in env.items() if k not in BASE_ENV_KEYS] + [(None, a) for a in argv]
+                confined = sandbox.landlock_paths(self.state_dir, named + [("outputDir", spec.output_dir)], env,
+                                                  cwd, [host for _, host in rewrites], scratch)
             return self._spawn(spec, argv, cwd, env, memory, temp_dirs, confined)
         except BaseException:
             for d in temp_dirs:
@@ -299,35 +302,6 @@ class LocalLauncher:
                 raise WorkerError(f"worker {spec.name}: script {script} not found (looked in {cwd})")
             argv[script_at] = os.path.abspath(path)
         return argv
-
-    def _scratch(self, worker_key, env, temp_dirs):
-        """The worker's own folder, its ``HOME`` and ``TMPDIR`` unless its template names others
-        (never the server user's home: its sedna config names the admin token's file)."""
-        scratch = str(self.state_dir / "tmp" / f"{worker_key}.home")  # beside its emptyDir volumes' folder
-        shutil.rmtree(scratch, ignore_errors=True)
-        os.makedirs(os.path.join(scratch, "tmp"), mode=0o700)
-        temp_dirs.append(scratch)
-        inherited = self.base_env if self.base_env is not None else os.environ
-        for key, value in (("HOME", scratch), ("TMPDIR", os.path.join(scratch, "tmp"))):
-            if env.get(key) in (None, "", inherited.get(key)):
-                env[key] = value
-        return scratch
-
-    def _confinement(self, spec, env, argv, cwd, rewrites, scratch):
-        """The worker's Landlock paths, as the wrapper takes them (:mod:`.confinement`)."""
-        named = [(k, v) for k, v in env.items() if k not in BASE_ENV_KEYS] + [(None, a) for a in argv]
-        named.append(("outputDir", spec.output_dir))
-        protected = [str(self.state_dir), user_config_dir()]
-        for folder in sorted(confinement.named_paths(named, protected)[1]):  # the worker could not make them
-            try:
-                os.makedirs(folder, exist_ok=True)
-                LOG.info("made %s for a worker (it lies beside the state folder: confined, the worker could not)",
-                         folder)
-            except OSError as e:
-                LOG.warning("cannot make %s for a worker: %s", folder, e)
-        read, write = confinement.worker_paths(named, env.get("PYTHONPATH", ""), str(cwd),
-                                               [host for _, host in rewrites], scratch, protected)
-        return {"read": read, "write": write}
 
     def _memory(self, spec, c):
         limit = ((c.get("resources") or {}).get("limits") or {}).get("memory")

@@ -35,6 +35,25 @@ def write_exit_file(path, code):
     os.replace(tmp, path)
 
 
+def _before_exec(memory, confined):
+    """What the child does between fork and exec (so that only it is limited and confined):
+    the address-space limit, then every capability dropped and Landlock; None if nothing."""
+    if not memory and confined is None:
+        return None
+
+    def setup():
+        if memory:
+            import resource
+
+            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            resource.setrlimit(resource.RLIMIT_AS, (memory if hard == resource.RLIM_INFINITY else min(memory, hard),
+                                                    hard))
+        if confined is not None:
+            capabilities.drop_all()  # root keeps CAP_SYS_PTRACE otherwise: /proc would open the server to it
+            landlock.restrict_self(confined["read"], confined["write"])
+    return setup
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="sedna-worker-wrapper")
     parser.add_argument("--exit-file", required=True)
@@ -71,20 +90,8 @@ def main(argv=None):
     for sig in _FORWARDED_SIGNALS:
         signal.signal(sig, forward)
 
-    def before_exec():  # in the child, between fork and exec: only it is limited and confined
-        if ns.memory:
-            import resource
-
-            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-            value = ns.memory if hard == resource.RLIM_INFINITY else min(ns.memory, hard)
-            resource.setrlimit(resource.RLIMIT_AS, (value, hard))
-        if confined is not None:
-            capabilities.drop_all()  # root keeps CAP_SYS_PTRACE otherwise: /proc would open the server to it
-            landlock.restrict_self(confined["read"], confined["write"])
-
     try:
-        child = subprocess.Popen(cmd, cwd=ns.cwd, env=env,
-                                 preexec_fn=before_exec if ns.memory or confined is not None else None)
+        child = subprocess.Popen(cmd, cwd=ns.cwd, env=env, preexec_fn=_before_exec(ns.memory, confined))
     except (OSError, subprocess.SubprocessError) as e:  # SubprocessError: before_exec failed (Landlock refused)
         print(f"sedna: cannot start worker {cmd!r}: {e}", file=sys.stderr, flush=True)
         write_exit_file(ns.exit_file, 127)
