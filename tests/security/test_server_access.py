@@ -124,6 +124,24 @@ def test_report_urls_must_lie_inside_the_jobs_output_dir(plane, two_jobs, tmp_pa
     assert code == 200 and body["result"] == "accepted"
 
 
+def test_a_report_naming_too_many_tasks_is_a_400_and_nothing_is_kept(plane, two_jobs):
+    """Issue 19, finding 4: an eval report naming 60,000 tasks made each view of the job page
+    cost minutes and gigabytes; one report may name at most MAX_REPORT_TASKS."""
+    from sedna.control.reports import MAX_REPORT_TASKS
+
+    out, tokens = two_jobs
+    flood = report("job-m-train-1", "team2", "job-m", os.path.join(out, "job-m", "eval", "index.json"))
+    flood["kind"] = "eval"
+    flood["results"][0]["metrics"] = {f"task-{i}": {"mIoU": 0.5} for i in range(MAX_REPORT_TASKS + 1)}
+    code, body, _ = call(plane, "POST", "/sedna/workers/job-m-train-1/info", flood, token=tokens["job-m"])
+    assert code == 400 and f"at most {MAX_REPORT_TASKS}" in body["detail"] and "results[0].metrics" in body["detail"]
+    wide = dict(flood, results=[dict(flood["results"][0], metrics={"t": {f"m{i}": 1.0 for i in range(65)}})])
+    code, body, _ = call(plane, "POST", "/sedna/workers/job-m-train-1/info", wide, token=tokens["job-m"])
+    assert code == 400 and "results[0].metrics['t']" in body["detail"]
+    job = call(plane, "GET", f"{API}/namespaces/team2/lifelonglearningjobs/job-m")[1]
+    assert "task-0" not in json.dumps(job)
+
+
 # --------------------------------------------------------------- reads, hosts
 def test_reads_need_the_token_and_healthz_does_not(plane):
     for path in (f"{API}/datasets", f"{API}/namespaces/default/lifelonglearningjobs", "/api/v1/workers",

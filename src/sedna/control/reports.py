@@ -15,6 +15,11 @@ __all__ = ("REPORT_KINDS", "REPORT_STATUS", "report_errors", "url_errors", "outp
 
 REPORT_KINDS = ("train", "eval", "deploy")
 REPORT_STATUS = ("completed", "failed")
+#: Bounds on what one report may name, so that no status, page or scrape grows without bound
+#: with what a worker writes (a job's page is rounds x tasks).
+MAX_RESULTS = 64
+MAX_REPORT_TASKS = 500   # keys of one result's ``metrics`` (an eval report names one per task)
+MAX_TASK_METRICS = 64    # values kept per task
 
 
 def report_errors(body, name):
@@ -26,9 +31,29 @@ def report_errors(body, name):
         errors.append(f"kind: must be one of {', '.join(REPORT_KINDS)}")
     if body.get("status") not in REPORT_STATUS:
         errors.append(f"status: must be one of {', '.join(REPORT_STATUS)}")
-    if not isinstance(body.get("results", []), list):
+    results = body.get("results", [])
+    if not isinstance(results, list):
         errors.append("results: must be a list")
+    elif len(results) > MAX_RESULTS:
+        errors.append(f"results: {len(results)} entries, at most {MAX_RESULTS}")
+    else:
+        errors += _metrics_errors(results)
     return errors
+
+
+def _metrics_errors(results):
+    out = []
+    for i, res in enumerate(results):
+        metrics = res.get("metrics") if isinstance(res, dict) else None
+        if not isinstance(metrics, dict):
+            continue
+        if len(metrics) > MAX_REPORT_TASKS:
+            out.append(f"results[{i}].metrics: {len(metrics)} tasks, at most {MAX_REPORT_TASKS}")
+            continue
+        wide = next((k for k, v in metrics.items() if isinstance(v, dict) and len(v) > MAX_TASK_METRICS), None)
+        if wide is not None:
+            out.append(f"results[{i}].metrics[{str(wide)[:100]!r}]: over {MAX_TASK_METRICS} values")
+    return out
 
 
 def url_errors(results, output_dir):
