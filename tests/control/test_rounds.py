@@ -457,3 +457,34 @@ def test_index_watch_benchmark_smoke(tmp_path):
     assert set(res["poll"]) == {"median_ms", "p95_ms", "max_ms"}
     table = bench.format_table(res)
     assert "| target | ≤ 20 ms" in table and "every 60 s" in table
+
+
+def test_a_huge_append_is_taken_in_bounded_pieces_one_per_poll(tmp_path, watcher):
+    """Issue 19, finding 7: 8 million lines appended at once were read (and stored) in one go."""
+    from sedna.control.rounds import MAX_POLL_BYTES
+
+    p = tmp_path / "index.txt"
+    line = "images/frame_000000.png labels/frame_000000.png\n"
+    n = 3 * MAX_POLL_BYTES // len(line)
+    p.write_text(line * n)
+    st, seen, polls = WatchState(), 0, 0
+    while True:
+        lines, st, ev = watcher.poll(p, st)
+        if not lines:
+            break
+        assert ev is None and len(lines) * len(line) <= MAX_POLL_BYTES  # one piece, never the whole append
+        seen, polls = seen + len(lines), polls + 1
+    assert seen == n == st.lines_total and polls >= 3 and st.offset == os.path.getsize(p)
+
+
+def test_a_line_longer_than_a_poll_reads_is_skipped_and_counted(tmp_path, watcher):
+    from sedna.control.rounds import MAX_POLL_BYTES
+
+    p = tmp_path / "index.txt"
+    p.write_text("a 1\n" + "x" * (MAX_POLL_BYTES + 10) + "\nb 2\n")
+    lines, st, ev = watcher.poll(p, WatchState())
+    assert lines == ["a 1"]
+    lines, st, ev = watcher.poll(p, st)
+    assert lines == [] and st.skipped_total == 1 and ev == "InvalidLines" and "over" in ev.message
+    lines, st, ev = watcher.poll(p, st)
+    assert lines == ["b 2"] and st.lines_total == 2 and st.offset == os.path.getsize(p)

@@ -83,6 +83,9 @@ __all__ = (
 
 HEAD_BYTES = 64
 TAIL_BYTES = 64
+#: Bytes of new lines one poll reads at most: a huge append is taken in bounded pieces, one per
+#: poll (about 80,000 lines of 50 bytes), so neither memory nor a database transaction grows with it.
+MAX_POLL_BYTES = 4 << 20
 
 _ON_REPLACE = ("skip", "read_all")
 
@@ -185,6 +188,18 @@ def _last_line_end(fd, size, block=65536):
             return start + i + 1
         end = start
     return 0
+
+
+def _next_line_end(fd, pos, size, block=1 << 20):
+    """Offset just after the first newline at or after ``pos``, or None before ``size``
+    (a line still being written). Reads forward in blocks: memory stays bounded."""
+    while pos < size:
+        data = _pread(fd, min(block, size - pos), pos)
+        i = data.find(b"\n")
+        if i >= 0:
+            return pos + i + 1
+        pos += len(data)
+    return None
 
 
 def _first_line(fd, limit=65536):
@@ -290,17 +305,21 @@ class IndexWatcher:
                 start = _last_line_end(fd, size)
                 message += (f"; its current content ({start} bytes of complete lines) "
                             f"is not counted, only lines appended from now on")
-        data = _pread(fd, size - start, start) if size > start else b""
+        data = _pread(fd, min(size - start, MAX_POLL_BYTES), start) if size > start else b""
         cut = data.rfind(b"\n") + 1  # 0 when no complete line
         lines, bad = _decode_lines(data[:cut])
-        offset = start + cut
+        offset, why = start + cut, "not valid UTF-8"
+        if not cut and len(data) == MAX_POLL_BYTES:  # one line longer than a poll reads: skipped whole
+            end = _next_line_end(fd, start + len(data), size)
+            if end is not None:
+                data, offset, bad, why = b"", end, 1, f"over {MAX_POLL_BYTES} bytes"
         head_line = state.header
         if header and start == 0:
             head_line = lines.pop(0) if lines else ""
         elif header and (reason is not None or not head_line):
             head_line = _first_line(fd)
         if bad:
-            note = f"{bad} line(s) of {path} skipped: not valid UTF-8"
+            note = f"{bad} line(s) of {path} skipped: {why}"
             if reason is None:
                 reason, message = "InvalidLines", note
             else:
