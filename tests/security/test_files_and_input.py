@@ -282,3 +282,26 @@ def test_multi_document_apply_is_all_or_nothing(tmp_path):
         assert "warning" not in p.stderr
     finally:
         cp.stop()
+
+
+def test_applying_an_object_over_the_apis_body_limit_says_so_in_one_line(tmp_path):
+    """Issue 19, finding 12: a 10 MB manifest was answered "no sedna control plane ... connection
+    reset" while the server was up (it refuses the upload mid-way)."""
+    import yaml
+
+    from support.ctlplane import ControlPlane
+
+    index = tmp_path / "data.txt"
+    index.write_text("a.png 0\n")
+    cp = ControlPlane(str(tmp_path)).start()
+    try:
+        big = _dataset("big", str(index))
+        big["metadata"]["annotations"] = {"note": "x" * (10 << 20)}
+        path = tmp_path / "big.yaml"
+        path.write_text(yaml.safe_dump(big))
+        p = cp.cli("apply", "-f", str(path))
+        assert p.returncode != 0 and "no sedna control plane" not in p.stderr, p.stderr
+        assert "bytes" in p.stderr and len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+        assert cp.healthy()
+    finally:
+        cp.stop()

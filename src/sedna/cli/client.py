@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 
 from sedna.cli import UserError
+from sedna.common.constants import MAX_BODY_BYTES
 
 
 class Client:
@@ -29,6 +30,9 @@ class Client:
 
     def call(self, method, path, body=None, raw=False, timeout=30):
         data = None if body is None else json.dumps(body).encode()
+        if data is not None and len(data) > MAX_BODY_BYTES:  # the server would cut the upload short
+            raise UserError(f"{method} {path}: the object is {len(data)} bytes as JSON, over the "
+                            f"{MAX_BODY_BYTES} bytes the API takes")
         try:
             req = urllib.request.Request(self.url + path, data=data, method=method)
         except ValueError as e:  # not a URL at all

@@ -12,3 +12,4 @@ DATASETS = "datasets"
 
 DEFAULT_PORT = 9100
 DEFAULT_SERVER = f"http://127.0.0.1:{DEFAULT_PORT}"
+MAX_BODY_BYTES = 4 * 1024 * 1024   # a manifest or a report the API takes; bigger bodies get 413

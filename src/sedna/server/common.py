@@ -6,10 +6,10 @@ import json
 
 from fastapi import HTTPException, Request
 
+from sedna.common.constants import MAX_BODY_BYTES
 from sedna.common.exceptions import ManifestError
 from sedna.control import resources
 
-MAX_BODY_BYTES = 4 * 1024 * 1024   # a manifest or a report; bigger bodies get 413
 MAX_JSON_DEPTH = 100               # a pod template nests ~12 deep
 MAX_PAGE = 500                     # items in one list response; ``continue`` fetches the next
 
