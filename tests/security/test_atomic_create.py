@@ -2,21 +2,9 @@
 name against a real `sedna up`, exactly one is told 201 and the others 409, as a
 Kubernetes API server answers; the stored object is the winner's."""
 
-import os
 import threading
 
-import pytest
-
-from support.ctlplane import ControlPlane
-from test_server_access import API, call, dataset
-
-
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory):
-    cp = ControlPlane(str(tmp_path_factory.mktemp("create"))).start()
-    cp.token = open(os.path.join(cp.state_dir, "token")).read().strip()
-    yield cp
-    cp.stop()
+from test_server_access import API, call, dataset, plane  # noqa: F401 - plane: the module's own `sedna up`
 
 
 def _race(plane, name, clients=20):

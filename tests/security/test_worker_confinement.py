@@ -33,6 +33,16 @@ def _job(tmp_path, snoop):
                       "evalSpec": tpl, "deploySpec": tpl}}]
 
 
+def _run(cp, tmp_path, snoop):
+    """Apply the job, then what its train worker saw."""
+    for d in _job(tmp_path, snoop):
+        p = tmp_path / f"{d['kind']}.json"
+        p.write_text(json.dumps(d))
+        cp.cli("apply", "-f", str(p), check=True)
+    return wait_for(lambda: json.loads((tmp_path / "out" / "kb" / "seen.json").read_text()),
+                    timeout=120, what="the train worker to run")
+
+
 @pytest.mark.skipif(landlock.abi() < 1, reason="this kernel offers no Landlock")
 def test_a_hostile_worker_reads_no_secret_by_any_path_tried(tmp_path):
     cp = ControlPlane(str(tmp_path), extra_args=["--image", f"{IMAGE}={DATA / 'snoopworker'}"]).start()
@@ -43,13 +53,8 @@ def test_a_hostile_worker_reads_no_secret_by_any_path_tried(tmp_path):
         (other / "secret.txt").write_text("another job's model")
         config = os.path.join(os.environ["XDG_CONFIG_HOME"], "sedna", "config.yaml")
         assert os.path.exists(config)  # `sedna up` recorded its context there
-        snoop = {"state_dir": cp.state_dir, "config": config, "other_job": str(other / "secret.txt")}
-        for d in _job(tmp_path, snoop):
-            p = tmp_path / f"{d['kind']}.json"
-            p.write_text(json.dumps(d))
-            cp.cli("apply", "-f", str(p), check=True)
-        seen = wait_for(lambda: json.loads((tmp_path / "out" / "kb" / "seen.json").read_text()),
-                        timeout=120, what="the hostile worker to run")
+        seen = _run(cp, tmp_path, {"state_dir": cp.state_dir, "config": config,
+                                   "other_job": str(other / "secret.txt")})
         leaked = [s for s in seen["seen"] if "read" in s and s["read"]]
         assert not leaked, leaked
         assert all(admin not in json.dumps(s) for s in seen["seen"])
@@ -67,13 +72,7 @@ def test_without_confinement_the_same_worker_reads_the_token(tmp_path):
                                                  "--no-confine"]).start()
     try:
         admin = open(os.path.join(cp.state_dir, "token")).read().strip()
-        snoop = {"state_dir": cp.state_dir, "config": "/nonexistent", "other_job": "/nonexistent"}
-        for d in _job(tmp_path, snoop):
-            p = tmp_path / f"{d['kind']}.json"
-            p.write_text(json.dumps(d))
-            cp.cli("apply", "-f", str(p), check=True)
-        seen = wait_for(lambda: json.loads((tmp_path / "out" / "kb" / "seen.json").read_text()),
-                        timeout=120, what="the worker to run")
+        seen = _run(cp, tmp_path, {"state_dir": cp.state_dir, "config": "/nonexistent", "other_job": "/nonexistent"})
         assert any(s.get("read") == admin for s in seen["seen"])
     finally:
         cp.stop()

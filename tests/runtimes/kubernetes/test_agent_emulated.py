@@ -131,6 +131,15 @@ def test_agent_writes_round_files_the_operator_could_not_on_the_api_emulator(kub
     assert evals.read_text().splitlines() == ["x4 y4", "x9 y9"]
 
 
+def create_job(kube, out):
+    """Job ``j`` of this node, as the API server holds it."""
+    kube.create(JOBS, NS, {"apiVersion": "sedna.io/v1alpha1", "kind": "LifelongLearningJob",
+                           "metadata": {"name": "j"},
+                           "spec": {"outputDir": out, "dataset": {"name": "d"},
+                                    "trainSpec": {"template": {"spec": {"nodeName": NODE,
+                                                                        "containers": [{"name": "c"}]}}}}})
+
+
 def make_worker(kube, job_name, worker, out):
     """What the operator makes for a worker: its Pod (on this node) and its token Secret."""
     job = kube.get(JOBS, NS, job_name)
@@ -152,11 +161,7 @@ def test_a_workers_token_cannot_report_for_another_worker_on_the_api_emulator(ku
     """Each worker posts its own report with its own token; the report lands in the job's
     status. Another worker's token, no token, a wrong name or a URL outside outputDir: refused."""
     out = str(tmp_path / "out")
-    kube.create(JOBS, NS, {"apiVersion": "sedna.io/v1alpha1", "kind": "LifelongLearningJob",
-                           "metadata": {"name": "j"},
-                           "spec": {"outputDir": out, "dataset": {"name": "d"},
-                                    "trainSpec": {"template": {"spec": {"nodeName": NODE,
-                                                                        "containers": [{"name": "c"}]}}}}})
+    create_job(kube, out)
     t1 = make_worker(kube, "j", "j-train-1", out)
     t2 = make_worker(kube, "j", "j-train-2", out)
     assert t1 != t2
@@ -196,11 +201,7 @@ def _raw_post(agent_url, worker, body, authorization=None):
 def test_the_agents_input_errors_are_400_and_401_never_500_on_the_api_emulator(kube, agent, tmp_path):
     """Issue 19, finding 11: a deeply nested body and a bearer token that is not ASCII."""
     out = str(tmp_path / "out")
-    kube.create(JOBS, NS, {"apiVersion": "sedna.io/v1alpha1", "kind": "LifelongLearningJob",
-                           "metadata": {"name": "j"},
-                           "spec": {"outputDir": out, "dataset": {"name": "d"},
-                                    "trainSpec": {"template": {"spec": {"nodeName": NODE,
-                                                                        "containers": [{"name": "c"}]}}}}})
+    create_job(kube, out)
     token = make_worker(kube, "j", "j-train-1", out)
     code, body = _raw_post(agent, "j-train-1", b"[" * 200000 + b"]" * 200000, f"Bearer {token}")
     assert code == 400 and "JSON" in body["detail"]
