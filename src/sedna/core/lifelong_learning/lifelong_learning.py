@@ -141,9 +141,9 @@ class LifelongLearning:
         start from it (the default). On the random scenarios' development half
         it lifts the robot job's mean mIoU well above joint retraining, where
         without it the job falls below fine-tuning; in ``sedna demo`` the new
-        scene learns a little less (+0.515 against +0.575) and the demo takes
-        about 20 % longer (docs/benchmarks.md). False: the first round's base
-        is kept.
+        scene learns a little less (+0.565 against +0.575) and round 2's
+        training takes about 20 s longer (docs/benchmarks.md). False: the
+        first round's base is kept.
     base_replay : float or None
         Old rows replayed per new row when the base is updated. None (the
         default): every stored row, so the updated base is joint training on
