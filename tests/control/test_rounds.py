@@ -488,3 +488,4 @@ def test_a_line_longer_than_a_poll_reads_is_skipped_and_counted(tmp_path, watche
     assert lines == [] and st.skipped_total == 1 and ev == "InvalidLines" and "over" in ev.message
     lines, st, ev = watcher.poll(p, st)
     assert lines == ["b 2"] and st.lines_total == 2 and st.offset == os.path.getsize(p)
+

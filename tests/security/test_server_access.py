@@ -142,6 +142,23 @@ def test_a_report_naming_too_many_tasks_is_a_400_and_nothing_is_kept(plane, two_
     assert "task-0" not in json.dumps(job)
 
 
+def test_a_worker_flooding_reports_is_stopped_by_its_budget_and_others_still_report(plane, two_jobs):
+    """Issue 19, finding 8: 40 reports of 2.4 MB from one worker made the job's object 10 MB and
+    other objects lag; one worker's reports may weigh MAX_REPORT_BYTES_PER_WORKER together."""
+    from sedna.control.reports import MAX_REPORT_BYTES_PER_WORKER
+
+    out, tokens = two_jobs
+    heavy = report("job-v-train-1", "default", "job-v", os.path.join(out, "job-v", "kb", "index.json"))
+    heavy["ownerInfo"] = {"note": "x" * (3 << 20)}
+    codes = [call(plane, "POST", "/sedna/workers/job-v-train-1/info", heavy, token=tokens["job-v"])[0]
+             for _ in range(MAX_REPORT_BYTES_PER_WORKER // (3 << 20) + 2)]
+    assert codes[0] == 200 and codes[-1] == 429 and set(codes) == {200, 429}
+    code, body, _ = call(plane, "POST", "/sedna/workers/job-v-train-1/info", heavy, token=tokens["job-v"])
+    assert code == 429 and "budget" in body["detail"]
+    ok = report("job-m-train-1", "team2", "job-m", os.path.join(out, "job-m", "train", "index.json"))
+    assert call(plane, "POST", "/sedna/workers/job-m-train-1/info", ok, token=tokens["job-m"])[0] == 200
+
+
 # --------------------------------------------------------------- reads, hosts
 def test_reads_need_the_token_and_healthz_does_not(plane):
     for path in (f"{API}/datasets", f"{API}/namespaces/default/lifelonglearningjobs", "/api/v1/workers",

@@ -11,7 +11,7 @@ import os
 from sedna.common.confine import inside
 
 __all__ = ("REPORT_KINDS", "REPORT_STATUS", "report_errors", "url_errors", "output_dir_of", "fit_errors",
-           "report_entry")
+           "report_entry", "ReportBudget")
 
 REPORT_KINDS = ("train", "eval", "deploy")
 REPORT_STATUS = ("completed", "failed")
@@ -20,6 +20,8 @@ REPORT_STATUS = ("completed", "failed")
 MAX_RESULTS = 64
 MAX_REPORT_TASKS = 500   # keys of one result's ``metrics`` (an eval report names one per task)
 MAX_TASK_METRICS = 64    # values kept per task
+MAX_REPORTS_PER_WORKER = 100          # a train or eval worker reports once; a chatty script, a few times
+MAX_REPORT_BYTES_PER_WORKER = 16 << 20  # what all of one worker's reports may weigh together
 
 
 def report_errors(body, name):
@@ -88,3 +90,26 @@ def report_entry(body, reported_at):
     entry = {k: body.get(k) for k in ("kind", "status", "results", "ownerInfo") if k in body}
     entry["reportedAt"] = reported_at
     return entry
+
+
+class ReportBudget:
+    """How much one worker may report over its life (in this process): at most
+    :data:`MAX_REPORTS_PER_WORKER` reports and :data:`MAX_REPORT_BYTES_PER_WORKER` bytes,
+    so that a flood from one worker cannot keep the control plane busy for the others."""
+
+    def __init__(self, reports=MAX_REPORTS_PER_WORKER, nbytes=MAX_REPORT_BYTES_PER_WORKER, workers=10_000):
+        self.reports, self.nbytes, self.workers = reports, nbytes, workers
+        self._spent = {}
+
+    def charge(self, worker, nbytes):
+        """Count one report of ``nbytes`` for ``worker`` (any hashable key); the reason it is
+        refused, or None when it fits (only then is it counted)."""
+        n, b = self._spent.get(worker, (0, 0))
+        if n + 1 > self.reports:
+            return f"worker {worker}: over its budget of {self.reports} reports"
+        if b + nbytes > self.nbytes:
+            return f"worker {worker}: over its budget of {self.nbytes} bytes of reports"
+        if worker not in self._spent and len(self._spent) >= self.workers:
+            self._spent.pop(next(iter(self._spent)))  # the oldest worker's count goes first
+        self._spent[worker] = (n + 1, b + nbytes)
+        return None

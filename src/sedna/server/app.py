@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sedna import __version__
 from sedna.common.api_paths import HEALTHZ
 from sedna.common.exceptions import Conflict, ManifestError, NotFound
+from sedna.control.reports import ReportBudget
 from sedna.server import auth, dashboard, discovery_api, metrics, reports_api, resources_api, workers_api
 
 
@@ -93,6 +94,7 @@ def create_app(runtime, kube=False):
     ``kube``: the kubectl listener's, whose writes answer the object as Kubernetes does."""
     app = FastAPI(title="sedna control plane", version=__version__)
     app.state.runtime = runtime
+    app.state.report_budget = ReportBudget()  # per worker, over the server's life
     wrap = _as_status if kube else (lambda h: h)
     app.add_exception_handler(ManifestError, wrap(_manifest_error))
     app.add_exception_handler(NotFound, wrap(_not_found))

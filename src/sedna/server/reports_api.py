@@ -4,6 +4,8 @@ A worker's own token posts only its own report (:mod:`.auth`); the report is
 checked as on every runtime (:mod:`sedna.control.reports`) and handed to the
 runtime, which refuses URLs outside the job's ``outputDir``."""
 
+import json
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
@@ -29,6 +31,11 @@ async def report(name: str, request: Request):
     ns = body.get("namespace") or (caller.namespace if caller.role == "worker" else None) or "default"
     if caller.role == "worker" and (ns, name) != (caller.namespace, caller.name):
         raise HTTPException(403, f"namespace: this token belongs to worker {caller.namespace}/{caller.name}")
+    size = request.headers.get("content-length")
+    over = request.app.state.report_budget.charge(f"{ns}/{name}", int(size) if size and size.isdigit()
+                                                  else len(json.dumps(body)))
+    if over:
+        raise HTTPException(429, over)
     return await run_in_threadpool(_accept, rt, ns, name, body)
 
 

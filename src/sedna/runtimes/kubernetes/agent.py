@@ -28,6 +28,7 @@ sedna.runtimes.kubernetes.agent --server URL --node-name N`` runs it alone.
 import argparse
 import asyncio
 import hmac
+import json
 import os
 import signal
 import socket
@@ -38,7 +39,7 @@ from sedna.common.log import LOGGER
 from sedna.common.file_ops import FileOps
 from sedna.control import pool
 from sedna.control.conditions import ts, utcnow
-from sedna.control.reports import fit_errors, report_entry, report_errors
+from sedna.control.reports import ReportBudget, fit_errors, report_entry, report_errors
 from sedna.control.rounds import IndexWatcher, RoundFiles
 from sedna.runtimes.kubernetes import add_api_flags, pods, samples, setup_logging
 from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS, Api, connection
@@ -116,6 +117,7 @@ class Reports:
     def __init__(self, api, node_name):
         self.api = api
         self.node_name = node_name
+        self.budget = ReportBudget()
 
     def app(self):
         app = web.Application()
@@ -138,6 +140,9 @@ class Reports:
         denied = await self._authenticate(request, ns, name)
         if denied:
             return denied
+        over = self.budget.charge(f"{ns}/{name}", request.content_length or len(json.dumps(body)))
+        if over:
+            return _fail(429, over)
         pod = await self.api.get(PODS, ns, name)
         if pod is None:
             return _fail(404, f"no worker {ns}/{name}")
