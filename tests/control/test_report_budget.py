@@ -2,7 +2,6 @@
 bytes over the server's life, per worker, the oldest worker's count forgotten first."""
 
 
-
 def test_a_report_budget_counts_reports_and_bytes_per_worker():
     from sedna.control.reports import ReportBudget
 
