@@ -21,14 +21,15 @@ import posixpath
 from sedna.common.confine import inside
 from sedna.common.exceptions import DataFileNotFoundError, KnowledgeBaseError, NoSuchVersion, NotDeployable, SednaError  # noqa: F401 - NoSuchVersion, NotDeployable re-exported
 from sedna.common.file_ops import FileOps
+from sedna.common.regular_files import read_regular
 from sedna.control.files import NotRegularFile, publish_copy
 from sedna.control.rounds import RoundFiles
-from sedna.common.regular_files import read_regular
 from sedna.knowledge import KnowledgeBase
 from sedna.knowledge.index import MAX_INDEX_BYTES
 
 __all__ = ("NotDeployable", "NoSuchVersion", "publish_deployment", "deploy_index_of", "deployable_indexes",
            "deployable_index", "served_version", "roll_back")
+
 
 def _local(url):
     return url[len("file://"):] if url.startswith("file://") else url

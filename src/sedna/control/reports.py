@@ -6,12 +6,13 @@ A report names its worker, its stage (``kind``) and ``status``; every URL in
 its ``results`` must lie inside the job's ``outputDir``, which is where the
 controller takes models and indexes from."""
 
+import json
 import os
 
 from sedna.common.confine import inside
 
 __all__ = ("REPORT_KINDS", "REPORT_STATUS", "report_errors", "url_errors", "output_dir_of", "fit_errors",
-           "report_entry", "ReportBudget")
+           "report_entry", "report_size", "ReportBudget")
 
 REPORT_KINDS = ("train", "eval", "deploy")
 REPORT_STATUS = ("completed", "failed")
@@ -92,6 +93,12 @@ def report_entry(body, reported_at):
     return entry
 
 
+def report_size(body):
+    """What a report weighs against its worker's budget: its size as compact JSON (the same
+    on both runtimes' endpoints, whatever the client sent)."""
+    return len(json.dumps(body, separators=(",", ":")))
+
+
 class ReportBudget:
     """How much one worker may report over its life (in this process): at most
     :data:`MAX_REPORTS_PER_WORKER` reports and :data:`MAX_REPORT_BYTES_PER_WORKER` bytes,
@@ -102,8 +109,8 @@ class ReportBudget:
         self._spent = {}
 
     def charge(self, worker, nbytes):
-        """Count one report of ``nbytes`` for ``worker`` (any hashable key); the reason it is
-        refused, or None when it fits (only then is it counted)."""
+        """Count one report of ``nbytes`` (:func:`report_size`) for ``worker`` (any hashable
+        key); the reason it is refused, or None when it fits (only then is it counted)."""
         n, b = self._spent.get(worker, (0, 0))
         if n + 1 > self.reports:
             return f"worker {worker}: over its budget of {self.reports} reports"

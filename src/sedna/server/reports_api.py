@@ -4,14 +4,12 @@ A worker's own token posts only its own report (:mod:`.auth`); the report is
 checked as on every runtime (:mod:`sedna.control.reports`) and handed to the
 runtime, which refuses URLs outside the job's ``outputDir``."""
 
-import json
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
 from sedna.common.api_paths import report_path
 from sedna.common.exceptions import NotFound
-from sedna.control.reports import report_errors
+from sedna.control.reports import report_errors, report_size
 from sedna.control.runtime import ReportRefused
 from sedna.server.common import body_json, runtime_of
 
@@ -31,9 +29,7 @@ async def report(name: str, request: Request):
     ns = body.get("namespace") or (caller.namespace if caller.role == "worker" else None) or "default"
     if caller.role == "worker" and (ns, name) != (caller.namespace, caller.name):
         raise HTTPException(403, f"namespace: this token belongs to worker {caller.namespace}/{caller.name}")
-    size = request.headers.get("content-length")
-    over = request.app.state.report_budget.charge(f"{ns}/{name}", int(size) if size and size.isdigit()
-                                                  else len(json.dumps(body)))
+    over = request.app.state.report_budget.charge(f"{ns}/{name}", report_size(body))
     if over:
         raise HTTPException(429, over)
     return await run_in_threadpool(_accept, rt, ns, name, body)

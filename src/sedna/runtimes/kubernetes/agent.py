@@ -28,7 +28,6 @@ sedna.runtimes.kubernetes.agent --server URL --node-name N`` runs it alone.
 import argparse
 import asyncio
 import hmac
-import json
 import os
 import signal
 import socket
@@ -39,7 +38,7 @@ from sedna.common.log import LOGGER
 from sedna.common.file_ops import FileOps
 from sedna.control import pool
 from sedna.control.conditions import ts, utcnow
-from sedna.control.reports import ReportBudget, fit_errors, report_entry, report_errors
+from sedna.control.reports import ReportBudget, fit_errors, report_entry, report_errors, report_size
 from sedna.control.rounds import IndexWatcher, RoundFiles
 from sedna.runtimes.kubernetes import add_api_flags, pods, samples, setup_logging
 from sedna.runtimes.kubernetes.api import DATASETS, JOBS, PODS, SECRETS, Api, connection
@@ -140,7 +139,7 @@ class Reports:
         denied = await self._authenticate(request, ns, name)
         if denied:
             return denied
-        over = self.budget.charge(f"{ns}/{name}", request.content_length or len(json.dumps(body)))
+        over = self.budget.charge(f"{ns}/{name}", report_size(body))
         if over:
             return _fail(429, over)
         pod = await self.api.get(PODS, ns, name)

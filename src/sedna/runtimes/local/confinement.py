@@ -45,6 +45,7 @@ def _depth(folder):
 
 
 def _holds(folder, protected):
+    """Whether a ``protected`` (real) path lies beneath ``folder``."""
     real = _real(folder).rstrip(os.sep) + os.sep
     return any(q.startswith(real) for q in protected)
 
@@ -103,12 +104,10 @@ def _real(p):
 
 def _beside(path, protected, budget):
     """``[path]``, or, where ``path`` holds a protected folder, its entries but that branch."""
-    real = _real(path)
-    inner = [q for q in protected if q == real or q.startswith(real.rstrip(os.sep) + os.sep)]
-    if not inner:
-        return [path]
-    if real in inner:
+    if _real(path) in protected:
         return []
+    if not _holds(path, protected):
+        return [path]
     out = []
     try:
         names = sorted(os.listdir(path))
