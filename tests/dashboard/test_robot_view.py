@@ -27,7 +27,11 @@ def api_job(job):
 
 def stream_new_scenes(job, tmp_path, per_scene=10):
     """Render frames of scenes the job never saw, add their truth to the demo's
-    data tree (not to its index) and put them in front of the camera."""
+    data tree (not to its index) and put them in front of the camera with their
+    colours inverted: the toy job's one-epoch models tell a new city from a known
+    one only now and then, a camera whose colours went wrong every time."""
+    from PIL import Image, ImageOps
+
     from sedna.examples.robo import datagen
 
     extra = tmp_path / "extra"
@@ -39,8 +43,12 @@ def stream_new_scenes(job, tmp_path, per_scene=10):
     for d in SHIFTED:
         for rgb in info["files"][d]["test"]:
             rgb, depth, _ = datagen.frame_paths(str(extra), rgb)
-            shutil.copy2(extra / depth, os.path.join(job.work, "camera"))  # the depth first: the worker
-            shutil.copy2(extra / rgb, os.path.join(job.work, "camera"))    # starts on the RGB file
+            # the depth first, then the RGB file the worker starts on, written whole and then named
+            shutil.copy2(extra / depth, os.path.join(job.work, "camera"))
+            shown = os.path.join(job.work, "camera", os.path.basename(rgb))
+            with Image.open(extra / rgb) as im:
+                ImageOps.invert(im.convert("RGB")).save(shown + ".part", format="PNG")
+            os.replace(shown + ".part", shown)
 
 
 def trigger_at_two_frames(job, tmp_path):
