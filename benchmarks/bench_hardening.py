@@ -5,9 +5,12 @@ printed as a Markdown table. Every part runs a real `sedna up` on loopback.
 (b) 50 concurrent applies of distinct Datasets: each stored exactly once;
 (c) 8 GETs of a 100 MiB worker log: the server's RSS growth;
 (d) /healthz latency while the controller ingests a 2,000,000-line index;
-(e) 10 kill -9 of the server, each between applies, across restarts: objects lost or doubled.
+(e) 10 kill -9 of the server, each between applies, across restarts: objects lost or doubled;
+(f) issue 19's attacks at once, 8M index lines among them, beside a healthy job
+    (``tests/support/hostile.py``): per probe, answered and its p50/max latency, the server's
+    memory over its idle figure, and the time the healthy job took for two rounds.
 
-    python benchmarks/bench_hardening.py [a] [b] [c] [d] [e]
+    python benchmarks/bench_hardening.py [a] [b] [c] [d] [e] [f]
 """
 
 import json
@@ -23,8 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
+from support import hostile  # noqa: E402
 from support.ctlplane import ControlPlane  # noqa: E402
-from support.waiting import wait_for  # noqa: E402
+from support.hostile import rss_mib  # noqa: E402
 
 API = "/apis/sedna.io/v1alpha1/namespaces/default"
 
@@ -55,9 +59,6 @@ def _plane(tmp):
     return cp
 
 
-def _rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(ln.split()[1]) for ln in f if ln.startswith("VmRSS:"))
 
 
 def bench_gets(cp):
@@ -98,11 +99,10 @@ def bench_log_memory(cp):
     store = Store(os.path.join(cp.state_dir, "state.db"))
     store.add_worker("default", "huge", "none", "train", 1, {"log_path": log})
     store.close()
-    before = _rss_kib(cp.proc.pid)
+    before = rss_mib(cp.proc.pid)
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda _: _call(cp, "GET", "/api/v1/namespaces/default/workers/huge/log"), range(8)))
-    after = _rss_kib(cp.proc.pid)
-    return f"RSS {before / 1024:.0f} -> {after / 1024:.0f} MiB"
+    return f"RSS {before:.0f} -> {rss_mib(cp.proc.pid):.0f} MiB"
 
 
 def bench_healthz_during_ingest(cp):
@@ -143,6 +143,27 @@ def bench_kills(tmp):
         cp.stop()
 
 
+def bench_hostile(tmp):
+    """Rows of (f): one per probe, then memory and the healthy job's time."""
+    got = hostile.run(tmp, lines=8_000_000)
+    rows = []
+    for name in dict.fromkeys(n for n, _, _ in got["prober"].answers):
+        mine = [(t, s) for n, t, s in got["prober"].answers if n == name]
+        lat = sorted(t for t, _ in mine)
+        ok = sum(s == 200 for _, s in mine)
+        rows.append((f"hostile beside healthy: {name}", f"{ok}/{len(mine)} answered 200; p50 "
+                     f"{1000 * statistics.median(lat):.0f} ms, max {1000 * lat[-1]:.0f} ms"))
+    rows.append(("hostile beside healthy: server memory", f"idle {got['idle_mib']:.0f} MiB, peak "
+                 f"{max(got['prober'].rss):.0f} MiB (+{max(got['prober'].rss) - got['idle_mib']:.0f})"))
+    flood = got["hostile"]["flood"]
+    rows.append(("hostile beside healthy: the hostile worker's reports",
+                 f"60,000 tasks: {got['hostile']['60000 tasks']}; flood of {len(flood)}: "
+                 f"{flood.count(200)} accepted, {flood.count(429)} refused 429, others {len(flood) - flood.count(200) - flood.count(429)}"))
+    rows.append(("hostile beside healthy: the healthy job", f"{len(got['rounds'])} rounds "
+                 f"{'/'.join(r['phase'] for r in got['rounds'])} in {got['seconds']:.0f} s"))
+    return rows
+
+
 def main(which):
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -159,10 +180,13 @@ def main(which):
     if "e" in which:
         with tempfile.TemporaryDirectory() as tmp:
             rows.append(("10 kill -9 between applies", bench_kills(tmp)))
+    if "f" in which:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += bench_hostile(tmp)
     print("| check | result |\n|---|---|")
     for name, res in rows:
         print(f"| {name} | {res} |")
 
 
 if __name__ == "__main__":
-    main(set(sys.argv[1:]) or set("abcde"))
+    main(set(sys.argv[1:]) or set("abcdef"))

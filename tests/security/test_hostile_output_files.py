@@ -4,31 +4,17 @@ more than the server's thread pool, then ``/healthz`` within a second), and spar
 files as the index and as the unseen list are refused or read up to a bound, so the server
 stays within 300 MiB of its figure before."""
 
-import http.cookiejar
 import json
 import os
-import urllib.parse
 import urllib.request
 
 from support.ctlplane import ControlPlane
+from support.dashboard import http_session
+from support.hostile import rss_mib
 from support.waiting import wait_for
 from test_server_access import API, call, dataset, job
 
 GIB = 1 << 30
-
-
-def _rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
-
-
-def _browser(cp):
-    """A logged-in dashboard session (the login form, then its cookie)."""
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    form = urllib.parse.urlencode({"token": cp.token, "next": "/ui/"}).encode()
-    with opener.open(cp.url + "/ui/login", data=form, timeout=20) as r:
-        assert r.status == 200 and "login" not in r.url
-    return opener
 
 
 def _page(opener, cp, path):
@@ -51,13 +37,13 @@ def test_fifos_and_sparse_files_a_worker_writes_never_block_or_swell_the_server(
         assert call(cp, "PUT", f"{API}/namespaces/default/lifelonglearningjobs/hostile", spec)[0] == 200
         index = out / "kb" / "index.json"
         os.mkfifo(index)
-        browser = _browser(cp)
+        browser = http_session(cp)
         for _ in range(60):
             assert "FIFO" in _page(browser, cp, "/ui/jobs/default/hostile")
         with urllib.request.urlopen(cp.url + "/healthz", timeout=1) as r:
             assert json.load(r)["status"] == "ok"
 
-        before = _rss_mib(cp.proc.pid)
+        before = rss_mib(cp.proc.pid)
         os.unlink(index)
         for path in (index, unseen / "unseen.txt"):
             with open(path, "wb") as f:
@@ -69,6 +55,6 @@ def test_fifos_and_sparse_files_a_worker_writes_never_block_or_swell_the_server(
             got = call(cp, "GET", f"{API}/namespaces/default/lifelonglearningjobs/hostile")[1]
             return ((got.get("status") or {}).get("knowledgeBase") or {}).get("samples", {}).get("unseenSamples")
         wait_for(lambda: counted() is not None, timeout=30, what="the controller to count the unseen list")
-        assert _rss_mib(cp.proc.pid) - before < 300
+        assert rss_mib(cp.proc.pid) - before < 300
     finally:
         cp.stop()

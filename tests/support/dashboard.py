@@ -17,3 +17,16 @@ def login(page, plane):
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/ui/$"))
     return page
+
+
+def http_session(plane):
+    """A urllib opener logged in to the dashboard of ``plane`` (its login form, then its cookie)."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    form = urllib.parse.urlencode({"token": token_of(plane), "next": "/ui/"}).encode()
+    with opener.open(plane.url + "/ui/login", data=form, timeout=20) as r:
+        assert r.status == 200 and "login" not in r.url
+    return opener
