@@ -1,8 +1,8 @@
 """A worker runs someone else's code as the server's user (issue 19, finding 1). Against a
 real `sedna up` whose kernel offers Landlock: a hostile train worker cannot read the admin
 token, the state database, the user's sedna config or another job's output folder, by their
-paths or through the server's /proc entries; its HOME is its own scratch folder; its honest
-work (its output, its report) still goes through."""
+paths or through the server's /proc entries, nor (Landlock ABI 6) signal the server; its
+HOME is its own scratch folder; its honest work (its output, its report) still goes through."""
 
 import json
 import os
@@ -59,6 +59,8 @@ def test_a_hostile_worker_reads_no_secret_by_any_path_tried(tmp_path):
         assert not leaked, leaked
         assert all(admin not in json.dumps(s) for s in seen["seen"])
         assert seen["home"].startswith(cp.state_dir) and seen["home"] != os.path.expanduser("~")
+        if landlock.abi() >= 6:  # signals scoped to the worker's own domain
+            assert seen["signal"] == "PermissionError"
         w = wait_for(lambda: [w for w in cp.workers() if w["stage"] == "train" and w["report"]],
                      timeout=60, what="the worker's report")[0]
         assert w["report"]["status"] == "completed"
@@ -74,5 +76,6 @@ def test_without_confinement_the_same_worker_reads_the_token(tmp_path):
         admin = open(os.path.join(cp.state_dir, "token")).read().strip()
         seen = _run(cp, tmp_path, {"state_dir": cp.state_dir, "config": "/nonexistent", "other_job": "/nonexistent"})
         assert any(s.get("read") == admin for s in seen["seen"])
+        assert seen["signal"] == "allowed"
     finally:
         cp.stop()

@@ -50,8 +50,9 @@ def cmd_up(args):
     try:
         rt = LocalRuntime(args.state_dir, host=args.host, port=args.port, images=images, confine=not args.no_confine,
                           settings=Settings(max_attempts=args.max_attempts, backoff_base=args.backoff,
-                                            max_failed_rounds=args.max_failed_rounds))
-    except (OSError, StateDirInUse) as e:
+                                            max_failed_rounds=args.max_failed_rounds),
+                          worker_user=args.worker_user)
+    except (OSError, ValueError, StateDirInUse) as e:
         raise UserError(str(e)) from None
     name, kubeconfig = _record(rt, args.context)
     kubectl = f"KUBECONFIG={kubeconfig} kubectl get ll" if kubeconfig else f"unavailable ({rt.kube_error})"
@@ -138,6 +139,13 @@ def _port(text):
 
 def _up_detached(args):
     _images(args)  # fail fast on bad flags
+    if args.worker_user:
+        from sedna.runtimes.local.sandbox import worker_user  # lazy: keeps `sedna` start-up light
+
+        try:
+            worker_user(args.worker_user)
+        except ValueError as e:
+            raise UserError(str(e)) from None
     os.makedirs(args.state_dir, exist_ok=True)
     log = state_paths(os.path.abspath(args.state_dir))["log"]
     cmd = [sys.executable, "-m", "sedna.cli", "up", "--state-dir", args.state_dir, "--host", args.host,
@@ -148,6 +156,8 @@ def _up_detached(args):
             "--max-failed-rounds", str(args.max_failed_rounds)]
     if args.no_confine:
         cmd.append("--no-confine")
+    if args.worker_user:
+        cmd += ["--worker-user", args.worker_user]
     if args.config:
         cmd += ["--config", args.config]
     if args.context:
@@ -328,6 +338,9 @@ def add_commands(sub, common):
     up.add_argument("--no-confine", action="store_true",
                     help="run workers without Landlock confinement (they can then read all this user can, "
                          "the admin token included: see docs/security.md)")
+    up.add_argument("--worker-user", metavar="USER", default=None,
+                    help="when sedna up runs as root, start workers as this unprivileged user (e.g. nobody); "
+                         "the folders they write are given to it (see docs/security.md)")
     up.set_defaults(func=cmd_up)
 
     down = sub.add_parser("down", help="stop the control plane and its workers",

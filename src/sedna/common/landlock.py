@@ -8,7 +8,8 @@ kernel knows, grants read access (and execution) beneath ``read`` paths and
 every right beneath ``write`` paths, and enforces it on the calling thread;
 it is meant for a child between ``fork`` and ``exec`` (``preexec_fn``), where
 the thread is the whole process. A Landlocked process can also no longer
-ptrace, or read the memory of, processes outside its domain.
+ptrace, or read the memory of, processes outside its domain; from ABI 6 on it
+can neither signal them nor reach their abstract Unix sockets.
 
 Facts from the kernel's UAPI (``linux/landlock.h``); the system call numbers
 are the same on every architecture (444-446).
@@ -17,16 +18,18 @@ are the same on every architecture (444-446).
 import ctypes
 import os
 
+from sedna.common.capabilities import PR_SET_NO_NEW_PRIVS
+
 __all__ = ("abi", "restrict_self", "LandlockError")
 
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION = 1
 _RULE_PATH_BENEATH = 1
-_PR_SET_NO_NEW_PRIVS = 38
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 _MAKE_AND_REMOVE = sum(1 << i for i in range(4, 13))  # remove dir/file, make char/dir/reg/sock/fifo/block/sym
 REFER, TRUNCATE, IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
 FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV  # what a rule on a file (not a folder) may grant
 READ = EXECUTE | READ_FILE | READ_DIR
 
@@ -82,14 +85,17 @@ def restrict_self(read=(), write=(), version=None):
     if version < 1:
         raise LandlockError(38, "landlock: not offered by this kernel")  # ENOSYS
     libc, rights = _libc(), handled(version)
-    attr = ctypes.c_uint64(rights)  # struct landlock_ruleset_attr, its first field only
-    fd = _check(libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(8), ctypes.c_uint32(0)),
+    # struct landlock_ruleset_attr: handled_access_fs, handled_access_net, scoped (ABI 6: signals
+    # and abstract Unix sockets stay within the domain); older kernels know the first field only.
+    attr = (ctypes.c_uint64 * 3)(rights, 0, SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET if version >= 6 else 0)
+    size = ctypes.sizeof(attr) if version >= 6 else 8
+    fd = _check(libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)),
                 "create_ruleset")
     try:
         for paths, allowed in ((read, READ), (write, rights)):
             for path in paths:
                 _add(libc, fd, path, allowed & rights)
-        _check(libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+        _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
         _check(libc.syscall(_RESTRICT_SELF, fd, ctypes.c_uint32(0)), "restrict_self")
     finally:
         os.close(fd)

@@ -1,7 +1,7 @@
 """A hostile train worker (tests/security/test_worker_confinement.py): it tries to read the
 admin token and other secrets by every path the test gives it (in SNOOP, as JSON, so that
 they are not paths its job names), through /proc of the server too, and records what
-each gave; then it does its honest work: writes its output and reports."""
+each gave, and whether it may signal the server; then it does its honest work: writes its output and reports."""
 
 import json
 import os
@@ -36,8 +36,14 @@ try:
     seen.append({"path": state, "read": "listed"})
 except OSError as e:
     seen.append({"path": state, "denied": type(e).__name__})
+try:
+    os.kill(pid, 0)
+    signal = "allowed"
+except OSError as e:
+    signal = type(e).__name__
 out = os.environ["OUTPUT_URL"]
 os.makedirs(out, exist_ok=True)
 with open(os.path.join(out, "seen.json"), "w") as f:
-    json.dump({"seen": seen, "home": os.environ.get("HOME"), "server_pid": pid}, f)
+    json.dump({"seen": seen, "home": os.environ.get("HOME"), "server_pid": pid, "uid": os.getuid(),
+               "signal": signal}, f)
 report_task_info("train", "completed", [{"format": "index", "url": os.path.join(out, "index.json")}])

@@ -35,7 +35,7 @@ DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
 _MAX_LISTED = 10_000  # entries granted one by one beside a protected folder
 
 
-def _local(value):
+def local_path(value):
     value = value[len("file://"):] if value.startswith("file://") else value
     return os.path.normpath(value) if os.path.isabs(value) else None
 
@@ -66,7 +66,7 @@ def named_paths(named, protected=()):
     protected = [_real(p) for p in protected if p]
     folders, to_make = set(), set()
     for key, v in named:
-        p = _local(str(v)) if v else None
+        p = local_path(str(v)) if v else None
         if p is None or _depth(p) < 2:
             continue
         if os.path.isdir(p):

@@ -196,7 +196,7 @@ def ensure_token(state_dir):
 
 class LocalRuntime:
     def __init__(self, state_dir=DEFAULT_STATE_DIR, host="127.0.0.1", port=DEFAULT_PORT, images=None,
-                 settings=None, confine=True):
+                 settings=None, confine=True, worker_user=None):
         from sedna.runtimes.local.controller import Controller  # lazy: keeps `sedna` start-up light
         from sedna.runtimes.local.store import Store  # lazy: keeps `sedna` start-up light
         from sedna.runtimes.local.workers import ImageMap, LocalLauncher  # lazy: keeps `sedna` start-up light
@@ -209,7 +209,7 @@ class LocalRuntime:
         for name in ("db", "log"):  # SQLite gives its -wal and -shm files the database's mode
             private_file(self.paths[name])
         self.store = Store(self.paths["db"])
-        self.launcher = LocalLauncher(self.state_dir, images or ImageMap({}), confine=confine)
+        self.launcher = LocalLauncher(self.state_dir, images or ImageMap({}), confine=confine, worker_user=worker_user)
         connect_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         self.url = f"http://{connect_host}:{self.port}"
         self.kube_sock = self.kube_url = self.kube_ca = self.kube_port = None
@@ -360,6 +360,8 @@ class LocalRuntime:
         if self._loop is not None:
             self._loop.join(timeout=10)
         stopped = [] if keep_workers else self.stop_workers()
+        if not keep_workers:
+            self.launcher.close()
         threading.Timer(delay, os.kill, (os.getpid(), signal.SIGTERM)).start()
         return stopped
 

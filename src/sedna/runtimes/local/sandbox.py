@@ -1,24 +1,27 @@
-"""What a local worker starts in: its own scratch home, and the Landlock paths the
+"""What a local worker starts in: its own scratch home, the Landlock paths the
 wrapper confines it to (decided by :mod:`.confinement`; the folders it could not make
-once confined are made here)."""
+once confined are made here) and, with ``sedna up --worker-user``, the user it runs as
+and the folders handed over to that user."""
 
 import os
+import pwd
 import shutil
+import sys
 
 from sedna.common.config import user_config_dir
 from sedna.common.log import sedna_logger
 from sedna.runtimes.local import confinement
 
-__all__ = ("scratch_home", "landlock_paths")
+__all__ = ("scratch_home", "landlock_paths", "worker_user", "unreachable", "hand_over")
 
 LOG = sedna_logger(__name__)
 
 
-def scratch_home(state_dir, worker_key, env, base_env, temp_dirs):
-    """The worker's own folder, made empty: its ``HOME`` and (``tmp/`` in it) ``TMPDIR`` unless
-    its template names others (never the server user's home: its sedna config names the
-    admin token's file). Added to ``temp_dirs``, which go when the worker does."""
-    scratch = os.path.join(str(state_dir), "tmp", f"{worker_key}.home")  # beside its emptyDir volumes' folder
+def scratch_home(tmp_root, worker_key, env, base_env, temp_dirs):
+    """The worker's own folder in ``tmp_root``, made empty: its ``HOME`` and (``tmp/`` in it)
+    ``TMPDIR`` unless its template names others (never the server user's home: its sedna config
+    names the admin token's file). Added to ``temp_dirs``, which go when the worker does."""
+    scratch = os.path.join(str(tmp_root), f"{worker_key}.home")  # beside its emptyDir volumes' folder
     shutil.rmtree(scratch, ignore_errors=True)
     os.makedirs(os.path.join(scratch, "tmp"), mode=0o700)
     temp_dirs.append(scratch)
@@ -42,3 +45,75 @@ def landlock_paths(state_dir, named, env, cwd, volume_hosts, scratch):
     read, write = confinement.worker_paths(named, env.get("PYTHONPATH", ""), str(cwd), volume_hosts, scratch,
                                            protected)
     return {"read": read, "write": write}
+
+
+def worker_user(name):
+    """``(uid, gid)`` of the unprivileged user ``name`` (a name or a number) that workers are
+    to run as; ``ValueError`` with a one-line reason where that cannot be."""
+    if os.geteuid() != 0:
+        raise ValueError("--worker-user: only a control plane that runs as root can start workers as another user")
+    try:
+        pw = pwd.getpwuid(int(name)) if str(name).isdigit() else pwd.getpwnam(name)
+    except KeyError:
+        raise ValueError(f"--worker-user: no user {name!r} on this machine") from None
+    if pw.pw_uid == 0:
+        raise ValueError(f"--worker-user: {name!r} is root, not an unprivileged user")
+    return pw.pw_uid, pw.pw_gid
+
+
+def unreachable(path, uid, gid):
+    """The first folder on the way into ``path`` that ``uid`` (group ``gid`` only) may not enter,
+    with its mode and owner; None when every one lets it through (or does not exist)."""
+    parts, folder = os.path.abspath(path).split(os.sep)[1:], os.sep
+    for part in [""] + parts:
+        folder = os.path.join(folder, part)
+        try:
+            st = os.stat(folder)
+        except OSError:
+            return None
+        if not os.path.isdir(folder):
+            return None
+        bit = 0o100 if st.st_uid == uid else 0o010 if st.st_gid == gid else 0o001
+        if not st.st_mode & bit:
+            return f"{folder} (mode {st.st_mode & 0o777:04o}, owner uid {st.st_uid})"
+    return None
+
+
+def _give(path, uid, gid):
+    try:
+        st = os.lstat(path)
+        if (st.st_uid, st.st_gid) != (uid, gid):
+            os.chown(path, uid, gid, follow_symlinks=False)
+    except OSError as e:
+        LOG.warning("cannot give %s to the workers' user: %s", path, e)
+
+
+def _give_tree(root, uid, gid):
+    _give(root, uid, gid)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            _give(os.path.join(folder, name), uid, gid)
+
+
+def hand_over(user, cwd, output_dir, named, own):
+    """Ready a worker that runs as ``user`` (``(uid, gid)``): ``PermissionError`` naming the
+    folder where it could not reach its script folder or this Python; else its ``own`` folders
+    (scratch, emptyDir volumes) and the job's local ``output_dir`` become its user's wholly, and
+    each folder that ``named`` (its template's env and argv) names becomes its user's (the
+    folder, not what is in it), system and code folders apart."""
+    uid, gid = user
+    for path in (cwd, os.path.dirname(os.path.realpath(sys.executable))):
+        why = unreachable(path, uid, gid)
+        if why:
+            raise PermissionError(f"the workers' user (uid {uid}) cannot enter {why}: let it through "
+                                  f"(chmod o+x) or put the job's files elsewhere")
+    local = confinement.local_path(output_dir or "")
+    if local:
+        os.makedirs(local, exist_ok=True)
+    for root in list(own) + ([local] if local else []):
+        _give_tree(root, uid, gid)
+    keep = [os.path.realpath(p) for p in confinement.SYSTEM_READ] + list(confinement.python_paths())
+    for folder in confinement.named_paths(named)[0]:
+        real = os.path.realpath(folder)
+        if not any(real == k or real.startswith(k.rstrip(os.sep) + os.sep) for k in keep):
+            _give(folder, uid, gid)

@@ -61,6 +61,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -132,8 +133,13 @@ class LocalLauncher:
     """
 
     def __init__(self, state_dir, images=None, python=sys.executable, base_env=None, enforce_memory=True,
-                 confine=True):
+                 confine=True, worker_user=None):
         self.state_dir = Path(state_dir).absolute()
+        self.user = sandbox.worker_user(worker_user) if worker_user else None
+        # Another user cannot enter the state folder: its workers' scratch folders live apart.
+        self.tmp_root = self.state_dir / "tmp" if self.user is None else Path(tempfile.mkdtemp(prefix="sedna-workers-"))
+        if self.user is not None:
+            os.chmod(self.tmp_root, 0o711)
         self.confine = bool(confine) and landlock.abi() >= 1
         if confine and not self.confine:
             LOG.warning("this kernel offers no Landlock: workers run unconfined and can read all this user "
@@ -145,6 +151,14 @@ class LocalLauncher:
         self._procs = {}  # (pid, start_time) -> Popen, for the workers this launcher started
         for sub in ("logs", "tmp", "run"):
             (self.state_dir / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def close(self):
+        """Remove the folder of another user's workers, where none of them left anything in it."""
+        if self.user is not None:
+            try:
+                os.rmdir(self.tmp_root)
+            except OSError:
+                pass
 
     # ------------------------------------------------------------------ paths
     def log_path(self, name, namespace="default"):
@@ -177,15 +191,22 @@ class LocalLauncher:
                 workdir = rewrite(workdir, rewrites)
             cwd = self.images.resolve(c.get("image"), workdir)
             env = self._env(spec, c, rewrites)
-            scratch = sandbox.scratch_home(self.state_dir, worker_key, env, self.base_env, temp_dirs)
+            scratch = sandbox.scratch_home(self.tmp_root, worker_key, env, self.base_env, temp_dirs)
             argv = self._argv(spec, c, cwd, env, rewrites)
             memory = self._memory(spec, c)
             confined = None
+            named = [(k, v) for k, v in env.items() if k not in BASE_ENV_KEYS] + [(None, a) for a in argv]
             if self.confine:
-                named = [(k, v) for k, v in env.items() if k not in BASE_ENV_KEYS] + [(None, a) for a in argv]
                 confined = sandbox.landlock_paths(self.state_dir, named + [("outputDir", spec.output_dir)], env,
                                                   cwd, [host for _, host in rewrites], scratch)
+            if self.user is not None:
+                template = [(k, v) for k, v in named if k not in (spec.env or {})]
+                sandbox.hand_over(self.user, cwd, spec.output_dir, template, temp_dirs)
             return self._spawn(spec, argv, cwd, env, memory, temp_dirs, confined)
+        except PermissionError as e:
+            for d in temp_dirs:
+                shutil.rmtree(d, ignore_errors=True)
+            raise WorkerError(f"worker {spec.name}: {e}") from e
         except BaseException:
             for d in temp_dirs:
                 shutil.rmtree(d, ignore_errors=True)
@@ -225,7 +246,7 @@ class LocalLauncher:
                 if not os.path.exists(host):
                     LOG.warning("worker %s: hostPath %s of volume %r does not exist", spec.name, host, vname)
             elif "emptyDir" in vol:
-                host = str(self.state_dir / "tmp" / worker_key / _safe_name(vname))
+                host = str(self.tmp_root / worker_key / _safe_name(vname))
                 shutil.rmtree(host, ignore_errors=True)
                 os.makedirs(host)
                 temp_dirs.append(host)
@@ -330,6 +351,8 @@ class LocalLauncher:
         wenv["_SEDNA_WORKER_PYTHONPATH"] = env.get("PYTHONPATH", "")
         if confined is not None:
             wenv["_SEDNA_CONFINE"] = json.dumps(confined)
+        if self.user is not None:
+            wenv["_SEDNA_WORKER_USER"] = "%d:%d" % self.user
         created = time.time()
         with os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as log:
             log.write((f"===== {time.strftime('%Y-%m-%dT%H:%M:%S%z', time.localtime(created))} start "

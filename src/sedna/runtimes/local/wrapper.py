@@ -3,7 +3,8 @@
 It runs the worker's command as its child in the given folder, with the
 address-space limit of ``--memory`` and, where the launcher passed them in
 ``_SEDNA_CONFINE``, confined by Landlock to its paths
-(:mod:`sedna.runtimes.local.confinement`), forwards the stop signals to it, writes
+(:mod:`sedna.runtimes.local.confinement`) and, where it passed ``_SEDNA_WORKER_USER``
+(``uid:gid``), as that user; forwards the stop signals to it, writes
 the child's exit code (``-N`` when killed by signal N) to the exit file
 atomically when it ends, then kills whatever the child left in its session:
 see :mod:`sedna.runtimes.local.workers` for the process layout.
@@ -35,10 +36,11 @@ def write_exit_file(path, code):
     os.replace(tmp, path)
 
 
-def _before_exec(memory, confined):
+def _before_exec(memory, confined, user=None):
     """What the child does between fork and exec (so that only it is limited and confined):
-    the address-space limit, then every capability dropped and Landlock; None if nothing."""
-    if not memory and confined is None:
+    the address-space limit, then every capability dropped (and, with ``user``, a ``(uid, gid)``,
+    that user taken) and Landlock; None if nothing."""
+    if not memory and confined is None and user is None:
         return None
 
     def setup():
@@ -48,8 +50,9 @@ def _before_exec(memory, confined):
             _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
             resource.setrlimit(resource.RLIMIT_AS, (memory if hard == resource.RLIM_INFINITY else min(memory, hard),
                                                     hard))
+        if confined is not None or user is not None:  # root keeps CAP_SYS_PTRACE otherwise: /proc would
+            capabilities.drop_all(*(user or (None, None)))  # open the server to it
         if confined is not None:
-            capabilities.drop_all()  # root keeps CAP_SYS_PTRACE otherwise: /proc would open the server to it
             landlock.restrict_self(confined["read"], confined["write"])
     return setup
 
@@ -68,6 +71,8 @@ def main(argv=None):
     env = dict(os.environ)
     confined = env.pop("_SEDNA_CONFINE", None)
     confined = json.loads(confined) if confined else None
+    user = env.pop("_SEDNA_WORKER_USER", None)
+    user = tuple(int(n) for n in user.split(":")) if user else None
     worker_pp = env.pop("_SEDNA_WORKER_PYTHONPATH", None)
     if worker_pp is not None:
         if not worker_pp:
@@ -91,7 +96,7 @@ def main(argv=None):
         signal.signal(sig, forward)
 
     try:
-        child = subprocess.Popen(cmd, cwd=ns.cwd, env=env, preexec_fn=_before_exec(ns.memory, confined))
+        child = subprocess.Popen(cmd, cwd=ns.cwd, env=env, preexec_fn=_before_exec(ns.memory, confined, user))
     except (OSError, subprocess.SubprocessError) as e:  # SubprocessError: before_exec failed (Landlock refused)
         print(f"sedna: cannot start worker {cmd!r}: {e}", file=sys.stderr, flush=True)
         write_exit_file(ns.exit_file, 127)
