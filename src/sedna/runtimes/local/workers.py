@@ -75,7 +75,7 @@ from sedna.control.contract import PROTECTED_ENV
 from sedna.control.files import open_regular
 from sedna.runtimes.local import sandbox
 from sedna.runtimes.local.images import ImageMap  # noqa: F401 (re-exported)
-from sedna.runtimes.local.mounts import rewrite
+from sedna.runtimes.local.mounts import mount_volumes, rewrite, safe_name as _safe_name
 from sedna.runtimes.local.worker_records import WorkerRecord, WorkerSpec, WorkerStatus  # noqa: F401 (re-exported)
 from sedna.runtimes.local.worker_logs import follow_log, tail_file
 from sedna.runtimes.local.wrapper import write_exit_file
@@ -119,10 +119,6 @@ def process_start_time(pid):
 
 
 # --------------------------------------------------------------------------- launcher
-
-def _safe_name(text):
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(text)) or "_"
-
 
 class LocalLauncher:
     """Starts worker subprocesses from pod templates and follows them.
@@ -185,7 +181,7 @@ class LocalLauncher:
         worker_key = f"{_safe_name(spec.namespace)}_{_safe_name(spec.name)}"
         temp_dirs = []
         try:
-            rewrites, temp_dirs = self._volumes(spec, pod, c, worker_key)
+            rewrites, temp_dirs = mount_volumes(spec.name, pod, c, self.tmp_root / worker_key)
             workdir = c.get("workingDir")
             if workdir:
                 workdir = rewrite(workdir, rewrites)
@@ -211,56 +207,6 @@ class LocalLauncher:
             for d in temp_dirs:
                 shutil.rmtree(d, ignore_errors=True)
             raise
-
-    def _volumes(self, spec, pod, c, worker_key):
-        volumes = {v.get("name"): v for v in pod.get("volumes") or [] if isinstance(v, dict)}
-        rewrites, temp_dirs = [], []
-        for vm in c.get("volumeMounts") or []:
-            vname, mount = vm.get("name"), vm.get("mountPath")
-            if not mount:
-                raise WorkerError(f"worker {spec.name}: volumeMount {vname!r} has no mountPath")
-            vol = volumes.get(vname)
-            if vol is None:
-                raise WorkerError(f"worker {spec.name}: volumeMount names unknown volume {vname!r}")
-            sub = vm.get("subPath") or ""
-            if "hostPath" in vol:
-                hp = vol["hostPath"] or {}
-                host = os.path.join(hp.get("path") or "", sub) if sub else hp.get("path")
-                if not host:
-                    raise WorkerError(f"worker {spec.name}: volume {vname!r} hostPath has no path")
-                host = os.path.abspath(host)
-                kind = hp.get("type") or ""
-                try:
-                    if kind == "DirectoryOrCreate":
-                        os.makedirs(host, exist_ok=True)
-                    elif kind == "FileOrCreate" and not os.path.exists(host):
-                        os.makedirs(os.path.dirname(host), exist_ok=True)
-                        open(host, "a").close()
-                except OSError as e:
-                    raise WorkerError(f"worker {spec.name}: cannot create hostPath {host} of volume "
-                                      f"{vname!r}: {e}") from e
-                if kind == "Directory" and not os.path.isdir(host):
-                    raise WorkerError(f"worker {spec.name}: hostPath {host} of volume {vname!r} is not a folder")
-                if kind == "File" and not os.path.isfile(host):
-                    raise WorkerError(f"worker {spec.name}: hostPath {host} of volume {vname!r} is not a file")
-                if not os.path.exists(host):
-                    LOG.warning("worker %s: hostPath %s of volume %r does not exist", spec.name, host, vname)
-            elif "emptyDir" in vol:
-                host = str(self.tmp_root / worker_key / _safe_name(vname))
-                shutil.rmtree(host, ignore_errors=True)
-                os.makedirs(host)
-                temp_dirs.append(host)
-                if sub:
-                    host = os.path.join(host, sub)
-                    os.makedirs(host, exist_ok=True)
-            else:
-                kinds = [k for k in vol if k != "name"]
-                raise WorkerError(f"worker {spec.name}: volume {vname!r} of kind {kinds} is not supported "
-                                  "locally (hostPath and emptyDir are)")
-            if os.path.normpath(mount) != os.path.normpath(host):
-                rewrites.append((os.path.normpath(mount), host))
-        rewrites.sort(key=lambda r: len(r[0]), reverse=True)
-        return rewrites, temp_dirs
 
     def _env(self, spec, c, rewrites):
         if self.base_env is not None:
