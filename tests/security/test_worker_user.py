@@ -4,7 +4,8 @@ without Landlock (``--no-confine``), so that only the user stands between a work
 the server: the hostile worker runs as ``nobody``, reads no secret by any path tried and
 cannot signal the server, and its honest work (output, report) goes through; a digits job
 runs its round; a folder the user cannot enter is named in one line; a user that cannot
-be taken (root, an unknown name) is refused in one line. Where this Python lives in a folder
+be taken (root, an unknown name) is refused in one line; handing folders over never follows
+a link a worker planted. Where this Python lives in a folder
 the user cannot enter (``/root/.pyenv``), no worker can run as it: those tests say so and skip."""
 
 import json
@@ -20,7 +21,7 @@ import pytest
 from support.ctlplane import ControlPlane, DigitsIndex, last_round, manifests, write_yaml
 from support.paths import DATA
 from support.waiting import wait_for
-from sedna.runtimes.local.sandbox import unreachable
+from sedna.runtimes.local.sandbox import hand_over, unreachable
 from test_worker_confinement import IMAGE, _run
 
 NOBODY = pwd.getpwnam("nobody").pw_uid
@@ -126,3 +127,23 @@ def test_a_user_that_cannot_be_taken_is_refused_in_one_line(tmp_path, user, why)
                         "--worker-user", user, "--detach"], capture_output=True, text=True, timeout=60)
     assert p.returncode != 0
     assert p.stderr.strip().count("\n") == 0 and why in p.stderr, p.stderr
+
+
+def test_handing_over_never_follows_a_link_a_worker_planted(tmp_path):
+    """A worker running as nobody may leave links in its output folder; when the next worker
+    starts, the server gives that folder to nobody again, and must give the links, not what
+    they point at (a root file, a root folder)."""
+    out = tmp_path / "out"
+    (out / "kb").mkdir(parents=True)
+    secret, folder = tmp_path / "root-file", tmp_path / "root-folder"
+    secret.write_text("root's")
+    folder.mkdir()
+    (out / "kb" / "to-file").symlink_to(secret)
+    (out / "to-folder").symlink_to(folder)
+    named = tmp_path / "named"
+    (named / "real").mkdir(parents=True)
+    (tmp_path / "via-link").symlink_to(named / "real")
+    hand_over((NOBODY, NOBODY), str(out), [("SOME_DIR", str(tmp_path / "via-link"))], [])
+    assert os.stat(out / "kb").st_uid == NOBODY and os.lstat(out / "kb" / "to-file").st_uid == NOBODY
+    assert os.stat(secret).st_uid == 0 and os.stat(folder).st_uid == 0
+    assert os.stat(named / "real").st_uid == 0  # named through a link: not given

@@ -12,7 +12,7 @@ from sedna.common.config import user_config_dir
 from sedna.common.log import sedna_logger
 from sedna.runtimes.local import confinement
 
-__all__ = ("scratch_home", "landlock_paths", "worker_user", "unreachable", "hand_over")
+__all__ = ("scratch_home", "landlock_paths", "worker_user", "unreachable", "check_reach", "hand_over")
 
 LOG = sedna_logger(__name__)
 
@@ -90,23 +90,31 @@ def _give(path, uid, gid):
 
 def _give_tree(root, uid, gid):
     _give(root, uid, gid)
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files, fd in os.fwalk(root):  # by folder descriptors: a link swapped in is never followed
         for name in dirs + files:
-            _give(os.path.join(folder, name), uid, gid)
+            try:
+                os.chown(name, uid, gid, dir_fd=fd, follow_symlinks=False)
+            except OSError as e:
+                LOG.warning("cannot give %s to the workers' user: %s", os.path.join(folder, name), e)
 
 
-def hand_over(user, cwd, output_dir, named, own):
-    """Ready a worker that runs as ``user`` (``(uid, gid)``): ``PermissionError`` naming the
-    folder where it could not reach its script folder or this Python; else its ``own`` folders
-    (scratch, emptyDir volumes) and the job's local ``output_dir`` become its user's wholly, and
-    each folder that ``named`` (its template's env and argv) names becomes its user's (the
-    folder, not what is in it), system and code folders apart."""
+def check_reach(user, cwd):
+    """``PermissionError`` naming the folder where a worker run as ``user`` (``(uid, gid)``)
+    could not reach its script folder ``cwd`` or this Python."""
     uid, gid = user
     for path in (cwd, os.path.dirname(os.path.realpath(sys.executable))):
         why = unreachable(path, uid, gid)
         if why:
             raise PermissionError(f"the workers' user (uid {uid}) cannot enter {why}: let it through "
                                   f"(chmod o+x) or put the job's files elsewhere")
+
+
+def hand_over(user, output_dir, named, own):
+    """Give a worker that runs as ``user`` (``(uid, gid)``) what it writes: its ``own`` folders
+    (scratch, emptyDir volumes) and the job's local ``output_dir`` wholly (never through a
+    symbolic link in them), and each folder that ``named`` (its template's env and argv) names
+    (the folder, not what is in it), system and code folders and paths through a link apart."""
+    uid, gid = user
     local = confinement.local_path(output_dir or "")
     if local:
         os.makedirs(local, exist_ok=True)
@@ -115,5 +123,7 @@ def hand_over(user, cwd, output_dir, named, own):
     keep = [os.path.realpath(p) for p in confinement.SYSTEM_READ] + list(confinement.python_paths())
     for folder in confinement.named_paths(named)[0]:
         real = os.path.realpath(folder)
-        if not any(real == k or real.startswith(k.rstrip(os.sep) + os.sep) for k in keep):
+        if real != os.path.abspath(folder):  # a link on the way (a worker may have made it): not given
+            LOG.warning("not giving %s to the workers' user: it leads through a symbolic link", folder)
+        elif not any(real == k or real.startswith(k.rstrip(os.sep) + os.sep) for k in keep):
             _give(folder, uid, gid)

@@ -197,7 +197,8 @@ class LocalLauncher:
                                                   cwd, [host for _, host in rewrites], scratch)
             if self.user is not None:
                 template = [(k, v) for k, v in named if k not in (spec.env or {})]
-                sandbox.hand_over(self.user, cwd, spec.output_dir, template, temp_dirs)
+                sandbox.check_reach(self.user, cwd)
+                sandbox.hand_over(self.user, spec.output_dir, template, temp_dirs)
             return self._spawn(spec, argv, cwd, env, memory, temp_dirs, confined)
         except PermissionError as e:
             for d in temp_dirs:
