@@ -159,6 +159,7 @@ def bench_hostile(tmp):
     rows.append(("hostile beside healthy: the hostile worker's reports",
                  f"60,000 tasks: {got['hostile']['60000 tasks']}; flood of {len(flood)}: "
                  f"{flood.count(200)} accepted, {flood.count(429)} refused 429, others {len(flood) - flood.count(200) - flood.count(429)}"))
+    rows.append(("hostile beside healthy: server CPU once every line is ingested (10 s)", f"{100 * got['cpu_after']:.0f} % of a core"))
     rows.append(("hostile beside healthy: the healthy job", f"{len(got['rounds'])} rounds "
                  f"{'/'.join(r['phase'] for r in got['rounds'])} in {got['seconds']:.0f} s"))
     return rows

@@ -12,6 +12,7 @@ from sedna.control.rounds import (
     RoundFiles,
     WatchEvent,
     WatchState,
+    split_counts,
     split_in_order,
 )
 
@@ -380,6 +381,20 @@ def test_split_rejects_bad_prob(bad):
 def test_split_rejects_negative_counter():
     with pytest.raises(ValueError):
         split_in_order(["a"], 0.5, -1)
+
+
+@pytest.mark.parametrize("prob", [0.8, 0.5, 1.0, 0.0, 0.333333, 0.1 + 0.2])
+@pytest.mark.parametrize("train_first", [True, False])
+def test_split_counts_are_what_the_split_gives_without_going_through_the_lines(prob, train_first):
+    """The job's pending counts (checked every second, on pools of millions of samples) say
+    how the next round will split, for every counter and size."""
+    for counter in (0, 1, 4, 5, 17, 999_999):
+        for n in (0, 1, 2, 5, 9, 31, 250):
+            train, ev, _ = split_in_order(range(n), prob, counter, train_first=train_first)
+            assert split_counts(n, prob, counter, train_first=train_first) == (len(train), len(ev))
+    assert split_counts(10_000_000, 0.8, 3) == (8_000_000, 2_000_000)
+    with pytest.raises(ValueError):
+        split_counts(1, 1.5)
 
 
 # ---------------------------------------------------------------- RoundFiles

@@ -24,6 +24,13 @@ HOSTILE_IMAGE = "sedna-test/snoop:v1"
 API = "/apis/sedna.io/v1alpha1/namespaces/default"
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time process ``pid`` has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
@@ -94,9 +101,17 @@ def run(tmp, lines=2_000_000, flood=40):
     """The scenario in folder ``tmp``; a dict: ``idle_mib`` (the server's RSS with both jobs
     applied, before the attack), ``prober`` (a stopped :class:`Prober`), ``hostile`` (the
     worker's ``hostile.json``: the answers to its reports), ``rounds`` (the healthy job's
-    rounds), ``seconds`` (from the attack to the healthy job's second round)."""
+    rounds), ``seconds`` (from the attack to the healthy job's second round), ``cpu_after`` (the
+    server's CPU, in cores, over 10 s once every line is ingested, the prober still asking)."""
     tmp = str(tmp)
     cp = ControlPlane(tmp, extra_args=["--image", f"{HOSTILE_IMAGE}={DATA / 'snoopworker'}"]).start()
+    try:
+        return _attack(cp, tmp, lines, flood)
+    finally:
+        cp.stop()
+
+
+def _attack(cp, tmp, lines, flood):
     prober = None
     try:
         digits = DigitsIndex(os.path.join(tmp, "data"))
@@ -125,11 +140,14 @@ def run(tmp, lines=2_000_000, flood=40):
         answers = os.path.join(tmp, "hostile-out", "kb", "hostile.json")
         hostile = wait_for(lambda: json.load(open(answers, encoding="utf-8")), timeout=300,
                            what="the hostile worker to finish its attack")
-        time.sleep(2)  # the prober sees the server after the attack too
+        wait_for(lambda: (cp.get("dataset", "hostile-ds").get("status") or {}).get("numberOfSamples", 0) >= lines + 20,
+                 timeout=600, interval=1, what="the hostile Dataset's lines to be ingested")
+        cpu, t = cpu_seconds(cp.proc.pid), time.monotonic()
+        time.sleep(10)  # the prober sees the server after the attack too
+        after = (cpu_seconds(cp.proc.pid) - cpu) / (time.monotonic() - t)
         prober.stop()
         return {"idle_mib": idle, "prober": prober, "hostile": hostile, "seconds": seconds,
-                "rounds": cp.get("ll", "digits-ll")["status"]["rounds"]}
+                "cpu_after": after, "rounds": cp.get("ll", "digits-ll")["status"]["rounds"]}
     finally:
         if prober is not None and prober.is_alive():
             prober.stop()
-        cp.stop()

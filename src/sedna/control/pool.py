@@ -21,7 +21,7 @@ and eval lines: both runtimes write round files through it.
 import os
 
 from sedna.control.reconcile import ActionKind
-from sedna.control.rounds import split_in_order
+from sedna.control.rounds import split_counts, split_in_order
 
 __all__ = ("train_prob", "pending", "claim", "release", "apply_actions", "round_lines", "SampleLog")
 
@@ -35,15 +35,15 @@ def pending(state, number_of_samples, train_prob):
     """``(pending_train, pending_eval)`` of samples not yet given to a round."""
     start = int(state.get("pool_start", 0))
     n = max(0, int(number_of_samples or 0) - start)
-    train, evals, _ = split_in_order(range(n), float(train_prob), int(state.get("split_counter", 0)))
-    return len(train), len(evals)
+    return split_counts(n, float(train_prob), int(state.get("split_counter", 0)))
 
 
 def claim(state, r, number_of_samples, train_prob):
     """Round ``r`` takes every pending sample; returns the new state (with ``claims[r]``)."""
     start, counter = int(state.get("pool_start", 0)), int(state.get("split_counter", 0))
     end = max(start, int(number_of_samples or 0))
-    _, _, new_counter = split_in_order(range(end - start), float(train_prob), counter)
+    split_counts(end - start, float(train_prob), counter)  # refuses a bad trainProb, as the split does
+    new_counter = counter + (end - start)
     claims = {k: v for k, v in (state.get("claims") or {}).items() if int(k) >= r - 1}  # this round and the last
     claims[str(r)] = [start, end, counter]
     return dict(state, pool_start=end, split_counter=new_counter, claims=claims)

@@ -73,7 +73,7 @@ __all__ = (
     "WatchState",
     "WatchEvent",
     "IndexWatcher",
-    "split_in_order",
+    "split_in_order", "split_counts",
     "RoundFiles",
     "round_file_name",
     "round_paths",
@@ -377,6 +377,18 @@ def _train_count(n, p, train_first):
     """Train lines among the first ``n`` (global) lines: ceil(n*p) or floor(n*p)."""
     num, den = p.numerator, p.denominator
     return -((-n * num) // den) if train_first else (n * num) // den
+
+
+def split_counts(n, train_prob, state_counter=0, *, train_first=True):
+    """``(train, eval)``: how many of ``n`` lines :func:`split_in_order` would send each way
+    from ``state_counter`` on, without going through them (a pool of millions of pending
+    samples is counted on every check)."""
+    p = _prob_fraction(train_prob)
+    counter, n = int(state_counter), int(n)
+    if counter < 0 or n < 0:
+        raise ValueError(f"state_counter and n must be >= 0, got {state_counter!r}, {n!r}")
+    train = _train_count(counter + n, p, train_first) - _train_count(counter, p, train_first)
+    return train, n - train
 
 
 def split_in_order(lines, train_prob, state_counter=0, *, train_first=True):
