@@ -12,9 +12,8 @@ from sedna.control.rounds import (
     RoundFiles,
     WatchEvent,
     WatchState,
-    split_counts,
-    split_in_order,
 )
+from sedna.control.split import split_counts, split_in_order
 
 
 def _line(i):

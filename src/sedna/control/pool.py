@@ -21,7 +21,7 @@ and eval lines: both runtimes write round files through it.
 import os
 
 from sedna.control.reconcile import ActionKind
-from sedna.control.rounds import split_counts, split_in_order
+from sedna.control.split import split_counts, split_in_order
 
 __all__ = ("train_prob", "pending", "claim", "release", "apply_actions", "round_lines", "SampleLog")
 

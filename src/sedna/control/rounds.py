@@ -1,6 +1,7 @@
-"""Rounds: watching a Dataset's index, splitting new samples, round files.
+"""Rounds: watching a Dataset's index and round files (the split of a round's lines
+is :mod:`sedna.control.split`).
 
-Three independent pieces, all free of threads and clocks (file I/O only), so
+Independent pieces, all free of threads and clocks (file I/O only), so
 both runtimes and the tests drive them with plain data:
 
 * :class:`IndexWatcher` reads only the bytes appended to an index file since
@@ -8,9 +9,6 @@ both runtimes and the tests drive them with plain data:
   missing, shrank, or was replaced. The caller persists the state (it is
   JSON-able) together with whatever it does with the new lines, in one
   transaction, so a crash never counts a line twice or loses one.
-* :func:`split_in_order` splits new lines into train and eval by
-  ``trainProb``, in order, with a counter that persists across rounds so the
-  ratio holds over the whole life of the job, not per round.
 * :class:`RoundFiles` names and writes the per-round files of the contract
   (``outputDir/data/{train,eval}/<r>/data.txt``, ``data.csv`` for a CSV
   Dataset with its header on every file, the job's knowledge base
@@ -59,11 +57,9 @@ and mentions the skipped lines in its message.
 """
 
 import base64
-import math
 import os
 import posixpath
 from dataclasses import asdict, dataclass, fields, replace
-from fractions import Fraction
 
 from sedna.common.file_ops import FileOps
 from sedna.control.files import NotRegularFile, open_regular
@@ -73,7 +69,6 @@ __all__ = (
     "WatchState",
     "WatchEvent",
     "IndexWatcher",
-    "split_in_order", "split_counts",
     "RoundFiles",
     "round_file_name",
     "round_paths",
@@ -364,60 +359,6 @@ class IndexWatcher:
             return "Replaced", ("index file was rewritten in place (the bytes before "
                                 f"offset {state.offset} changed)")
         return None, ""
-
-
-def _prob_fraction(train_prob):
-    p = float(train_prob)
-    if math.isnan(p) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"train_prob must be within [0, 1], got {train_prob!r}")
-    return Fraction(round(p * 10**6), 10**6)
-
-
-def _train_count(n, p, train_first):
-    """Train lines among the first ``n`` (global) lines: ceil(n*p) or floor(n*p)."""
-    num, den = p.numerator, p.denominator
-    return -((-n * num) // den) if train_first else (n * num) // den
-
-
-def split_counts(n, train_prob, state_counter=0, *, train_first=True):
-    """``(train, eval)``: how many of ``n`` lines :func:`split_in_order` would send each way
-    from ``state_counter`` on, without going through them (a pool of millions of pending
-    samples is counted on every check)."""
-    p = _prob_fraction(train_prob)
-    counter, n = int(state_counter), int(n)
-    if counter < 0 or n < 0:
-        raise ValueError(f"state_counter and n must be >= 0, got {state_counter!r}, {n!r}")
-    train = _train_count(counter + n, p, train_first) - _train_count(counter, p, train_first)
-    return train, n - train
-
-
-def split_in_order(lines, train_prob, state_counter=0, *, train_first=True):
-    """Split ``lines`` in order into ``(train_lines, eval_lines, new_counter)``.
-
-    Line ``i`` has global index ``k = state_counter + i``. Over the first
-    ``n`` global lines the number of train lines is exactly
-    ``ceil(n * p)`` (``train_first=True``, the default: with p = 0.8 the
-    pattern is train, train, train, train, eval, ... as the original's
-    "first int(n*p) of a round to train" gives for a round of 5) or
-    ``floor(n * p)`` (``train_first=False``: eval, train, train, train,
-    train, ...). Either way it equals ``n * p`` whenever that is an integer
-    and never strays from it by one line or more. ``p`` is ``train_prob``
-    rounded to 6 decimals and handled as an exact fraction. ``train_prob``
-    1 sends everything to train, 0 everything to eval. Persist
-    ``new_counter`` (``state_counter + len(lines)``) for the next round.
-    """
-    p = _prob_fraction(train_prob)
-    counter = int(state_counter)
-    if counter < 0:
-        raise ValueError(f"state_counter must be >= 0, got {state_counter!r}")
-    lines = list(lines)
-    train, evaluate = [], []
-    before = _train_count(counter, p, train_first)
-    for i, line in enumerate(lines):
-        after = _train_count(counter + i + 1, p, train_first)
-        (train if after > before else evaluate).append(line)
-        before = after
-    return train, evaluate, counter + len(lines)
 
 
 def _round_name(r):
