@@ -80,9 +80,12 @@ def test_models_stay_loaded_between_inference_calls(tmp_path, digits, counting, 
     worker = LifelongLearning(counting())  # a fresh inference worker
     counting.loads = 0
     data = digits.source(["plain", "inverted"], "test", data_type="test")
-    for _ in range(5):
+    worker.inference(data)
+    loaded = worker._serving()
+    assert counting.loads == len(loaded.models) + (loaded.base is not None) == 3  # two tasks and the shared base
+    for _ in range(4):
         worker.inference(data)
-    assert counting.loads == 2  # each model read once, not per call
+    assert counting.loads == 3  # each model read once, not per call
     worker.close()
 
 

@@ -228,7 +228,7 @@ class Serving:
                 by_url[url] = self.load_model(version, gd["model"]["url"], gd["entry"])
             models.append(by_url[url])
         base, bd = None, version.doc.get("base_model")
-        if bd and any(serves_base(gd) for gd in version.doc["task_groups"]):
+        if bd:  # it serves groups the index says it serves, and the samples no task was allocated
             base = self.load_model(version, bd["url"], kb_doc.BASE_ENTRY)
         return self.build_loaded(version, version.doc, models, base=base)
 
@@ -354,17 +354,21 @@ class Serving:
             groups = memo[0].copy()  # every row seen: the recognizer's allocation is the one
         else:
             groups = allocate(seen).copy()
-        groups[groups < 0] = kb.fallback
+        unallocated = groups < 0  # served by the shared base where there is one, else the largest group
+        groups[unallocated] = kb.fallback
         if not kb.deployed.all():
             dropped = ~kb.deployed[groups]
             if dropped.any():
                 is_unseen[seen_pos[dropped]] = True
                 keep = np.flatnonzero(~dropped)
-                seen, groups, seen_pos = subset(seen, keep), groups[keep], seen_pos[keep]
+                seen, groups, seen_pos, unallocated = subset(seen, keep), groups[keep], seen_pos[keep], unallocated[keep]
         if not len(seen_pos):
             return seen_pos, seen_result, tasks
         seen.index = np.arange(len(seen_pos))
         mapped = [Model(i, kb.entries[i], m) for i, m in enumerate(kb.predictors)]
+        if kb.base is not None and unallocated.any():
+            groups[unallocated] = len(mapped)
+            mapped.append(Model(len(mapped), kb_doc.BASE_ENTRY, kb.base))
         remodel = kb.remodeling
         remodel.models = mapped
         parts, part_models = remodel(seen, groups)

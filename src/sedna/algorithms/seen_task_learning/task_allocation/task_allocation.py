@@ -114,6 +114,12 @@ class TaskAllocationByOrigin(BaseTaskAllocation):
         return samples, [self._one(samples, i) for i in range(len(samples.x))]
 
 
+#: The default allocation leaves a numeric sample to the shared base when its most likely task is
+#: less likely than this. On the scikit-learn scenarios' development half (0-7, seed 0, without the
+#: task attribute at inference) it lifted mean accuracy by 0.007-0.024 for the four estimators.
+MIN_POSTERIOR = 0.9
+
+
 class TaskAllocationByClassifier(BaseTaskAllocation):
     """Allocation by a classifier fitted on the training samples' features.
 
@@ -122,11 +128,16 @@ class TaskAllocationByClassifier(BaseTaskAllocation):
     sample goes to the most likely task. ``features`` names a registered
     CALLBACK computing features from the samples (for images given as paths);
     by default the numeric ``x`` is used. The fitted state is plain numbers in
-    the task extractor, so the knowledge base stays JSON.
+    the task extractor, so the knowledge base stays JSON. With ``min_posterior``,
+    a sample whose most likely task has a lower posterior probability is left
+    unallocated (``-1``): the shared base model serves it.
     """
 
-    def __init__(self, task_extractor=None, features=None, **kwargs):
-        super().__init__(task_extractor, features=features, **kwargs)
+    def __init__(self, task_extractor=None, features=None, min_posterior=None, **kwargs):
+        super().__init__(task_extractor, features=features, min_posterior=min_posterior, **kwargs)
+        if min_posterior is not None and not 0 <= float(min_posterior) <= 1:
+            raise ValueError("TaskAllocationByClassifier: min_posterior must be within [0, 1]")
+        self.min_posterior = None if min_posterior is None else float(min_posterior)
         st = task_extractor if isinstance(task_extractor, dict) and task_extractor.get("kind") == "classifier" else None
         self.features = features or (st or {}).get("features")
         self._state = None
@@ -174,7 +185,12 @@ class TaskAllocationByClassifier(BaseTaskAllocation):
                              "classifier (was the knowledge base trained with this allocation?)")
         if not len(samples.x):
             return samples, []
-        return samples, self._tasks[self.scores(samples).argmax(1)].tolist()
+        scores = self.scores(samples)
+        ids = self._tasks[scores.argmax(1)]
+        if self.min_posterior:
+            top = 1.0 / np.exp(scores - scores.max(1, keepdims=True)).sum(1)  # the winner's softmax
+            ids = np.where(top < self.min_posterior, -1, ids)
+        return samples, ids.tolist()
 
 
 class TaskAllocationByClustering(BaseTaskAllocation):
@@ -206,15 +222,18 @@ class TaskAllocationDefault(BaseTaskAllocation):
       definition's DataFrame columns, named in its extractor, or
       ``meta_attr``): that value (:class:`TaskAllocationByDataAttr`);
     * numeric samples without it: a classifier fitted at training time on the
-      tasks' samples (see :class:`TaskAllocationByClassifier`);
+      tasks' samples (see :class:`TaskAllocationByClassifier`); a sample whose
+      most likely task's posterior is below ``min_posterior`` (default
+      :data:`MIN_POSTERIOR`) is left to the shared base model;
     * otherwise the origin named in the samples' paths.
     """
 
-    def __init__(self, task_extractor=None, attribute=None, **kwargs):
-        super().__init__(task_extractor, attribute=attribute, **kwargs)
+    def __init__(self, task_extractor=None, attribute=None, min_posterior=MIN_POSTERIOR, **kwargs):
+        super().__init__(task_extractor, attribute=attribute, min_posterior=min_posterior, **kwargs)
         kind = task_extractor.get("kind") if isinstance(task_extractor, dict) else None
         self._centroids = TaskAllocationByClustering(task_extractor) if kind == "centroids" else None
-        self._clf = TaskAllocationByClassifier(task_extractor) if kind == "classifier" else None
+        self._clf = TaskAllocationByClassifier(task_extractor, min_posterior=min_posterior) \
+            if kind == "classifier" else None
         vmap = value_map_of(task_extractor)
         attr_ext = task_extractor if kind == "attribute" else vmap
         self._attr = TaskAllocationByDataAttr(attr_ext, attribute=attribute) if vmap is not None else None
