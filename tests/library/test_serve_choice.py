@@ -165,7 +165,10 @@ def test_an_update_that_retrains_the_base_keeps_own_models_unless_beaten(mirrore
     assert doc["base_model"]["trained_version"] == 2  # the base learned the rotated digits too
     for g in doc["task_groups"]:
         s, before = g["serve_scores"], r1.get(g["entry"])
-        if before != "own":  # a new group, or one the old base served: that base is gone
+        if before == "base" and "previous_base" in s:  # the old base kept: neither new candidate beat it
+            assert g["serve"] == "own" and g["model"]["strategy"] == "previous_base"
+            assert max(s["own"], s["base"]) < s["previous_base"] + SWITCH_MARGIN
+        elif before != "own":  # a new group, or one the old base served and both new candidates beat
             assert g["serve"] == ("base" if s["base"] > s["own"] else "own"), g["entry"]
         else:
             lead = s["own"] - s["base"] if before == "base" else s["base"] - s["own"]
@@ -235,3 +238,19 @@ def test_a_retrained_base_never_learns_a_kept_groups_held_out_rows(digits, tmp_p
     (base_rows,) = seen
     learned = {r.tobytes() for r in base_rows}
     assert len(base_rows) > 100 and not any(r.tobytes() in learned for r in np.asarray(held.x))
+
+
+def test_a_group_the_old_base_served_is_not_served_worse_when_the_new_base_forgets(mirrored, digits, tmp_path):
+    """The base continues mostly on a new domain's rows (inverted digits, which a linear model
+    cannot share with plain ones) and forgets the seen ones; the groups the old base served keep
+    it, so on their held-out rows the update scores as well as the version before."""
+    loaded1 = mirrored._serving()
+    assert "base" in {g["serve"] for g in loaded1.doc["task_groups"]}
+    held = _held_out(loaded1.version)
+    before = _accuracy(mirrored, held)
+    up = _ll(tmp_path, _sgd(), update_base=True)
+    up.update(_src(digits, ["inverted"]))
+    doc = up._serving().doc
+    kept = [g for g in doc["task_groups"] if g["model"].get("strategy") == "previous_base"]
+    assert kept and all(g["model"]["url"] == up._serving().version.resolve(g["model"]["url"]) for g in kept)
+    assert _accuracy(up, held) >= before - SWITCH_MARGIN

@@ -17,7 +17,11 @@ held-out rows are a noisy judge, and every change of the serving model risks
 forgetting. When the update retrains the base (``update_base``), the new base
 is a new candidate for every group: a group its own model served keeps it
 unless the new base scores better by the margin; a group the old base served
-(that base is gone) and a new group take the better scorer.
+(that base is gone) and a new group take the better scorer, except that, for
+numeric rows, a group the old base served keeps the old base as its own
+model unless the better of the two new candidates beats it by the margin: an
+update never serves it worse than the version before did (a base continued
+mostly on a new domain's rows forgets the others).
 For an image task the bar to change also grows with the standard error of the
 per-frame differences: three held-out frames that disagree do not move a
 group that was served well (``sedna demo`` lost 0.05 on a seen place that way,
@@ -107,12 +111,26 @@ def _holdouts(trainer, group_docs, prev):
     return out
 
 
-def choose(trainer, loaded, base, prev=None, fresh_base=False):
+def _keep_old_base(gd, gi, loaded, old_base, old_score, own, on_base):
+    """Make the previous version's base group ``gi``'s own model (see the module's text)."""
+    est, doc = old_base
+    gd["model"] = {k: doc[k] for k in ("url", "format", "estimator", "metrics", "trained_version") if k in doc}
+    gd["model"]["strategy"] = "previous_base"
+    loaded.models[gi] = est
+    gd[SERVE_KEY] = "own"
+    gd[SCORES_KEY] = {"own": own, "base": on_base, "previous_base": old_score}
+    LOGGER.info("task %s: served by the previous version's base (own model %.4f, new base %.4f, previous "
+                "base %.4f)", gd["entry"], own, on_base, old_score)
+
+
+def choose(trainer, loaded, base, prev=None, fresh_base=False, old_base=None):
     """Decide, per group of ``loaded`` (a version being written), which model serves
     it, and record it in ``loaded.doc``. ``base``: the shared base Estimator or None;
     ``prev``: the previous version (for the held-out rows of groups kept from it);
     ``fresh_base``: the base learned this round's samples, so only a group its own
-    model served keeps an incumbent (see the module's text). Returns ``{entry: decision}``."""
+    model served keeps an incumbent; ``old_base``: then the previous base, ``(Estimator,
+    model doc)``, a candidate for the numeric groups it served (see the module's text).
+    Returns ``{entry: decision}``."""
     groups = loaded.doc["task_groups"]
     # the choice a group starts from: a kept group's previous one; in an update, a group
     # trained now starts from its own model (the base never learned its new samples).
@@ -120,6 +138,8 @@ def choose(trainer, loaded, base, prev=None, fresh_base=False):
     # model served keeps it unless beaten; one the old base served has no incumbent left (that
     # base is gone), nor has a new group: the better scorer serves them
     own_before = {g["entry"] for g in prev.doc["task_groups"] if g.get(SERVE_KEY, "own") == "own"} \
+        if prev is not None else set()
+    base_before = {g["entry"] for g in prev.doc["task_groups"] if g.get(SERVE_KEY) == "base"} \
         if prev is not None else set()
     previous = {}
     for gd in groups:
@@ -147,6 +167,12 @@ def choose(trainer, loaded, base, prev=None, fresh_base=False):
         on_base = trainer.score(base, part) if base_hits is None else float(base_hits[rows].mean())
         if own is None or on_base is None:
             continue
+        if old_base is not None and need > 1 and gd["entry"] in base_before:
+            old_score = trainer.score(old_base[0], part)
+            if old_score is not None and max(own, on_base) < old_score + SWITCH_MARGIN:
+                _keep_old_base(gd, gi, loaded, old_base, old_score, own, on_base)
+                out[gd["entry"]] = "own"
+                continue
         spread = 0.0 if need > 1 or previous[gd["entry"]] is None else _spread(trainer, loaded.models[gi], base, part)
         gd[SERVE_KEY] = out[gd["entry"]] = decide(own, on_base, len(rows), previous[gd["entry"]], min_rows=need,
                                                   spread=spread)

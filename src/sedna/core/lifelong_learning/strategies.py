@@ -63,6 +63,7 @@ class Round:
     kept_parts: list = None  # update: the samples of the groups kept (stored buffers)
     base: tuple = (None, None)  # the shared base: (Estimator, model doc)
     base_trained: bool = False  # the base learned this round's samples
+    prev_base: tuple = (None, None)  # update: the previous version's base, when this round retrains it
     sources: dict = field(default_factory=dict)  # {entry: (Estimator, name)} a group starts from
     mix: dict = field(default_factory=dict)  # {entry: own training rows -> rows trained on}
     docs: list = None
@@ -157,7 +158,7 @@ class Transfer(Strategy):
             base = rnd.trainer.update_base(rnd.writer, parts, new, rnd.valid_data, rnd.kwargs,
                                            recognizer=rnd.recognizer, previous=rnd.base if rnd.base[0] else None)
             if base[0] is not None:
-                rnd.base, rnd.base_trained = base, True
+                rnd.prev_base, rnd.base, rnd.base_trained = rnd.base, base, True
                 rnd.trainer.base_learned = True
         rnd.sources.update(self.update_sources(rnd))
 
@@ -269,7 +270,8 @@ class ServeChoice(Strategy):
         trainer.serve_choice = self.mode
 
     def before_commit(self, rnd):
-        serve_choice.choose(rnd.trainer, rnd.loaded_new, rnd.base[0], rnd.prev, fresh_base=rnd.base_trained)
+        serve_choice.choose(rnd.trainer, rnd.loaded_new, rnd.base[0], rnd.prev, fresh_base=rnd.base_trained,
+                            old_base=rnd.prev_base if rnd.prev_base[0] is not None else None)
 
 
 def from_flags(transfer=True, task_epochs=0.5, base_epochs=0.8, replay_size=500, distill=False, refresh=0.0,
