@@ -148,8 +148,10 @@ class LifelongLearning:
         Old rows replayed per new row when the base is updated. None (the
         default): every stored row, so the updated base is joint training on
         the knowledge base's memory, continued. A group its own model served
-        keeps it unless the new base scores better by the serving margin; the
-        others are served by whichever scores better (:mod:`.serve_choice`).
+        keeps it unless the new base scores better by the serving margin; a
+        numeric group the old base served keeps the old base unless a new
+        candidate beats it by that margin; the others are served by whichever
+        scores better (:mod:`.serve_choice`).
     strategies : list of :class:`~.strategies.Strategy`, optional
         More learning strategies, called at the hooks of every round after
         the ones the flags above make (:mod:`.strategies`); one with the
