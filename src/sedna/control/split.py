@@ -11,11 +11,14 @@ from fractions import Fraction
 __all__ = ("split_in_order", "split_counts")
 
 
-def _prob_fraction(train_prob):
-    p = float(train_prob)
+def _checked(train_prob, state_counter):
+    """``(p, counter)``: ``train_prob`` as an exact fraction (6 decimals), the counter as an int."""
+    p, counter = float(train_prob), int(state_counter)
     if math.isnan(p) or not 0.0 <= p <= 1.0:
         raise ValueError(f"train_prob must be within [0, 1], got {train_prob!r}")
-    return Fraction(round(p * 10**6), 10**6)
+    if counter < 0:
+        raise ValueError(f"state_counter must be >= 0, got {state_counter!r}")
+    return Fraction(round(p * 10**6), 10**6), counter
 
 
 def _train_count(n, p, train_first):
@@ -28,10 +31,10 @@ def split_counts(n, train_prob, state_counter=0, *, train_first=True):
     """``(train, eval)``: how many of ``n`` lines :func:`split_in_order` would send each way
     from ``state_counter`` on, without going through them (a pool of millions of pending
     samples is counted on every check)."""
-    p = _prob_fraction(train_prob)
-    counter, n = int(state_counter), int(n)
-    if counter < 0 or n < 0:
-        raise ValueError(f"state_counter and n must be >= 0, got {state_counter!r}, {n!r}")
+    p, counter = _checked(train_prob, state_counter)
+    n = int(n)
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n!r}")
     train = _train_count(counter + n, p, train_first) - _train_count(counter, p, train_first)
     return train, n - train
 
@@ -51,10 +54,7 @@ def split_in_order(lines, train_prob, state_counter=0, *, train_first=True):
     1 sends everything to train, 0 everything to eval. Persist
     ``new_counter`` (``state_counter + len(lines)``) for the next round.
     """
-    p = _prob_fraction(train_prob)
-    counter = int(state_counter)
-    if counter < 0:
-        raise ValueError(f"state_counter must be >= 0, got {state_counter!r}")
+    p, counter = _checked(train_prob, state_counter)
     lines = list(lines)
     train, evaluate = [], []
     before = _train_count(counter, p, train_first)

@@ -137,15 +137,12 @@ def choose(trainer, loaded, base, prev=None, fresh_base=False, old_base=None):
     # A base retrained on the round's rows is a new candidate for every group: a group its own
     # model served keeps it unless beaten; one the old base served has no incumbent left (that
     # base is gone), nor has a new group: the better scorer serves them
-    own_before = {g["entry"] for g in prev.doc["task_groups"] if g.get(SERVE_KEY, "own") == "own"} \
-        if prev is not None else set()
-    base_before = {g["entry"] for g in prev.doc["task_groups"] if g.get(SERVE_KEY) == "base"} \
-        if prev is not None else set()
+    served_before = {g["entry"]: g.get(SERVE_KEY, "own") for g in prev.doc["task_groups"]} if prev is not None else {}
     previous = {}
     for gd in groups:
         kept = gd.pop(SERVE_KEY, None) if gd["entry"] not in trainer.holdouts else None
         if fresh_base:
-            previous[gd["entry"]] = "own" if gd["entry"] in own_before else None
+            previous[gd["entry"]] = "own" if served_before.get(gd["entry"]) == "own" else None
         else:
             previous[gd["entry"]] = kept or (None if prev is None else "own")
         gd.pop(SCORES_KEY, None)
@@ -167,7 +164,7 @@ def choose(trainer, loaded, base, prev=None, fresh_base=False, old_base=None):
         on_base = trainer.score(base, part) if base_hits is None else float(base_hits[rows].mean())
         if own is None or on_base is None:
             continue
-        if old_base is not None and need > 1 and gd["entry"] in base_before:
+        if old_base is not None and need > 1 and served_before.get(gd["entry"]) == "base":
             old_score = trainer.score(old_base[0], part)
             if old_score is not None and max(own, on_base) < old_score + SWITCH_MARGIN:
                 _keep_old_base(gd, gi, loaded, old_base, old_score, own, on_base)

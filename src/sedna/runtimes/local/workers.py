@@ -200,13 +200,11 @@ class LocalLauncher:
                 sandbox.check_reach(self.user, cwd)
                 sandbox.hand_over(self.user, spec.output_dir, template, temp_dirs)
             return self._spawn(spec, argv, cwd, env, memory, temp_dirs, confined)
-        except PermissionError as e:
+        except BaseException as e:
             for d in temp_dirs:
                 shutil.rmtree(d, ignore_errors=True)
-            raise WorkerError(f"worker {spec.name}: {e}") from e
-        except BaseException:
-            for d in temp_dirs:
-                shutil.rmtree(d, ignore_errors=True)
+            if isinstance(e, PermissionError):  # the workers' user cannot reach a folder it needs
+                raise WorkerError(f"worker {spec.name}: {e}") from e
             raise
 
     def _env(self, spec, c, rewrites):
